@@ -1,0 +1,40 @@
+/**
+ * Every error varve throws is a VarveError with a stable `code`, so callers
+ * can branch on `err.code` rather than on message text.
+ */
+export class VarveError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Bytes failed a checksum or structural check; never returned as data. */
+export class CorruptionError extends VarveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CORRUPTION', message, options);
+  }
+}
+
+/** A caller passed an argument or option varve cannot accept. */
+export class InvalidArgumentError extends VarveError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARGUMENT', message);
+  }
+}
+
+/** WebAssembly linear memory could not grow to satisfy an allocation. */
+export class WasmOutOfMemoryError extends VarveError {
+  constructor(bytes: number) {
+    super('ERR_WASM_OUT_OF_MEMORY', `WebAssembly memory exhausted allocating ${bytes} bytes`);
+  }
+}
+
+/** A kernel aborted: a broken invariant inside the module, never bad input. */
+export class WasmAbortError extends VarveError {
+  constructor(message: string) {
+    super('ERR_WASM_ABORT', message);
+  }
+}

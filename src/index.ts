@@ -1,0 +1,4 @@
+// varve's public entry point. The engine (open, put, get, ...) arrives with
+// the engine issue; until then the package exposes its kernels and errors.
+export * from './errors.js';
+export * as wasm from './wasm/index.js';
