@@ -11,7 +11,8 @@
 /** Largest input the block format (and compressBound) accepts. */
 export const LZ4_MAX_INPUT: u32 = 0x7e000000;
 
-// Decompression error codes (negative; the first problem met is reported).
+// Error codes (negative; the first problem met is reported). Compression
+// returns only LZ4_ERR_BAD_ARGUMENT.
 /** The input is empty or ends inside a length, a literal run or an offset. */
 export const LZ4_ERR_TRUNCATED: i32 = -1;
 /** The input ends right after a match; a block must end with literals. */
@@ -22,8 +23,8 @@ export const LZ4_ERR_OUTPUT_OVERFLOW: i32 = -3;
 export const LZ4_ERR_OFFSET_ZERO: i32 = -4;
 /** A match offset reaches before the start of the output. */
 export const LZ4_ERR_OFFSET_OUT_OF_RANGE: i32 = -5;
-/** A region passed in does not lie inside linear memory. */
-export const LZ4_ERR_BAD_REGION: i32 = -6;
+/** A region lies outside linear memory (compress: or srcLen > LZ4_MAX_INPUT). */
+export const LZ4_ERR_BAD_ARGUMENT: i32 = -6;
 
 const MIN_MATCH: u32 = 4;
 // Format end-of-block rules: the last 5 bytes are literals and the last match
@@ -86,7 +87,7 @@ function extraLengthBytes(n: u32): u32 {
 function writeExtraLength(op: usize, n: u32): usize {
   const rest = n - RUN_MASK;
   const full = rest / 255;
-  memory.fill(op, 255, full);
+  if (full != 0) memory.fill(op, 255, full);
   store<u8>(op + full, <u8>(rest - full * 255));
   return op + full + 1;
 }
@@ -169,13 +170,12 @@ function matchEnd(ip: usize, ref: usize, limit: usize): usize {
 
 /**
  * Compresses `srcLen` bytes at `src` into one LZ4 block at `dst`. Returns the
- * block's length, or 0 when it would not fit in `dstCap` bytes (never the
- * case when dstCap >= lz4CompressBound(srcLen)), when srcLen > LZ4_MAX_INPUT,
- * or when a region lies outside linear memory. Deterministic: the same input
- * always gives the same block.
+ * block's length (> 0), 0 when it would not fit in `dstCap` bytes (never the
+ * case when dstCap >= lz4CompressBound(srcLen)), or LZ4_ERR_BAD_ARGUMENT.
+ * Deterministic: the same input always gives the same block.
  */
-export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u32 {
-  if (srcLen > LZ4_MAX_INPUT || !inMemory(src, srcLen) || !inMemory(dst, dstCap)) return 0;
+export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): i32 {
+  if (srcLen > LZ4_MAX_INPUT || !inMemory(src, srcLen) || !inMemory(dst, dstCap)) return LZ4_ERR_BAD_ARGUMENT;
   const base = beginTable(srcLen);
   const iend = src + srcLen;
   const oend = dst + dstCap;
@@ -222,7 +222,7 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
   }
   op = emitLastLiterals(op, oend, anchor, <u32>(iend - anchor), iend);
   if (op == NO_ROOM) return 0;
-  return <u32>(op - dst);
+  return <i32>(op - dst);
 }
 
 /**
@@ -271,7 +271,7 @@ function copyMatch(op: usize, offset: usize, len: usize, oend: usize): void {
  * other decoders do, but requires the block to end with a literal run.
  */
 export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstCap: u32): i32 {
-  if (!inMemory(src, srcLen) || !inMemory(dst, dstCap)) return LZ4_ERR_BAD_REGION;
+  if (!inMemory(src, srcLen) || !inMemory(dst, dstCap)) return LZ4_ERR_BAD_ARGUMENT;
   if (srcLen == 0) return LZ4_ERR_TRUNCATED;
   const iend = src + srcLen;
   const oend = dst + dstCap;

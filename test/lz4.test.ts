@@ -268,9 +268,9 @@ describe('lz4 decompress on malformed input', () => {
     expect(decode([0x50, 1, 2, 3, 4, 5], 4)).toBe(E.OUTPUT_OVERFLOW);
     expect(decode([0x10, 65, 1, 0, 0x00], 4)).toBe(E.OUTPUT_OVERFLOW);
     expect(decode([0xf0, ...new Array<number>(5000).fill(255), 0], 100_000)).toBe(E.OUTPUT_OVERFLOW);
-    expect(lz4.decompressAtRaw(raw.memory.buffer.byteLength - 2, 3, 0, 0)).toBe(E.BAD_REGION);
-    expect(lz4.decompressAtRaw(16, 1, raw.memory.buffer.byteLength, 1)).toBe(E.BAD_REGION);
-    expect(lz4.decompressAtRaw(16, 1, 0x7fffffff, 0xffffffff)).toBe(E.BAD_REGION);
+    expect(lz4.decompressAtRaw(raw.memory.buffer.byteLength - 2, 3, 0, 0)).toBe(E.BAD_ARGUMENT);
+    expect(lz4.decompressAtRaw(16, 1, raw.memory.buffer.byteLength, 1)).toBe(E.BAD_ARGUMENT);
+    expect(lz4.decompressAtRaw(16, 1, 0x7fffffff, 0xffffffff)).toBe(E.BAD_ARGUMENT);
   });
 
   it('decodes the edge forms the format allows', () => {
@@ -300,6 +300,11 @@ describe('lz4 decompress on malformed input', () => {
     heap.write(src, block);
     expect(() => lz4.decompressAt(src, block.length, dst, 999)).toThrow(CorruptionError);
     expect(lz4.decompressAt(src, block.length, dst, 1000)).toBe(1000);
+    const end = raw.memory.buffer.byteLength;
+    expect(() => lz4.decompressAt(end - 2, 3, dst, 1000)).toThrow(InvalidArgumentError);
+    expect(() => lz4.compressAt(end - 2, 3, dst, 1000)).toThrow(InvalidArgumentError);
+    expect(() => lz4.compressAt(src, 10, end - 2, 3)).toThrow(InvalidArgumentError);
+    expect(() => lz4.compressAt(src, lz4.MAX_INPUT + 1, dst, 1000)).toThrow(InvalidArgumentError);
     heap.free(src);
     heap.free(dst);
   });

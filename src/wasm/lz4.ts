@@ -16,7 +16,7 @@ const k = raw as unknown as Lz4Exports;
 /** Largest input the block format accepts (LZ4's LZ4_MAX_INPUT_SIZE). */
 export const MAX_INPUT = 0x7e000000;
 
-/** Decompression error codes; they mirror assembly/lz4.ts. */
+/** Error codes of the raw kernel; they mirror assembly/lz4.ts. */
 export const Lz4Error = {
   /** The input is empty or ends inside a length, a literal run or an offset. */
   TRUNCATED: -1,
@@ -28,8 +28,8 @@ export const Lz4Error = {
   OFFSET_ZERO: -4,
   /** A match offset reaches before the start of the output. */
   OFFSET_OUT_OF_RANGE: -5,
-  /** A region passed in does not lie inside linear memory. */
-  BAD_REGION: -6,
+  /** A region lies outside linear memory, or (compress) the input exceeds MAX_INPUT. */
+  BAD_ARGUMENT: -6,
 } as const;
 
 const errorNames = new Map<number, string>(Object.entries(Lz4Error).map(([name, code]) => [code, name]));
@@ -52,21 +52,28 @@ export function compressBound(n: number): number {
  * length, or 0 when it does not fit in `dstCap` bytes: callers pass a cap
  * below srcLen to compress only where it saves space, or
  * compressBound(srcLen) to always succeed. Regions must not overlap.
+ * Throws InvalidArgumentError for a region outside linear memory.
  */
 export function compressAt(src: number, srcLen: number, dst: number, dstCap: number): number {
-  return k.lz4Compress(src, srcLen, dst, dstCap) >>> 0;
+  const n = k.lz4Compress(src, srcLen, dst, dstCap);
+  if (n < 0) throw new InvalidArgumentError(`lz4: bad compress arguments (${src}, ${srcLen}, ${dst}, ${dstCap})`);
+  return n;
 }
 
 /**
  * Decodes the block of `srcLen` bytes at `src` into at most `dstCap` bytes at
  * `dst` and returns the decoded length. Throws CorruptionError, naming the
- * error code, when the block is malformed or does not fit; what was written
- * to dst is then unspecified. Regions must not overlap.
+ * error code, when the block is malformed or does not fit (what was written
+ * to dst is then unspecified), and InvalidArgumentError for a region outside
+ * linear memory. Regions must not overlap.
  */
 export function decompressAt(src: number, srcLen: number, dst: number, dstCap: number): number {
   const n = k.lz4Decompress(src, srcLen, dst, dstCap);
-  if (n < 0) throw new CorruptionError(`lz4: malformed block: ${errorName(n)} (code ${n})`);
-  return n;
+  if (n >= 0) return n;
+  if (n === Lz4Error.BAD_ARGUMENT) {
+    throw new InvalidArgumentError(`lz4: bad decompress arguments (${src}, ${srcLen}, ${dst}, ${dstCap})`);
+  }
+  throw new CorruptionError(`lz4: malformed block: ${errorName(n)} (code ${n})`);
 }
 
 /** Like decompressAt, but returns the raw result: a length >= 0 or an Lz4Error code. */
