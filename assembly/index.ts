@@ -2,3 +2,4 @@
 export { alloc, free, realloc } from './memory';
 export { compareInternalKeys } from './keys';
 export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c';
+export { lz4CompressBound, lz4Compress, lz4Decompress } from './lz4';
