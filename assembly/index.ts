@@ -2,3 +2,5 @@
 export { alloc, free, realloc } from './memory';
 export { compareInternalKeys } from './keys';
 export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c';
+export { keyHash, keyHashBatch } from './hash';
+export { bloomFilterSize, bloomProbesFor, bloomBuild, bloomCheck, bloomMayContain, bloomMayContainBatch } from './bloom';
