@@ -45,9 +45,9 @@ const PROBE_THRESHOLDS: usize = memory.data<u32>([
 ]);
 const PROBE_THRESHOLD_COUNT: u32 = 19;
 
-/** Number of probes the builder uses at `bitsPerKey` (precondition: in range). */
+/** Probes the builder uses at `bitsPerKey`, rounded to a millibit (precondition: in range). */
 export function bloomProbesFor(bitsPerKey: f64): u32 {
-  const millibits = <u32>(bitsPerKey * 1000);
+  const millibits = <u32>Math.floor(bitsPerKey * 1000 + 0.5);
   let k: u32 = 1;
   while (k - 1 < PROBE_THRESHOLD_COUNT && millibits >= load<u32>(PROBE_THRESHOLDS + ((<usize>k - 1) << 2))) k++;
   return k;
