@@ -35,10 +35,12 @@ const MAX_BITS_PER_KEY: f64 = 64;
 // Largest filter the module can allocate (memory.ts caps allocations here).
 const MAX_FILTER_BYTES: f64 = 0x7fff0000;
 
-// Probe counts: bitsPerKey (in millibits) from which k + 2 probes are used,
-// for k = 0..18. Derived from the expected false-positive rate of a 512-bit
-// block whose load is Poisson(512 / bitsPerKey): the smallest k within 1% of
-// the optimum (fewer probes are cheaper at equal accuracy).
+// PROBE_THRESHOLDS[i]: the bits per key, in millibits, from which the
+// builder uses i + 2 probes (below the first, 1 probe). Each is where the
+// choice changes under this rule: the fewest probes whose expected
+// false-positive rate is within 1% of the best over all probe counts (fewer
+// probes are cheaper at equal accuracy), the rate of a 512-bit block with
+// Poisson(512 / bitsPerKey) keys, each setting k bits with replacement.
 const PROBE_THRESHOLDS: usize = memory.data<u32>([
   2140, 3670, 5210, 6810, 8480, 10250, 12150, 14190, 16410, 18850,
   21540, 24530, 27880, 31630, 35870, 40670, 46130, 52370, 59520,
@@ -48,9 +50,12 @@ const PROBE_THRESHOLD_COUNT: u32 = 19;
 /** Probes the builder uses at `bitsPerKey`, rounded to a millibit (precondition: in range). */
 export function bloomProbesFor(bitsPerKey: f64): u32 {
   const millibits = <u32>Math.floor(bitsPerKey * 1000 + 0.5);
-  let k: u32 = 1;
-  while (k - 1 < PROBE_THRESHOLD_COUNT && millibits >= load<u32>(PROBE_THRESHOLDS + ((<usize>k - 1) << 2))) k++;
-  return k;
+  let probes: u32 = 1;
+  for (let i: u32 = 0; i < PROBE_THRESHOLD_COUNT; i++) {
+    if (millibits < load<u32>(PROBE_THRESHOLDS + (<usize>i << 2))) break;
+    probes++;
+  }
+  return probes;
 }
 
 function validBitsPerKey(bitsPerKey: f64): bool {
