@@ -25,6 +25,7 @@ function mergeRound(acc: u64, lane: u64): u64 {
 }
 
 /** XXH64 of `len` bytes at `ptr`. */
+@inline
 export function xxh64(ptr: usize, len: u32, seed: u64): u64 {
   let p = ptr;
   const end = ptr + <usize>len;
