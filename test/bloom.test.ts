@@ -210,6 +210,16 @@ describe('bloom filter: format and API', () => {
     );
   });
 
+  it('keeps its on-disk bytes (golden vector: keys "a", "b", "c" at 10 bits/key)', () => {
+    const enc = new TextEncoder();
+    const filter = bloomBuild(hashBatch(['a', 'b', 'c'].map((k) => enc.encode(k))), 10);
+    expect(Buffer.from(filter).toString('hex')).toBe(
+      '0800000000002000000000000000000000000801000000000000000040001000' +
+        '000a000120020000000008008000000000110000100000000000000002000000' +
+        '0100000006000001',
+    );
+  });
+
   it('sizes filters in whole 64-byte blocks plus the trailer', () => {
     expect(bloomSize(0, 10)).toBe(64 + BLOOM_TRAILER_BYTES);
     expect(bloomSize(1, 10)).toBe(64 + BLOOM_TRAILER_BYTES);

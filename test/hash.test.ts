@@ -113,6 +113,12 @@ describe('key hash (XXH64)', () => {
     }
   });
 
+  it('matches the widely published XXH64 values of short strings', () => {
+    const enc = new TextEncoder();
+    expect(hashKey(enc.encode('a'))).toBe(0xd24ec4f1a98c6e5bn);
+    expect(hashKey(enc.encode('abc'))).toBe(0x44bc2cf5ad770999n);
+  });
+
   it('matches the reference on random keys of every length 0..256', () => {
     const data = randomBytes(256 + 64, 5);
     for (let len = 0; len <= 256; len++) {
