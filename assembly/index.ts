@@ -3,3 +3,5 @@ export { alloc, free, realloc } from './memory';
 export { compareInternalKeys } from './keys';
 export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c';
 export { lz4CompressBound, lz4Compress, lz4Decompress } from './lz4';
+export { keyHash, keyHashBatch } from './hash';
+export { bloomFilterSize, bloomProbesFor, bloomBuild, bloomCheck, bloomMayContain, bloomMayContainBatch } from './bloom';

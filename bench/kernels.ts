@@ -3,8 +3,10 @@
 import { formatTable, measure, type Case, type Row } from './harness.js';
 import * as crc32c from './kernels/crc32c.js';
 import * as lz4 from './kernels/lz4.js';
+import * as hash from './kernels/hash.js';
+import * as bloom from './kernels/bloom.js';
 
-const suites: Array<{ cases(): Case[] }> = [crc32c, lz4];
+const suites: Array<{ cases(): Case[] }> = [crc32c, lz4, hash, bloom];
 
 function timeOption(): number {
   const i = process.argv.indexOf('--time');

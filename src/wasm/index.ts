@@ -5,3 +5,17 @@ export * as heap from './heap.js';
 export { Region } from './heap.js';
 export { crc32c, crc32cAt, maskCrc, unmaskCrc } from './crc32c.js';
 export * as lz4 from './lz4.js';
+export { HASH_BYTES, hashAt, hashBatch, hashBatchAt, hashKey, readHashes, writeHashes } from './hash.js';
+export {
+  BLOOM_TRAILER_BYTES,
+  bloomBuild,
+  bloomBuildAt,
+  bloomCheck,
+  bloomCheckAt,
+  bloomMayContain,
+  bloomMayContainAt,
+  bloomMayContainBatch,
+  bloomMayContainBatchAt,
+  bloomProbesFor,
+  bloomSize,
+} from './bloom.js';
