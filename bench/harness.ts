@@ -12,8 +12,8 @@ export interface Case {
   perCall: number;
   varve: () => unknown;
   rival: { name: string; fn: () => unknown };
-  /** The issue's bar for varve / rival. */
-  bar: number;
+  /** The issue's bar for varve / rival; absent for rows shown for information. */
+  bar?: number;
 }
 
 export interface Row {
@@ -24,7 +24,7 @@ export interface Row {
   rivalName: string;
   rival: number;
   ratio: number;
-  bar: number;
+  bar: number | undefined;
   pass: boolean;
 }
 
@@ -50,7 +50,7 @@ export async function measure(c: Case, timeMs: number): Promise<Row> {
     v = Math.max(v, await medianOpsPerSecond(c.varve, timeMs / 2));
     r = Math.max(r, await medianOpsPerSecond(c.rival.fn, timeMs / 2));
   }
-  const scale = c.unit === 'MB/s' ? c.perCall / 1e6 : c.perCall / 1e6;
+  const scale = c.perCall / 1e6; // bytes -> MB/s, items -> M/s
   const ratio = v / r;
   return {
     kernel: c.kernel,
@@ -61,7 +61,7 @@ export async function measure(c: Case, timeMs: number): Promise<Row> {
     rival: r * scale,
     ratio,
     bar: c.bar,
-    pass: ratio >= c.bar,
+    pass: c.bar === undefined || ratio >= c.bar,
   };
 }
 
@@ -78,8 +78,8 @@ export function formatTable(rows: Row[]): string {
     r.rivalName,
     `${fmt(r.rival)} ${r.unit}`,
     `${r.ratio.toFixed(2)}x`,
-    `>= ${r.bar}x`,
-    r.pass ? 'ok' : 'MISS',
+    r.bar === undefined ? '-' : `>= ${r.bar}x`,
+    r.bar === undefined ? '' : r.pass ? 'ok' : 'MISS',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

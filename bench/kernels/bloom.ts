@@ -96,21 +96,19 @@ export function cases(): Case[] {
   return [
     {
       kernel: 'bloom',
-      op: 'probe 1,000 hashes, 100k-key filter (no bar)',
+      op: 'probe 1,000 hashes, 100k-key filter',
       unit: 'M/s',
       perCall: probeCount,
       varve: varveProbe,
       rival: { name: 'JS probe', fn: jsProbe },
-      bar: 0,
     },
     {
       kernel: 'bloom',
-      op: 'build a 100k-key filter, 10 bits/key (no bar)',
+      op: 'build a 100k-key filter, 10 bits/key',
       unit: 'M/s',
       perCall: tableKeys,
       varve: varveBuild,
       rival: { name: 'JS build', fn: jsBuildAll },
-      bar: 0,
     },
   ];
 }

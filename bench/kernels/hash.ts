@@ -246,7 +246,6 @@ export function cases(): Case[] {
       perCall: count,
       varve,
       rival: { name: 'JS XXH32', fn: xxh32All },
-      bar: 1,
     },
     {
       kernel: 'hash',
@@ -255,7 +254,6 @@ export function cases(): Case[] {
       perCall: count,
       varve,
       rival: { name: 'lz4js xxh32', fn: lz4jsAll },
-      bar: 1,
     },
   ];
 }
