@@ -2,3 +2,24 @@
 export { alloc, free, realloc } from './memory';
 export { compareInternalKeys } from './keys';
 export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c';
+export {
+  blockBuilderCreate,
+  blockBuilderAdd,
+  blockBuilderAddBatch,
+  blockBuilderEstimatedSize,
+  blockBuilderFinish,
+  blockBuilderReset,
+  blockBuilderDestroy,
+  blockCursorCreate,
+  blockCursorInit,
+  blockCursorSeek,
+  blockCursorSeekFirst,
+  blockCursorSeekLast,
+  blockCursorNext,
+  blockCursorPrev,
+  blockCursorDestroy,
+  blockDecodedSize,
+  blockDecodeAll,
+  blockDecodedSeek,
+  blockDecodedSeekBatch,
+} from './block';
