@@ -106,6 +106,27 @@ function checkRestarts(block: usize, len: u32): i32 {
   return <i32>count;
 }
 
+/**
+ * Copies n bytes between non-overlapping ranges. Keys' unshared parts are
+ * short, and V8's memory.copy costs a call into the runtime.
+ */
+@inline
+function copyBytes(dst: usize, src: usize, n: u32): void {
+  if (n > 64) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  let i: u32 = 0;
+  while (i + 8 <= n) {
+    store<u64>(dst + i, load<u64>(src + i));
+    i += 8;
+  }
+  while (i < n) {
+    store<u8>(dst + i, load<u8>(src + i));
+    i++;
+  }
+}
+
 @inline
 function restartAt(block: usize, dataEnd: u32, i: u32): u32 {
   return load<u32>(block + <usize>dataEnd + (<usize>i << 2));
@@ -397,11 +418,8 @@ function step(c: usize): i32 {
   const shared = hShared;
   const unshared = hUnshared;
   const keyLength = shared + unshared;
-  if (keyLength > load<u32>(c + C_KEY_CAP)) {
-    store<u32>(c + C_KEY, <u32>realloc(<usize>load<u32>(c + C_KEY), keyLength));
-    store<u32>(c + C_KEY_CAP, keyLength);
-  }
-  memory.copy(<usize>load<u32>(c + C_KEY) + <usize>shared, q, unshared);
+  const key = keyLength > load<u32>(c + C_KEY_CAP) ? growKey(c, keyLength) : <usize>load<u32>(c + C_KEY);
+  copyBytes(key + <usize>shared, q, unshared);
   const value = q + <usize>unshared;
   store<u32>(c + C_KEY_LENGTH, keyLength);
   store<u32>(c + C_VALUE, <u32>value);
@@ -440,12 +458,55 @@ export function blockCursorSeek(c: usize, target: usize, targetLength: u32): i32
     if (compareInternal(q, hUnshared, target, targetLength) < 0) lo = mid;
     else hi = mid - 1;
   }
-  toRestart(c, lo);
-  while (true) {
-    const rc = step(c);
-    if (rc != 1) return rc;
-    if (compareInternal(<usize>load<u32>(c + C_KEY), load<u32>(c + C_KEY_LENGTH), target, targetLength) >= 0) return 1;
+  return scanTo(c, lo, target, targetLength);
+}
+
+/**
+ * Decodes forward from restart point `ri` to the first entry >= target. The
+ * seek's hot loop: like repeated step() calls, but the cursor's fields stay
+ * in locals until it stops.
+ */
+function scanTo(c: usize, ri: u32, target: usize, targetLength: u32): i32 {
+  const block = <usize>load<u32>(c + C_BLOCK);
+  const dataEnd = load<u32>(c + C_DATA_END);
+  const end = block + <usize>dataEnd;
+  let key = <usize>load<u32>(c + C_KEY);
+  let keyLength: u32 = 0;
+  let p = restartAt(block, dataEnd, ri);
+  while (p < dataEnd) {
+    const q = decodeHeader(block + <usize>p, end);
+    if (q == 0) return setStatus(c, E_BAD_ENTRY);
+    const rc = checkEntry(q, end, keyLength);
+    if (rc != 0) return setStatus(c, rc);
+    keyLength = hShared + hUnshared;
+    if (keyLength > load<u32>(c + C_KEY_CAP)) key = growKey(c, keyLength);
+    copyBytes(key + <usize>hShared, q, hUnshared);
+    const value = q + <usize>hUnshared;
+    const next = <u32>(value - block) + hValueLength;
+    if (compareInternal(key, keyLength, target, targetLength) >= 0) {
+      store<u32>(c + C_KEY_LENGTH, keyLength);
+      store<u32>(c + C_VALUE, <u32>value);
+      store<u32>(c + C_VALUE_LENGTH, hValueLength);
+      store<u32>(c + C_CURRENT, p);
+      store<u32>(c + C_NEXT, next);
+      const count = load<u32>(c + C_RESTART_COUNT);
+      while (ri + 1 < count && restartAt(block, dataEnd, ri + 1) <= p) ri++;
+      store<u32>(c + C_RESTART_INDEX, ri);
+      return setStatus(c, 1);
+    }
+    p = next;
   }
+  store<u32>(c + C_CURRENT, dataEnd);
+  store<u32>(c + C_NEXT, dataEnd);
+  return setStatus(c, 0);
+}
+
+/** Grows the cursor's key buffer to `size` bytes, keeping its contents; returns the new pointer. */
+function growKey(c: usize, size: u32): usize {
+  const key = realloc(<usize>load<u32>(c + C_KEY), size);
+  store<u32>(c + C_KEY, <u32>key);
+  store<u32>(c + C_KEY_CAP, size);
+  return key;
 }
 
 export function blockCursorSeekFirst(c: usize): i32 {
@@ -549,8 +610,8 @@ function decode(block: usize, len: u32, table: usize, tableCap: u32, keys: usize
     if (!counting) {
       if (n >= tableCap || used + <u64>keyLength > <u64>keysCap) return E_TOO_SMALL;
       const key = keys + <usize>used;
-      memory.copy(key, prevKey, hShared);
-      memory.copy(key + <usize>hShared, q, hUnshared);
+      copyBytes(key, prevKey, hShared);
+      copyBytes(key + <usize>hShared, q, hUnshared);
       if (n > 0 && compareInternal(prevKey, prevLength, key, keyLength) >= 0) return E_BAD_ORDER;
       const row = table + <usize>(n * ROW_SIZE);
       store<u32>(row, <u32>used);

@@ -1,9 +1,10 @@
 // `npm start` (until the engine exists): every kernel against its best
 // pure-JS rival, one table with ratios. `--time MS` sets time per case.
 import { formatTable, measure, type Case, type Row } from './harness.js';
+import * as block from './kernels/block.js';
 import * as crc32c from './kernels/crc32c.js';
 
-const suites: Array<{ cases(): Case[] }> = [crc32c];
+const suites: Array<{ cases(): Case[] }> = [crc32c, block];
 
 function timeOption(): number {
   const i = process.argv.indexOf('--time');
