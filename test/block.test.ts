@@ -80,7 +80,7 @@ class Bytes {
 function encodeReference(entries: Entry[], interval: number): Uint8Array {
   const out = new Bytes();
   const restarts = [0];
-  let prev = new Uint8Array(0);
+  let prev: Uint8Array = new Uint8Array(0);
   entries.forEach(({ key, value }, i) => {
     let shared = 0;
     if (i > 0 && i % interval === 0) restarts.push(out.length);
