@@ -469,8 +469,15 @@ describe('hand-made blocks', () => {
     for (const bytes of cases) expectCorrupt(bytes, () => undefined);
   });
 
-  it('rejects a restart entry that shares a prefix', () => {
-    expectCorrupt(withRestarts(body({ shared2: 1 }), [0, 13]), (c) => c.seek(key2));
+  it('rejects a restart entry that shares a prefix, and stays failed until init', () => {
+    const bytes = withRestarts(body({ shared2: 1 }), [0, 13]);
+    expectCorrupt(bytes, (c) => c.seek(key2));
+    expect(cursor.valid).toBe(false);
+    expect(() => cursor.first()).toThrow(CorruptionError);
+    expect(() => cursor.next()).toThrow(CorruptionError);
+    const good = withRestarts(body(), [0, 13]);
+    cursor.init(place(good), good.length);
+    expect(cursor.first()).toBe(true);
   });
 
   it('accepts a padded varint and rejects one that overflows 32 bits', () => {
