@@ -5,3 +5,24 @@ export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c';
 export { lz4CompressBound, lz4Compress, lz4Decompress } from './lz4';
 export { keyHash, keyHashBatch } from './hash';
 export { bloomFilterSize, bloomProbesFor, bloomBuild, bloomCheck, bloomMayContain, bloomMayContainBatch } from './bloom';
+export {
+  blockBuilderCreate,
+  blockBuilderAdd,
+  blockBuilderAddBatch,
+  blockBuilderEstimatedSize,
+  blockBuilderFinish,
+  blockBuilderReset,
+  blockBuilderDestroy,
+  blockCursorCreate,
+  blockCursorInit,
+  blockCursorSeek,
+  blockCursorSeekFirst,
+  blockCursorSeekLast,
+  blockCursorNext,
+  blockCursorPrev,
+  blockCursorDestroy,
+  blockDecodedSize,
+  blockDecodeAll,
+  blockDecodedSeek,
+  blockDecodedSeekBatch,
+} from './block';

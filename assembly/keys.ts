@@ -31,6 +31,7 @@ export function compareBytes(a: usize, aLen: u32, b: usize, bLen: u32): i32 {
 }
 
 /** Internal-key comparison: user key ascending, then trailer descending. */
+@inline
 export function compareInternal(a: usize, aLen: u32, b: usize, bLen: u32): i32 {
   const c = compareBytes(a, aLen - TRAILER_SIZE, b, bLen - TRAILER_SIZE);
   if (c != 0) return c;

@@ -1,12 +1,13 @@
 // `npm start` (until the engine exists): every kernel against its best
 // pure-JS rival, one table with ratios. `--time MS` sets time per case.
 import { formatTable, measure, type Case, type Row } from './harness.js';
+import * as block from './kernels/block.js';
 import * as crc32c from './kernels/crc32c.js';
 import * as lz4 from './kernels/lz4.js';
 import * as hash from './kernels/hash.js';
 import * as bloom from './kernels/bloom.js';
 
-const suites: Array<{ cases(): Case[] }> = [crc32c, lz4, hash, bloom];
+const suites: Array<{ cases(): Case[] }> = [crc32c, lz4, hash, bloom, block];
 
 function timeOption(): number {
   const i = process.argv.indexOf('--time');

@@ -2,3 +2,4 @@
 // the engine issue; until then the package exposes its kernels and errors.
 export * from './errors.js';
 export * as wasm from './wasm/index.js';
+export * from './keys.js';

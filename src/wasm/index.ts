@@ -19,3 +19,4 @@ export {
   bloomProbesFor,
   bloomSize,
 } from './bloom.js';
+export { BlockBuilder, BlockCursor, DecodedBlock, DEFAULT_RESTART_INTERVAL } from './block.js';
