@@ -2,8 +2,9 @@
 // pure-JS rival, one table with ratios. `--time MS` sets time per case.
 import { formatTable, measure, type Case, type Row } from './harness.js';
 import * as crc32c from './kernels/crc32c.js';
+import * as skiplist from './kernels/skiplist.js';
 
-const suites: Array<{ cases(): Case[] }> = [crc32c];
+const suites: Array<{ cases(): Case[] }> = [crc32c, skiplist];
 
 function timeOption(): number {
   const i = process.argv.indexOf('--time');
