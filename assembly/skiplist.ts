@@ -64,7 +64,7 @@ export const ERR_BAD_KEY: i32 = -7;
 export const ERR_OUT_OF_MEMORY: i32 = -8;
 
 const BATCH_HEADER: u32 = 12;
-/** Largest key or value a node can hold (the arena's largest chunk, minus node overhead). */
+/** Largest key + value a node can hold (the arena's largest chunk, minus node overhead). */
 const MAX_PART: u32 = MAX_CHUNK_SIZE - 256;
 
 /** Predecessors at each level for the insert in progress (one writer per instance). */
@@ -297,6 +297,8 @@ function parseRecord(batch: usize, pos: u32, len: u32): i32 {
   if (value < 0) return value;
   recValue = <u32>value;
   recValueLen = varintValue;
+  // Key and value share one node, so they must fit one together.
+  if (recValueLen > MAX_PART - recKeyLen) return ERR_TOO_LARGE;
   return <i32>(recValue + recValueLen);
 }
 
