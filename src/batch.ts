@@ -48,6 +48,7 @@ export class WriteBatch {
 
   /** Address of the encoded batch in linear memory; moves when the batch grows. */
   get ptr(): number {
+    if (this.#region.ptr === 0) throw new InvalidArgumentError('write batch is released');
     return this.#region.ptr;
   }
 
@@ -103,11 +104,9 @@ export class WriteBatch {
     this.#writeHeader();
   }
 
-  /** Frees the batch's memory; the batch must not be used afterwards. */
+  /** Frees the batch's memory; using the batch afterwards throws. */
   release(): void {
     this.#region.release();
-    this.#len = 0;
-    this.#count = 0;
   }
 
   #append(kind: number, key: Uint8Array, value: Uint8Array): this {
@@ -133,11 +132,12 @@ export class WriteBatch {
 
   /** Grows the region, keeping the encoded bytes, so that `extra` more bytes fit. */
   #reserve(extra: number): void {
+    const ptr = this.ptr;
     const needed = this.#len + extra;
     if (needed <= this.#region.capacity) return;
     if (needed > 0x7fff0000) throw new InvalidArgumentError(`write batch would exceed ${0x7fff0000} bytes`);
     const grown = new Region(Math.max(needed, this.#region.capacity * 2));
-    u8().copyWithin(grown.ptr, this.#region.ptr, this.#region.ptr + this.#len);
+    u8().copyWithin(grown.ptr, ptr, ptr + this.#len);
     this.#region.release();
     this.#region = grown;
   }

@@ -387,6 +387,8 @@ describe('write batch format', () => {
     expect(() => b.putWithKind(4, EMPTY, EMPTY)).toThrow(InvalidArgumentError);
     expect(() => b.putWithKind(Kind.Deletion, EMPTY, new Uint8Array(1))).toThrow(InvalidArgumentError);
     b.release();
+    expect(() => b.put(EMPTY, EMPTY)).toThrow(InvalidArgumentError);
+    expect(() => b.setSequence(1)).toThrow(InvalidArgumentError);
   });
 });
 
