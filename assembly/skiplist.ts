@@ -1,16 +1,18 @@
 // Skip-list memtable over internal keys (keys.ts), nodes bump-allocated in
 // an arena. One writer per list (each thread has its own module instance).
 // Heights: 1..MAX_HEIGHT, each further level with probability 1/4.
+// Values live in a second arena, so a search walks nodes and keys packed
+// together and never pulls value bytes into the cache.
 //
-// Node (allocated as 4*height + 16 + keyLen + valueLen bytes, 4-aligned;
-// the node pointer points past the forward pointers, at its header):
+// Node (4*height + 20 + keyLen bytes from the node arena, 4-aligned; the
+// node pointer points past the forward pointers, at its header):
 //   node - 4*(i+1)  u32 next[i]  forward pointer at level i (0 = end), i < height
 //   node + 0        u32 prev     level-0 predecessor (0 = this is the first node)
 //   node + 4        u32 keyLen   internal key length = user key length + 8
 //   node + 8        u32 valueLen
 //   node + 12       u32 height
-//   node + 16       internal key: user key, then the trailer (sequence << 8 | kind) u64 LE
-//   node + 16 + keyLen  value bytes
+//   node + 16       u32 value    address of the value bytes in the value arena (0 when valueLen is 0)
+//   node + 20       internal key: user key, then the trailer (sequence << 8 | kind) u64 LE
 //
 // List struct (LIST_SIZE bytes, from alloc):
 //   0   u32 arena    the arena holding the nodes (arena.ts)
@@ -18,7 +20,7 @@
 //   8   u32 height   levels in use (1..MAX_HEIGHT)
 //   12  u32 rng      xorshift32 state for node heights
 //   16  u32 tail     last node (0 = empty)
-//   20  u32 0        padding
+//   20  u32 values   the arena holding the values
 //   24  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 24 .. 68, then a
 //       node header at 72 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
 //       The head is never compared against; it only carries forward pointers.
@@ -37,6 +39,7 @@ const L_COUNT: usize = 4;
 const L_HEIGHT: usize = 8;
 const L_RNG: usize = 12;
 const L_TAIL: usize = 16;
+const L_VALUES: usize = 20;
 const L_HEAD: usize = 24 + 4 * <usize>MAX_HEIGHT;
 const LIST_SIZE: u32 = <u32>L_HEAD + 16;
 
@@ -44,7 +47,8 @@ const N_PREV: usize = 0;
 const N_KEY_LEN: usize = 4;
 const N_VALUE_LEN: usize = 8;
 const N_HEIGHT: usize = 12;
-const N_KEY: usize = 16;
+const N_VALUE: usize = 16;
+const N_KEY: usize = 20;
 
 const RNG_SEED: u32 = 0x2545f491;
 const SEEK_KIND: u32 = 0xff;
@@ -64,7 +68,7 @@ export const ERR_BAD_KEY: i32 = -7;
 export const ERR_OUT_OF_MEMORY: i32 = -8;
 
 const BATCH_HEADER: u32 = 12;
-/** Largest key + value a node can hold (the arena's largest chunk, minus node overhead). */
+/** Largest key + value an entry can hold (the arena's largest chunk, minus node overhead). */
 const MAX_PART: u32 = MAX_CHUNK_SIZE - 256;
 
 /** Predecessors at each level for the insert in progress (one writer per instance). */
@@ -89,14 +93,17 @@ const PREDS: usize = memory.data(4 * MAX_HEIGHT, 4);
 /** Creates an empty list whose arena takes chunks of `chunkSize` bytes; 0 on failure. */
 export function skiplistCreate(chunkSize: u32): usize {
   const arena = arenaCreate(chunkSize);
-  if (arena == 0) return 0;
+  const values = arenaCreate(chunkSize);
   const list = alloc(LIST_SIZE);
-  if (list == 0) {
-    arenaDestroy(arena);
+  if (arena == 0 || values == 0 || list == 0) {
+    if (arena != 0) arenaDestroy(arena);
+    if (values != 0) arenaDestroy(values);
+    free(list);
     return 0;
   }
   memory.fill(list, 0, LIST_SIZE);
   store<u32>(list + L_ARENA, <u32>arena);
+  store<u32>(list + L_VALUES, <u32>values);
   store<u32>(list + L_RNG, RNG_SEED);
   store<u32>(list + L_HEIGHT, 1);
   store<u32>(head(list) + N_HEIGHT, MAX_HEIGHT);
@@ -161,22 +168,27 @@ function advancePredecessors(list: usize, key: usize, len: u32): void {
 }
 
 /**
- * Allocates a node holding user key + trailer and value, not yet linked.
- * Returns 0 when memory is exhausted.
+ * Allocates a node holding user key + trailer, and a copy of the value, not
+ * yet linked. Returns 0 when memory is exhausted.
  */
 function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, value: usize, valueLen: u32): usize {
+  let valueCopy: usize = 0;
+  if (valueLen != 0) {
+    valueCopy = arenaAlloc(<usize>load<u32>(list + L_VALUES), valueLen, 1);
+    if (valueCopy == 0) return 0;
+    memory.copy(valueCopy, value, valueLen);
+  }
   const height = randomHeight(list);
   const kLen = userKeyLen + TRAILER_SIZE;
-  const size = (height << 2) + <u32>N_KEY + kLen + valueLen;
-  const block = arenaAlloc(<usize>load<u32>(list + L_ARENA), size, 4);
+  const block = arenaAlloc(<usize>load<u32>(list + L_ARENA), (height << 2) + <u32>N_KEY + kLen, 4);
   if (block == 0) return 0;
   const node = block + (<usize>height << 2);
   store<u32>(node + N_KEY_LEN, kLen);
   store<u32>(node + N_VALUE_LEN, valueLen);
   store<u32>(node + N_HEIGHT, height);
+  store<u32>(node + N_VALUE, <u32>valueCopy);
   memory.copy(node + N_KEY, userKey, userKeyLen);
   store<u64>(node + N_KEY + userKeyLen, trailer);
-  memory.copy(node + N_KEY + kLen, value, valueLen);
   return node;
 }
 
@@ -411,14 +423,15 @@ export function skiplistCount(list: usize): u32 {
   return load<u32>(list + L_COUNT);
 }
 
-/** Heap bytes held: the arena's chunks and structs plus the list struct. */
+/** Heap bytes held: both arenas' chunks and structs plus the list struct. */
 export function skiplistBytes(list: usize): u32 {
-  return arenaBytes(<usize>load<u32>(list + L_ARENA)) + LIST_SIZE;
+  return arenaBytes(<usize>load<u32>(list + L_ARENA)) + arenaBytes(<usize>load<u32>(list + L_VALUES)) + LIST_SIZE;
 }
 
-/** Drops every entry and frees the arena's chunks in one call; the list stays usable. */
+/** Drops every entry and frees the arenas' chunks in one call; the list stays usable. */
 export function skiplistReset(list: usize): void {
   arenaReset(<usize>load<u32>(list + L_ARENA));
+  arenaReset(<usize>load<u32>(list + L_VALUES));
   memory.fill(head(list) - 4 * <usize>MAX_HEIGHT, 0, 4 * MAX_HEIGHT);
   store<u32>(list + L_COUNT, 0);
   store<u32>(list + L_HEIGHT, 1);
@@ -427,5 +440,6 @@ export function skiplistReset(list: usize): void {
 
 export function skiplistDestroy(list: usize): void {
   arenaDestroy(<usize>load<u32>(list + L_ARENA));
+  arenaDestroy(<usize>load<u32>(list + L_VALUES));
   free(list);
 }

@@ -165,7 +165,7 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 108; // list struct 88 + arena struct 20, no chunks
+const LIST_BASE_BYTES = 128; // list struct 88 + two arena structs of 20, no chunks
 
 // ---- Tests ----
 
@@ -602,9 +602,10 @@ describe('single inserts and lookups', () => {
       }
       const keyLength = dv.getUint32(n + 4, true);
       expect(keyLength).toBe(c.keyLength + 8);
-      expect(c.valuePtr).toBe(n + 16 + keyLength);
+      expect(c.keyPtr).toBe(n + 20);
+      expect(c.valuePtr).toBe(dv.getUint32(n + 16, true));
       expect(dv.getUint32(n + 8, true)).toBe(c.valueLength);
-      expect(dv.getUint8(n + 16 + keyLength - 8)).toBe(c.kind);
+      expect(dv.getUint8(n + 20 + keyLength - 8)).toBe(c.kind);
       before = n;
       count++;
     }

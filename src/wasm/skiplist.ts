@@ -31,7 +31,8 @@ export const NODE_PREV = 0;
 export const NODE_KEY_LENGTH = 4;
 export const NODE_VALUE_LENGTH = 8;
 export const NODE_HEIGHT = 12;
-export const NODE_KEY = 16;
+export const NODE_VALUE = 16;
+export const NODE_KEY = 20;
 export const TRAILER_SIZE = 8;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 
@@ -60,7 +61,7 @@ export const node = {
     return view().getUint32(n + NODE_KEY_LENGTH, true) - TRAILER_SIZE;
   },
   valuePtr(n: number): number {
-    return n + NODE_KEY + view().getUint32(n + NODE_KEY_LENGTH, true);
+    return view().getUint32(n + NODE_VALUE, true);
   },
   valueLength(n: number): number {
     return view().getUint32(n + NODE_VALUE_LENGTH, true);
