@@ -1,11 +1,12 @@
 // The skip-list memtable (assembly/skiplist.ts). Entries are internal keys
-// (user key + sequence + kind) with values, kept in an arena in linear
-// memory. Node fields are read here through a DataView (layout below), so
+// (user key + sequence + kind) with values, in linear memory: nodes with
+// their keys in one arena, values in another. Node fields are read here through a DataView (layout below), so
 // iteration costs no call across the boundary per field.
 import { CorruptionError, InvalidArgumentError, WasmOutOfMemoryError } from '../errors.js';
 import { Kind, MAX_SEQUENCE, type WriteBatch } from '../batch.js';
 import { raw } from './loader.js';
 import { Region, u8, view } from './heap.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
 
 interface SkipListExports {
   skiplistCreate(chunkSize: number): number;
@@ -42,7 +43,7 @@ const BATCH_ERRORS: Record<number, string> = {
   [-3]: 'malformed varint',
   [-4]: 'bytes after the last record',
   [-5]: 'sequence numbers beyond 2^53-1',
-  [-6]: 'key or value too large',
+  [-6]: 'key and value too large for one entry',
 };
 const ERR_OUT_OF_MEMORY = -8;
 
@@ -118,8 +119,8 @@ export class SkipList {
   #epoch = 0;
 
   constructor(chunkSize = DEFAULT_CHUNK_SIZE) {
-    if (!Number.isInteger(chunkSize) || chunkSize < 256 || chunkSize > 0x3fff0000) {
-      throw new InvalidArgumentError(`chunk size must be an integer in 256..${0x3fff0000}, got ${chunkSize}`);
+    if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+      throw new InvalidArgumentError(`chunk size must be an integer in ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}, got ${chunkSize}`);
     }
     const handle = fns.skiplistCreate(chunkSize);
     if (handle === 0) throw new WasmOutOfMemoryError(chunkSize);
