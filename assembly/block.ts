@@ -17,7 +17,7 @@
 // decode step is bounds-checked and failures come back as negative codes.
 
 import { TRAILER_SIZE, compareInternal } from './keys';
-import { alloc, free, realloc } from './memory';
+import { allocOrAbort as alloc, free, reallocOrAbort as realloc } from './memory';
 import { MAX_VARINT32_SIZE, getVarint32, putVarint32 } from './varint';
 
 // Result codes; mirrored in src/wasm/block.ts.

@@ -26,3 +26,9 @@ export {
   blockDecodedSeek,
   blockDecodedSeekBatch,
 } from './block';
+export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from './arena';
+export {
+  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet,
+  skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
+  skiplistDestroy,
+} from './skiplist';

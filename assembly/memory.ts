@@ -1,14 +1,62 @@
-// Region allocation for the TypeScript side. The module uses AssemblyScript's
-// minimal runtime only for its TLSF allocator: no managed object is ever
-// allocated on a hot path, so nothing needs collecting. Every buffer the host
-// hands to a kernel (scratch regions, block buffers, arena chunks) comes from
-// here. Pointers stay below 2 GiB because memory is capped at 32768 pages.
+// Region allocation. The module uses AssemblyScript's minimal runtime only
+// for its TLSF allocator: no managed object is allocated on a hot path, so
+// nothing needs collecting. Every buffer (scratch regions, block buffers,
+// arena chunks) comes from here. Memory is capped at MAX_PAGES (2 GiB), so
+// pointers stay positive i32s on the JavaScript side.
+//
+// TLSF traps when memory cannot grow. `alloc` and `realloc` check first and
+// return 0 instead, leaving the heap untouched; callers that cannot recover
+// use the OrAbort forms, which raise a clean "out of memory" abort before
+// any state changes.
 
-/** Allocates `size` bytes aligned to 16; returns 0 when memory is exhausted. */
+import { ROOT } from '~lib/rt/tlsf';
+
+const MAX_PAGES: i32 = 32768;
+/** TLSF's largest block: 1 GiB less its 4-byte header. */
+const MAX_BLOCK_TLSF: usize = (1 << 30) - 4;
+/** The largest request varve makes of it, leaving room for headers. */
+const MAX_BLOCK: usize = 0x3fff0000;
+
+/**
+ * Whether TLSF holds a free block it would hand out for `size` bytes: its
+ * own size-class search, read off its bitmaps. Mirrors computeSize,
+ * roundSize and searchBlock of assembly/rt/tlsf.ts in AssemblyScript 0.28
+ * (pinned): wasm32, 4-byte block header, 16-byte alignment, SL_BITS 4.
+ * test/memory.test.ts fails if the layout ever disagrees.
+ */
+function heapHasBlockFor(size: usize): bool {
+  const root = changetype<usize>(ROOT);
+  if (root == 0) return false; // the heap is not initialised until the first allocation
+  const payload: usize = size <= 28 ? 28 : ((size + 4 + 15) & ~15) - 4;
+  let fl: usize;
+  let sl: u32;
+  if (payload < 256) {
+    fl = 0;
+    sl = <u32>(payload >> 4);
+  } else {
+    const rounded = payload < (MAX_BLOCK_TLSF >> 1) ? payload + (<usize>1 << (27 - clz<usize>(payload))) - 1 : payload;
+    fl = 31 - clz<usize>(rounded);
+    sl = <u32>((rounded >> (fl - 4)) ^ 16);
+    fl -= 7;
+  }
+  const slMap = load<u32>(root + 4 + (fl << 2)) & (~0 << sl);
+  if (slMap != 0) return true;
+  return (load<u32>(root) & (~0 << <u32>(fl + 1))) != 0;
+}
+
+/** Whether a request of `size` bytes can be met without TLSF trapping. */
+function canSatisfy(size: usize): bool {
+  if (size > MAX_BLOCK) return false;
+  if (heapHasBlockFor(size)) return true;
+  // TLSF grows by whole pages plus a block header or two; one spare page covers them.
+  const pages = <i32>((size + 0x1ffff) >>> 16);
+  return memory.size() + pages <= MAX_PAGES;
+}
+
+/** Allocates `size` bytes aligned to 16; 0 when memory cannot provide them. */
 export function alloc(size: u32): usize {
   if (size == 0) size = 1;
-  // TLSF traps when it cannot grow; check the cap first so the host gets 0.
-  if (<u64>size > <u64>0x7fff0000) return 0;
+  if (!canSatisfy(<usize>size)) return 0;
   return heap.alloc(<usize>size);
 }
 
@@ -17,8 +65,26 @@ export function free(ptr: usize): void {
   if (ptr != 0) heap.free(ptr);
 }
 
-/** Resizes an allocation, keeping its first min(old, new) bytes. */
+/**
+ * Resizes an allocation, keeping its first min(old, new) bytes. Returns 0
+ * (and leaves `ptr` valid and unchanged) when memory cannot provide it.
+ */
 export function realloc(ptr: usize, size: u32): usize {
   if (ptr == 0) return alloc(size);
+  if (!canSatisfy(<usize>size)) return 0;
   return heap.realloc(ptr, <usize>size);
+}
+
+/** `alloc` for callers with no error path: aborts with "out of memory" instead of returning 0. */
+export function allocOrAbort(size: u32): usize {
+  const ptr = alloc(size);
+  if (ptr == 0) throw new Error('out of memory');
+  return ptr;
+}
+
+/** `realloc` for callers with no error path; on failure `ptr` is still valid. */
+export function reallocOrAbort(ptr: usize, size: u32): usize {
+  const next = realloc(ptr, size);
+  if (next == 0) throw new Error('out of memory');
+  return next;
 }

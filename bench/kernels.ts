@@ -6,8 +6,9 @@ import * as crc32c from './kernels/crc32c.js';
 import * as lz4 from './kernels/lz4.js';
 import * as hash from './kernels/hash.js';
 import * as bloom from './kernels/bloom.js';
+import * as skiplist from './kernels/skiplist.js';
 
-const suites: Array<{ cases(): Case[] }> = [crc32c, lz4, hash, bloom, block];
+const suites: Array<{ cases(): Case[] }> = [crc32c, lz4, hash, bloom, block, skiplist];
 
 function timeOption(): number {
   const i = process.argv.indexOf('--time');

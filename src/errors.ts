@@ -27,8 +27,8 @@ export class InvalidArgumentError extends VarveError {
 
 /** WebAssembly linear memory could not grow to satisfy an allocation. */
 export class WasmOutOfMemoryError extends VarveError {
-  constructor(bytes: number) {
-    super('ERR_WASM_OUT_OF_MEMORY', `WebAssembly memory exhausted allocating ${bytes} bytes`);
+  constructor(bytes?: number) {
+    super('ERR_WASM_OUT_OF_MEMORY', `WebAssembly memory exhausted${bytes === undefined ? '' : ` allocating ${bytes} bytes`}`);
   }
 }
 

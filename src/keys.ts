@@ -8,13 +8,14 @@ export const TRAILER_SIZE = 8;
 /** Largest sequence number a JavaScript number holds exactly. */
 export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
-export const KeyKind = {
+/** Entry kinds, the low byte of an internal key's trailer. */
+export const Kind = {
   Deletion: 0,
   Value: 1,
   ValueWithExpiry: 2,
   RangeDeletion: 3,
 } as const;
-export type KeyKind = (typeof KeyKind)[keyof typeof KeyKind];
+export type Kind = (typeof Kind)[keyof typeof Kind];
 
 /** Kind byte of a seek key: sorts before every entry of its user key at or below its sequence. */
 export const SEEK_KIND = 0xff;

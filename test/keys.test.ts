@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {
   InvalidArgumentError,
   CorruptionError,
-  KeyKind,
+  Kind,
   MAX_SEQUENCE,
   SEEK_KIND,
   compareInternalKeys,
@@ -40,7 +40,7 @@ describe('internal keys (JS helpers)', () => {
   });
 
   it('writes the trailer as little-endian seq << 8 | kind', () => {
-    const key = makeInternalKey(new Uint8Array([0xaa]), 0x0102030405, KeyKind.Value);
+    const key = makeInternalKey(new Uint8Array([0xaa]), 0x0102030405, Kind.Value);
     expect([...key]).toEqual([0xaa, 0x01, 0x05, 0x04, 0x03, 0x02, 0x01, 0x00, 0x00]);
   });
 

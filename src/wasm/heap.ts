@@ -22,7 +22,9 @@ export function u8(): Uint8Array {
 
 /** A DataView of all of linear memory, valid until the next allocation. */
 export function view(): DataView {
-  if (dataView.byteLength === 0) refresh();
+  // A DataView over a detached buffer throws on byteLength; the byte view,
+  // refreshed together with it, reads as length 0 instead.
+  if (u8View.length === 0) refresh();
   return dataView;
 }
 

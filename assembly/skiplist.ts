@@ -1,0 +1,445 @@
+// Skip-list memtable over internal keys (keys.ts), nodes bump-allocated in
+// an arena. One writer per list (each thread has its own module instance).
+// Heights: 1..MAX_HEIGHT, each further level with probability 1/4.
+// Values live in a second arena, so a search walks nodes and keys packed
+// together and never pulls value bytes into the cache.
+//
+// Node (4*height + 20 + keyLen bytes from the node arena, 4-aligned; the
+// node pointer points past the forward pointers, at its header):
+//   node - 4*(i+1)  u32 next[i]  forward pointer at level i (0 = end), i < height
+//   node + 0        u32 prev     level-0 predecessor (0 = this is the first node)
+//   node + 4        u32 keyLen   internal key length = user key length + 8
+//   node + 8        u32 valueLen
+//   node + 12       u32 height
+//   node + 16       u32 value    address of the value bytes in the value arena (0 when valueLen is 0)
+//   node + 20       internal key: user key, then the trailer (sequence << 8 | kind) u64 LE
+//
+// List struct (LIST_SIZE bytes, from alloc):
+//   0   u32 arena    the arena holding the nodes (arena.ts)
+//   4   u32 count    entries inserted since creation or reset
+//   8   u32 height   levels in use (1..MAX_HEIGHT)
+//   12  u32 rng      xorshift32 state for node heights
+//   16  u32 tail     last node (0 = empty)
+//   20  u32 values   the arena holding the values
+//   24  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 24 .. 68, then a
+//       node header at 72 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
+//       The head is never compared against; it only carries forward pointers.
+//
+// Duplicate internal keys (same user key, sequence and kind) never come from
+// the engine. If one is inserted anyway it is kept, placed before the equal
+// entries already present, so lookups see the latest insertion first.
+import { alloc, free } from './memory';
+import { compareBytes, compareInternal, packTrailer, TRAILER_SIZE } from './keys';
+import { arenaAlloc, arenaBytes, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
+
+export const MAX_HEIGHT: u32 = 12;
+
+const L_ARENA: usize = 0;
+const L_COUNT: usize = 4;
+const L_HEIGHT: usize = 8;
+const L_RNG: usize = 12;
+const L_TAIL: usize = 16;
+const L_VALUES: usize = 20;
+const L_HEAD: usize = 24 + 4 * <usize>MAX_HEIGHT;
+const LIST_SIZE: u32 = <u32>L_HEAD + 16;
+
+const N_PREV: usize = 0;
+const N_KEY_LEN: usize = 4;
+const N_VALUE_LEN: usize = 8;
+const N_HEIGHT: usize = 12;
+const N_VALUE: usize = 16;
+const N_KEY: usize = 20;
+
+const RNG_SEED: u32 = 0x2545f491;
+const SEEK_KIND: u32 = 0xff;
+const MAX_KIND: u32 = 3;
+const KIND_DELETION: u32 = 0;
+/** Sequences must stay exact as f64 on the host side. */
+const MAX_SEQUENCE: u64 = (<u64>1 << 53) - 1;
+
+// Negative results. The batch codes mean the batch bytes are malformed.
+export const ERR_TRUNCATED: i32 = -1;
+export const ERR_BAD_KIND: i32 = -2;
+export const ERR_BAD_VARINT: i32 = -3;
+export const ERR_TRAILING_BYTES: i32 = -4;
+export const ERR_BAD_SEQUENCE: i32 = -5;
+export const ERR_TOO_LARGE: i32 = -6;
+export const ERR_BAD_KEY: i32 = -7;
+export const ERR_OUT_OF_MEMORY: i32 = -8;
+
+const BATCH_HEADER: u32 = 12;
+/** Largest key + value an entry can hold (the arena's largest chunk, minus node overhead). */
+const MAX_PART: u32 = MAX_CHUNK_SIZE - 256;
+
+/** Predecessors at each level for the insert in progress (one writer per instance). */
+const PREDS: usize = memory.data(4 * MAX_HEIGHT, 4);
+
+@inline function next(node: usize, level: u32): usize {
+  return <usize>load<u32>(node - 4 - (<usize>level << 2));
+}
+
+@inline function setNext(node: usize, level: u32, to: usize): void {
+  store<u32>(node - 4 - (<usize>level << 2), <u32>to);
+}
+
+@inline function keyLen(node: usize): u32 {
+  return load<u32>(node + N_KEY_LEN);
+}
+
+@inline function head(list: usize): usize {
+  return list + L_HEAD;
+}
+
+/** Creates an empty list whose arena takes chunks of `chunkSize` bytes; 0 on failure. */
+export function skiplistCreate(chunkSize: u32): usize {
+  const arena = arenaCreate(chunkSize);
+  const values = arenaCreate(chunkSize);
+  const list = alloc(LIST_SIZE);
+  if (arena == 0 || values == 0 || list == 0) {
+    if (arena != 0) arenaDestroy(arena);
+    if (values != 0) arenaDestroy(values);
+    free(list);
+    return 0;
+  }
+  memory.fill(list, 0, LIST_SIZE);
+  store<u32>(list + L_ARENA, <u32>arena);
+  store<u32>(list + L_VALUES, <u32>values);
+  store<u32>(list + L_RNG, RNG_SEED);
+  store<u32>(list + L_HEIGHT, 1);
+  store<u32>(head(list) + N_HEIGHT, MAX_HEIGHT);
+  return list;
+}
+
+/** A height in 1..MAX_HEIGHT: each pair of low zero bits of a random word adds a level (p = 1/4). */
+function randomHeight(list: usize): u32 {
+  let x = load<u32>(list + L_RNG);
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  store<u32>(list + L_RNG, x);
+  const h = (ctz<u32>(x) >>> 1) + 1;
+  return h < MAX_HEIGHT ? h : MAX_HEIGHT;
+}
+
+/** Last node at each level whose key is < the given key, written to PREDS. */
+function findPredecessors(list: usize, key: usize, len: u32): void {
+  let x = head(list);
+  let level = load<u32>(list + L_HEIGHT);
+  while (level > 0) {
+    level--;
+    let n = next(x, level);
+    while (n != 0 && compareInternal(n + N_KEY, keyLen(n), key, len) < 0) {
+      x = n;
+      n = next(x, level);
+    }
+    store<u32>(PREDS + (<usize>level << 2), <u32>x);
+  }
+}
+
+/**
+ * Same result as findPredecessors, given that PREDS holds the predecessors
+ * left by linking the previous key of this call and that `key` sorts after
+ * it (a finger search: sorted batches cost O(1) per key). Levels from the
+ * lowest one whose successor is already >= key upwards are still right.
+ */
+function advancePredecessors(list: usize, key: usize, len: u32): void {
+  const height = load<u32>(list + L_HEIGHT);
+  let level: u32 = 0;
+  while (level < height) {
+    const n = next(<usize>load<u32>(PREDS + (<usize>level << 2)), level);
+    if (n == 0 || compareInternal(n + N_KEY, keyLen(n), key, len) >= 0) break;
+    level++;
+  }
+  // Below that level, walk on from the old predecessor; once a walk has
+  // moved, it is past every old predecessor (all <= the previous key).
+  let x: usize = 0;
+  let moved = false;
+  while (level > 0) {
+    level--;
+    if (!moved) x = <usize>load<u32>(PREDS + (<usize>level << 2));
+    let n = next(x, level);
+    while (n != 0 && compareInternal(n + N_KEY, keyLen(n), key, len) < 0) {
+      x = n;
+      n = next(x, level);
+      moved = true;
+    }
+    store<u32>(PREDS + (<usize>level << 2), <u32>x);
+  }
+}
+
+/**
+ * Allocates a node holding user key + trailer, and a copy of the value, not
+ * yet linked. Returns 0 when memory is exhausted.
+ */
+function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, value: usize, valueLen: u32): usize {
+  let valueCopy: usize = 0;
+  if (valueLen != 0) {
+    valueCopy = arenaAlloc(<usize>load<u32>(list + L_VALUES), valueLen, 1);
+    if (valueCopy == 0) return 0;
+    memory.copy(valueCopy, value, valueLen);
+  }
+  const height = randomHeight(list);
+  const kLen = userKeyLen + TRAILER_SIZE;
+  const block = arenaAlloc(<usize>load<u32>(list + L_ARENA), (height << 2) + <u32>N_KEY + kLen, 4);
+  if (block == 0) return 0;
+  const node = block + (<usize>height << 2);
+  store<u32>(node + N_KEY_LEN, kLen);
+  store<u32>(node + N_VALUE_LEN, valueLen);
+  store<u32>(node + N_HEIGHT, height);
+  store<u32>(node + N_VALUE, <u32>valueCopy);
+  memory.copy(node + N_KEY, userKey, userKeyLen);
+  store<u64>(node + N_KEY + userKeyLen, trailer);
+  return node;
+}
+
+/**
+ * Links `node` in order. `previous` is the node this call linked just
+ * before (0 if none): PREDS still holds its predecessors, so a key after it
+ * is found by finger search.
+ */
+function linkNode(list: usize, node: usize, previous: usize): void {
+  const key = node + N_KEY;
+  const kLen = keyLen(node);
+  if (previous != 0 && compareInternal(key, kLen, previous + N_KEY, keyLen(previous)) > 0) {
+    advancePredecessors(list, key, kLen);
+  } else {
+    findPredecessors(list, key, kLen);
+  }
+  const height = load<u32>(node + N_HEIGHT);
+  const listHeight = load<u32>(list + L_HEIGHT);
+  if (height > listHeight) {
+    for (let i = listHeight; i < height; i++) store<u32>(PREDS + (<usize>i << 2), <u32>head(list));
+    store<u32>(list + L_HEIGHT, height);
+  }
+  const pred0 = <usize>load<u32>(PREDS);
+  for (let i: u32 = 0; i < height; i++) {
+    const pred = <usize>load<u32>(PREDS + (<usize>i << 2));
+    setNext(node, i, next(pred, i));
+    setNext(pred, i, node);
+    store<u32>(PREDS + (<usize>i << 2), <u32>node);
+  }
+  store<u32>(node + N_PREV, pred0 == head(list) ? 0 : <u32>pred0);
+  const succ = next(node, 0);
+  if (succ != 0) store<u32>(succ + N_PREV, <u32>node);
+  else store<u32>(list + L_TAIL, <u32>node);
+  store<u32>(list + L_COUNT, load<u32>(list + L_COUNT) + 1);
+}
+
+/** True when `seq` is an integer in 0..MAX_SEQUENCE (NaN fails every comparison). */
+function validSequence(seq: f64): bool {
+  return seq >= 0 && seq <= <f64>MAX_SEQUENCE && seq == Math.floor(seq);
+}
+
+/**
+ * Inserts one entry: sequence `seq` (an exact integer < 2^53), kind 0..3.
+ * Returns the node, or a negative error code.
+ */
+export function skiplistInsert(
+  list: usize, userKey: usize, userKeyLen: u32, seq: f64, kind: u32, value: usize, valueLen: u32,
+): i32 {
+  if (kind > MAX_KIND) return ERR_BAD_KIND;
+  if (!validSequence(seq)) return ERR_BAD_SEQUENCE;
+  if (userKeyLen > MAX_PART || valueLen > MAX_PART - userKeyLen) return ERR_TOO_LARGE;
+  const node = newNode(list, userKey, userKeyLen, packTrailer(seq, kind), value, valueLen);
+  if (node == 0) return ERR_OUT_OF_MEMORY;
+  linkNode(list, node, 0);
+  return <i32>node;
+}
+
+// ---- Write batches ----
+// Batch (also the WAL record payload), all integers little-endian:
+//   0   u64 first sequence
+//   8   u32 count
+//   12  count records: kind u8 (0..3), varint32 key length, key bytes, and
+//       unless kind == 0 (deletion) varint32 value length, value bytes.
+// Record i has sequence first + i. Varints are LEB128, at most 5 bytes, in
+// their shortest form. The records fill the batch exactly.
+
+// The record parseRecord decoded last (offsets relative to the batch).
+let recKind: u32 = 0;
+let recKey: u32 = 0;
+let recKeyLen: u32 = 0;
+let recValue: u32 = 0;
+let recValueLen: u32 = 0;
+let varintValue: u32 = 0;
+
+/** Decodes the varint32 at `pos` into varintValue; returns the offset after it or an error. */
+function readVarint(batch: usize, pos: u32, len: u32): i32 {
+  let result: u32 = 0;
+  for (let shift: u32 = 0; shift < 35; shift += 7) {
+    if (pos >= len) return ERR_TRUNCATED;
+    const b = <u32>load<u8>(batch + pos);
+    pos++;
+    // A fifth byte carries only 4 bits; a zero last byte would be a longer form than needed.
+    if ((shift == 28 && b > 0x0f) || (b == 0 && shift != 0)) return ERR_BAD_VARINT;
+    result |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      varintValue = result;
+      return <i32>pos;
+    }
+  }
+  return ERR_BAD_VARINT;
+}
+
+/** Decodes a length-prefixed byte string at `pos`: sets varintValue, returns its start offset or an error. */
+function readSlice(batch: usize, pos: u32, len: u32): i32 {
+  const start = readVarint(batch, pos, len);
+  if (start < 0) return start;
+  if (varintValue > MAX_PART) return ERR_TOO_LARGE;
+  if (varintValue > len - <u32>start) return ERR_TRUNCATED;
+  return start;
+}
+
+/** Decodes the record at `pos` into rec*; returns the offset after it or an error. */
+function parseRecord(batch: usize, pos: u32, len: u32): i32 {
+  if (pos >= len) return ERR_TRUNCATED;
+  recKind = <u32>load<u8>(batch + pos);
+  if (recKind > MAX_KIND) return ERR_BAD_KIND;
+  const key = readSlice(batch, pos + 1, len);
+  if (key < 0) return key;
+  recKey = <u32>key;
+  recKeyLen = varintValue;
+  const end = recKey + recKeyLen;
+  if (recKind == KIND_DELETION) {
+    recValue = end;
+    recValueLen = 0;
+    return <i32>end;
+  }
+  const value = readSlice(batch, end, len);
+  if (value < 0) return value;
+  recValue = <u32>value;
+  recValueLen = varintValue;
+  // Key and value share one node, so they must fit one together.
+  if (recValueLen > MAX_PART - recKeyLen) return ERR_TOO_LARGE;
+  return <i32>(recValue + recValueLen);
+}
+
+/** Checks a whole batch; returns its record count or an error. */
+function validateBatch(batch: usize, len: u32): i32 {
+  if (len < BATCH_HEADER) return ERR_TRUNCATED;
+  const first = load<u64>(batch);
+  const count = load<u32>(batch + 8);
+  if (first > MAX_SEQUENCE || <u64>count > MAX_SEQUENCE - first + 1) return ERR_BAD_SEQUENCE;
+  let pos = BATCH_HEADER;
+  for (let i: u32 = 0; i < count; i++) {
+    const after = parseRecord(batch, pos, len);
+    if (after < 0) return after;
+    pos = <u32>after;
+  }
+  if (pos != len) return ERR_TRAILING_BYTES;
+  return <i32>count;
+}
+
+/**
+ * Inserts every record of the batch at `batch` (`len` bytes). The batch is
+ * validated first: a malformed one inserts nothing. Returns the number of
+ * records inserted or a negative error code. Only exhausted memory, which
+ * traps in the heap, can stop a valid batch part way.
+ */
+export function skiplistInsertBatch(list: usize, batch: usize, len: u32): i32 {
+  const count = validateBatch(batch, len);
+  if (count <= 0) return count;
+  const first = load<u64>(batch);
+  let pos = BATCH_HEADER;
+  let previous: usize = 0;
+  for (let i: u32 = 0; i < <u32>count; i++) {
+    pos = <u32>parseRecord(batch, pos, len);
+    const trailer = ((first + <u64>i) << 8) | <u64>recKind;
+    const node = newNode(list, batch + recKey, recKeyLen, trailer, batch + recValue, recValueLen);
+    if (node == 0) return ERR_OUT_OF_MEMORY;
+    linkNode(list, node, previous);
+    previous = node;
+  }
+  return count;
+}
+
+// ---- Lookups ----
+
+/** First node whose internal key is >= key, or 0. */
+function findGreaterOrEqual(list: usize, key: usize, len: u32): usize {
+  let x = head(list);
+  let level = load<u32>(list + L_HEIGHT);
+  while (level > 0) {
+    level--;
+    let n = next(x, level);
+    while (n != 0 && compareInternal(n + N_KEY, keyLen(n), key, len) < 0) {
+      x = n;
+      n = next(x, level);
+    }
+  }
+  return next(x, 0);
+}
+
+/** First node >= the internal key at key (len >= 8 bytes); 0 at the end, or ERR_BAD_KEY. */
+export function skiplistSeek(list: usize, key: usize, len: u32): i32 {
+  if (len < TRAILER_SIZE) return ERR_BAD_KEY;
+  return <i32>findGreaterOrEqual(list, key, len);
+}
+
+/** Writes the seek trailer for (snapshotSeq, 0xFF) right after the user key at buf. */
+function writeSeekTrailer(buf: usize, userKeyLen: u32, snapshotSeq: f64): void {
+  // Above the largest sequence sees everything; negative and NaN convert to 0.
+  const seq = snapshotSeq >= <f64>MAX_SEQUENCE ? <f64>MAX_SEQUENCE : snapshotSeq;
+  store<u64>(buf + userKeyLen, packTrailer(seq, SEEK_KIND));
+}
+
+/**
+ * First node at or after the newest entry of the user key at `buf` visible
+ * at `snapshotSeq`. `buf` must have 8 spare bytes after the user key: the
+ * seek trailer is written there.
+ */
+export function skiplistSeekUser(list: usize, buf: usize, userKeyLen: u32, snapshotSeq: f64): usize {
+  writeSeekTrailer(buf, userKeyLen, snapshotSeq);
+  return findGreaterOrEqual(list, buf, userKeyLen + TRAILER_SIZE);
+}
+
+/**
+ * The newest node for the user key at `buf` with sequence <= snapshotSeq, of
+ * any kind (a deletion included), or 0. Same buffer contract as skiplistSeekUser.
+ */
+export function skiplistGet(list: usize, buf: usize, userKeyLen: u32, snapshotSeq: f64): usize {
+  const node = skiplistSeekUser(list, buf, userKeyLen, snapshotSeq);
+  if (node == 0 || keyLen(node) != userKeyLen + TRAILER_SIZE) return 0;
+  return compareBytes(node + N_KEY, userKeyLen, buf, userKeyLen) == 0 ? node : 0;
+}
+
+export function skiplistFirst(list: usize): usize {
+  return next(head(list), 0);
+}
+
+export function skiplistLast(list: usize): usize {
+  return <usize>load<u32>(list + L_TAIL);
+}
+
+export function skiplistNext(node: usize): usize {
+  return next(node, 0);
+}
+
+export function skiplistPrev(node: usize): usize {
+  return <usize>load<u32>(node + N_PREV);
+}
+
+export function skiplistCount(list: usize): u32 {
+  return load<u32>(list + L_COUNT);
+}
+
+/** Heap bytes held: both arenas' chunks and structs plus the list struct. */
+export function skiplistBytes(list: usize): u32 {
+  return arenaBytes(<usize>load<u32>(list + L_ARENA)) + arenaBytes(<usize>load<u32>(list + L_VALUES)) + LIST_SIZE;
+}
+
+/** Drops every entry and frees the arenas' chunks in one call; the list stays usable. */
+export function skiplistReset(list: usize): void {
+  arenaReset(<usize>load<u32>(list + L_ARENA));
+  arenaReset(<usize>load<u32>(list + L_VALUES));
+  memory.fill(head(list) - 4 * <usize>MAX_HEIGHT, 0, 4 * MAX_HEIGHT);
+  store<u32>(list + L_COUNT, 0);
+  store<u32>(list + L_HEIGHT, 1);
+  store<u32>(list + L_TAIL, 0);
+}
+
+export function skiplistDestroy(list: usize): void {
+  arenaDestroy(<usize>load<u32>(list + L_ARENA));
+  arenaDestroy(<usize>load<u32>(list + L_VALUES));
+  free(list);
+}

@@ -1,0 +1,327 @@
+// The skip-list memtable (assembly/skiplist.ts). Entries are internal keys
+// (user key + sequence + kind) with values, in linear memory: nodes with
+// their keys in one arena, values in another. Node fields are read here through a DataView (layout below), so
+// iteration costs no call across the boundary per field.
+import { CorruptionError, InvalidArgumentError, WasmOutOfMemoryError } from '../errors.js';
+import type { WriteBatch } from '../batch.js';
+import { Kind, MAX_SEQUENCE } from '../keys.js';
+import { raw } from './loader.js';
+import { Region, u8, view } from './heap.js';
+import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
+
+interface SkipListExports {
+  skiplistCreate(chunkSize: number): number;
+  skiplistInsert(list: number, key: number, keyLen: number, seq: number, kind: number, value: number, valueLen: number): number;
+  skiplistInsertBatch(list: number, batch: number, len: number): number;
+  skiplistSeek(list: number, key: number, len: number): number;
+  skiplistSeekUser(list: number, buf: number, userKeyLen: number, snapshotSeq: number): number;
+  skiplistGet(list: number, buf: number, userKeyLen: number, snapshotSeq: number): number;
+  skiplistFirst(list: number): number;
+  skiplistLast(list: number): number;
+  skiplistNext(node: number): number;
+  skiplistPrev(node: number): number;
+  skiplistCount(list: number): number;
+  skiplistBytes(list: number): number;
+  skiplistReset(list: number): void;
+  skiplistDestroy(list: number): void;
+}
+
+const fns = raw as unknown as SkipListExports;
+
+/** Node header offsets; next[i] sits at node - 4 * (i + 1). */
+export const NODE_PREV = 0;
+export const NODE_KEY_LENGTH = 4;
+export const NODE_VALUE_LENGTH = 8;
+export const NODE_HEIGHT = 12;
+export const NODE_VALUE = 16;
+export const NODE_KEY = 20;
+export const TRAILER_SIZE = 8;
+export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+
+const BATCH_ERRORS: Record<number, string> = {
+  [-1]: 'truncated',
+  [-2]: 'unknown entry kind',
+  [-3]: 'malformed varint',
+  [-4]: 'bytes after the last record',
+  [-5]: 'sequence numbers beyond 2^53-1',
+  [-6]: 'key and value too large for one entry',
+};
+const ERR_OUT_OF_MEMORY = -8;
+
+/** Readers of a node's fields (node = pointer returned by the kernel, non-zero). */
+export const node = {
+  next(n: number): number {
+    return view().getUint32(n - 4, true);
+  },
+  prev(n: number): number {
+    return view().getUint32(n + NODE_PREV, true);
+  },
+  userKeyPtr(n: number): number {
+    return n + NODE_KEY;
+  },
+  userKeyLength(n: number): number {
+    return view().getUint32(n + NODE_KEY_LENGTH, true) - TRAILER_SIZE;
+  },
+  valuePtr(n: number): number {
+    return view().getUint32(n + NODE_VALUE, true);
+  },
+  valueLength(n: number): number {
+    return view().getUint32(n + NODE_VALUE_LENGTH, true);
+  },
+  /** The sequence from the trailer's upper 56 bits (exact: sequences are < 2^53). */
+  seq(n: number): number {
+    const dv = view();
+    const t = n + NODE_KEY + dv.getUint32(n + NODE_KEY_LENGTH, true) - TRAILER_SIZE;
+    return dv.getUint32(t + 4, true) * 0x1000000 + (dv.getUint32(t, true) >>> 8);
+  },
+  kind(n: number): number {
+    const dv = view();
+    return dv.getUint8(n + NODE_KEY + dv.getUint32(n + NODE_KEY_LENGTH, true) - TRAILER_SIZE);
+  },
+};
+
+export interface Entry {
+  kind: number;
+  seq: number;
+  /** A copy, detached from linear memory. */
+  value: Uint8Array;
+}
+
+/** An entry whose value stays in linear memory; valid until the list is reset or destroyed. */
+export interface EntryRef {
+  kind: number;
+  seq: number;
+  valuePtr: number;
+  valueLength: number;
+}
+
+// Keys and values of single calls are staged here; keys get 8 spare bytes for the seek trailer.
+const scratch = new Region(4096);
+
+function stageKey(userKey: Uint8Array): number {
+  const ptr = scratch.ensure(userKey.length + TRAILER_SIZE);
+  u8().set(userKey, ptr);
+  return ptr;
+}
+
+function checkSequence(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidArgumentError(`sequence must be an integer in 0..2^53-1, got ${seq}`);
+}
+
+function checkKind(kind: number): void {
+  if (kind !== Kind.Deletion && kind !== Kind.Value && kind !== Kind.ValueWithExpiry && kind !== Kind.RangeDeletion) {
+    throw new InvalidArgumentError(`unknown entry kind ${kind}`);
+  }
+}
+
+export class SkipList {
+  #handle: number;
+  /** Bumped by reset and destroy; cursors from an older epoch refuse to run. */
+  #epoch = 0;
+
+  constructor(chunkSize = DEFAULT_CHUNK_SIZE) {
+    if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
+      throw new InvalidArgumentError(`chunk size must be an integer in ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}, got ${chunkSize}`);
+    }
+    const handle = fns.skiplistCreate(chunkSize);
+    if (handle === 0) throw new WasmOutOfMemoryError(chunkSize);
+    this.#handle = handle;
+  }
+
+  /** The list struct's address in linear memory. */
+  get handle(): number {
+    if (this.#handle === 0) throw new InvalidArgumentError('skip list is destroyed');
+    return this.#handle;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Inserts one entry (copies key and value). Returns its node. */
+  put(userKey: Uint8Array, seq: number, kind: number, value: Uint8Array = new Uint8Array(0)): number {
+    checkSequence(seq);
+    checkKind(kind);
+    const ptr = scratch.ensure(userKey.length + value.length);
+    const bytes = u8();
+    bytes.set(userKey, ptr);
+    bytes.set(value, ptr + userKey.length);
+    const n = fns.skiplistInsert(this.handle, ptr, userKey.length, seq, kind, ptr + userKey.length, value.length);
+    if (n === ERR_OUT_OF_MEMORY) throw new WasmOutOfMemoryError(userKey.length + value.length);
+    if (n < 0) throw new InvalidArgumentError(`entry rejected by the memtable (code ${n})`);
+    return n;
+  }
+
+  /** Inserts every record of the batch; nothing if it is malformed. Returns the record count. */
+  insertBatch(batch: WriteBatch): number {
+    return this.insertBatchAt(batch.ptr, batch.len);
+  }
+
+  /**
+   * Inserts an encoded batch already in linear memory (e.g. a WAL record
+   * being replayed). Throws CorruptionError, having inserted nothing, when
+   * the bytes are not a well-formed batch.
+   */
+  insertBatchAt(ptr: number, len: number): number {
+    const n = fns.skiplistInsertBatch(this.handle, ptr, len);
+    if (n >= 0) return n;
+    if (n === ERR_OUT_OF_MEMORY) throw new WasmOutOfMemoryError(len);
+    throw new CorruptionError(`malformed write batch: ${BATCH_ERRORS[n] ?? `code ${n}`}`);
+  }
+
+  /** The newest entry for `userKey` with sequence <= snapshotSeq (a deletion included), copied out. */
+  get(userKey: Uint8Array, snapshotSeq: number = MAX_SEQUENCE): Entry | undefined {
+    const n = this.findAt(stageKey(userKey), userKey.length, snapshotSeq);
+    if (n === 0) return undefined;
+    const valuePtr = node.valuePtr(n);
+    return { kind: node.kind(n), seq: node.seq(n), value: u8().slice(valuePtr, valuePtr + node.valueLength(n)) };
+  }
+
+  /** As get, but the value stays in linear memory. */
+  getRef(userKey: Uint8Array, snapshotSeq: number = MAX_SEQUENCE): EntryRef | undefined {
+    const n = this.findAt(stageKey(userKey), userKey.length, snapshotSeq);
+    if (n === 0) return undefined;
+    return { kind: node.kind(n), seq: node.seq(n), valuePtr: node.valuePtr(n), valueLength: node.valueLength(n) };
+  }
+
+  /**
+   * The node get would return (0 if none) for a user key already in linear
+   * memory at `buf`, which must have 8 writable bytes after the key.
+   */
+  findAt(buf: number, userKeyLength: number, snapshotSeq: number): number {
+    checkSequence(snapshotSeq);
+    return fns.skiplistGet(this.handle, buf, userKeyLength, snapshotSeq);
+  }
+
+  cursor(): SkipListCursor {
+    return new SkipListCursor(this);
+  }
+
+  get count(): number {
+    return fns.skiplistCount(this.handle) >>> 0;
+  }
+
+  /** Heap bytes held by the list (arena chunks with their headers, and structs). */
+  get bytes(): number {
+    return fns.skiplistBytes(this.handle) >>> 0;
+  }
+
+  /** Drops every entry and frees its memory in one call. Invalidates cursors and nodes. */
+  reset(): void {
+    fns.skiplistReset(this.handle);
+    this.#epoch++;
+  }
+
+  destroy(): void {
+    if (this.#handle !== 0) fns.skiplistDestroy(this.#handle);
+    this.#handle = 0;
+    this.#epoch++;
+  }
+}
+
+/** A position in a SkipList: a node, or none (`valid` false). */
+export class SkipListCursor {
+  readonly #list: SkipList;
+  readonly #epoch: number;
+  #node = 0;
+
+  constructor(list: SkipList) {
+    this.#list = list;
+    this.#epoch = list.epoch;
+  }
+
+  /** The list's handle, checking that it has not been reset or destroyed since. */
+  #handle(): number {
+    if (this.#list.epoch !== this.#epoch) throw new InvalidArgumentError('cursor used after its skip list was reset or destroyed');
+    return this.#list.handle;
+  }
+
+  #at(): number {
+    this.#handle();
+    if (this.#node === 0) throw new InvalidArgumentError('cursor is not positioned on an entry');
+    return this.#node;
+  }
+
+  get valid(): boolean {
+    return this.#node !== 0;
+  }
+
+  /** The current node pointer (0 when not valid). */
+  get node(): number {
+    return this.#node;
+  }
+
+  first(): boolean {
+    this.#node = fns.skiplistFirst(this.#handle());
+    return this.#node !== 0;
+  }
+
+  last(): boolean {
+    this.#node = fns.skiplistLast(this.#handle());
+    return this.#node !== 0;
+  }
+
+  next(): boolean {
+    this.#node = node.next(this.#at());
+    return this.#node !== 0;
+  }
+
+  prev(): boolean {
+    this.#node = node.prev(this.#at());
+    return this.#node !== 0;
+  }
+
+  /** First entry at or after (userKey, snapshotSeq): the newest version of userKey visible at that snapshot, or later keys. */
+  seek(userKey: Uint8Array, snapshotSeq: number = MAX_SEQUENCE): boolean {
+    checkSequence(snapshotSeq);
+    this.#node = fns.skiplistSeekUser(this.#handle(), stageKey(userKey), userKey.length, snapshotSeq);
+    return this.#node !== 0;
+  }
+
+  /** First entry whose internal key (user key + 8-byte trailer) is >= internalKey. */
+  seekInternal(internalKey: Uint8Array): boolean {
+    if (internalKey.length < TRAILER_SIZE) throw new InvalidArgumentError('an internal key has at least 8 bytes');
+    const ptr = scratch.ensure(internalKey.length);
+    u8().set(internalKey, ptr);
+    this.#node = fns.skiplistSeek(this.#handle(), ptr, internalKey.length);
+    return this.#node !== 0;
+  }
+
+  /** The user key, copied out. */
+  key(): Uint8Array {
+    const n = this.#at();
+    const ptr = node.userKeyPtr(n);
+    return u8().slice(ptr, ptr + node.userKeyLength(n));
+  }
+
+  /** The value, copied out. */
+  value(): Uint8Array {
+    const n = this.#at();
+    const ptr = node.valuePtr(n);
+    return u8().slice(ptr, ptr + node.valueLength(n));
+  }
+
+  get seq(): number {
+    return node.seq(this.#at());
+  }
+
+  get kind(): number {
+    return node.kind(this.#at());
+  }
+
+  get keyPtr(): number {
+    return node.userKeyPtr(this.#at());
+  }
+
+  get keyLength(): number {
+    return node.userKeyLength(this.#at());
+  }
+
+  get valuePtr(): number {
+    return node.valuePtr(this.#at());
+  }
+
+  get valueLength(): number {
+    return node.valueLength(this.#at());
+  }
+}
