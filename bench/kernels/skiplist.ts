@@ -150,11 +150,11 @@ export function cases(): Case[] {
       rival: { name: 'JS skip list, objects', fn: () => fillObjects(records).count },
     },
     {
-      kernel: 'skiplist', op: getOp, unit: 'M/s', perCall: GETS, varve: getVarve, bar: 0,
+      kernel: 'skiplist', op: getOp, unit: 'M/s', perCall: GETS, varve: getVarve,
       rival: { name: 'JS skip list, typed arrays', fn: getArrays },
     },
     {
-      kernel: 'skiplist', op: getOp, unit: 'M/s', perCall: GETS, varve: getVarve, bar: 0,
+      kernel: 'skiplist', op: getOp, unit: 'M/s', perCall: GETS, varve: getVarve,
       rival: { name: 'JS skip list, objects', fn: getObjects },
     },
   ];
