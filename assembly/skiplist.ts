@@ -29,6 +29,7 @@
 // the engine. If one is inserted anyway it is kept, placed before the equal
 // entries already present, so lookups see the latest insertion first.
 import { alloc, free } from './memory';
+import { MAX_VARINT32_SIZE, getVarint32, varint32Size } from './varint';
 import { compareBytes, compareInternal, packTrailer, TRAILER_SIZE } from './keys';
 import { arenaAlloc, arenaBytes, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
 
@@ -263,22 +264,21 @@ let recValue: u32 = 0;
 let recValueLen: u32 = 0;
 let varintValue: u32 = 0;
 
-/** Decodes the varint32 at `pos` into varintValue; returns the offset after it or an error. */
+/**
+ * Decodes the varint32 at `pos` into varintValue; returns the offset after
+ * it or an error. Write batches accept only the shortest encoding, so each
+ * length has exactly one byte form.
+ */
 function readVarint(batch: usize, pos: u32, len: u32): i32 {
-  let result: u32 = 0;
-  for (let shift: u32 = 0; shift < 35; shift += 7) {
-    if (pos >= len) return ERR_TRUNCATED;
-    const b = <u32>load<u8>(batch + pos);
-    pos++;
-    // A fifth byte carries only 4 bits; a zero last byte would be a longer form than needed.
-    if ((shift == 28 && b > 0x0f) || (b == 0 && shift != 0)) return ERR_BAD_VARINT;
-    result |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      varintValue = result;
-      return <i32>pos;
-    }
-  }
-  return ERR_BAD_VARINT;
+  const r = getVarint32(batch + pos, batch + len);
+  // getVarint32 fails on a run past the end, or on a fifth byte over 0x0F,
+  // which needs all five bytes present.
+  if (r == 0) return len - pos < MAX_VARINT32_SIZE ? ERR_TRUNCATED : ERR_BAD_VARINT;
+  const value = <u32>(r >>> 32);
+  const size = <u32>r;
+  if (size != varint32Size(value)) return ERR_BAD_VARINT;
+  varintValue = value;
+  return <i32>(pos + size);
 }
 
 /** Decodes a length-prefixed byte string at `pos`: sets varintValue, returns its start offset or an error. */

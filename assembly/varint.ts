@@ -3,6 +3,12 @@
 
 export const MAX_VARINT32_SIZE: u32 = 5;
 
+/** Bytes the shortest encoding of `v` takes. */
+@inline
+export function varint32Size(v: u32): u32 {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
 /** Writes `v` at `p` and returns the position just after it. Caller reserves 5 bytes. */
 @inline
 export function putVarint32(p: usize, v: u32): usize {
