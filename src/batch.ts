@@ -5,7 +5,7 @@
 //   varint32 key length, key, and unless kind is deletion varint32 value
 //   length, value. Record i has sequence first + i.
 import { InvalidArgumentError } from './errors.js';
-import { Kind } from './keys.js';
+import { Kind, isKind } from './keys.js';
 import { Region, u8, view } from './wasm/heap.js';
 
 export const BATCH_HEADER_SIZE = 12;
@@ -76,7 +76,7 @@ export class WriteBatch {
 
   /** Appends a record of any kind; a deletion carries no value. */
   putWithKind(kind: number, key: Uint8Array, value: Uint8Array): this {
-    if (kind !== Kind.Deletion && kind !== Kind.Value && kind !== Kind.ValueWithExpiry && kind !== Kind.RangeDeletion) {
+    if (!isKind(kind)) {
       throw new InvalidArgumentError(`unknown entry kind ${kind}`);
     }
     if (kind === Kind.Deletion && value.length !== 0) throw new InvalidArgumentError('a deletion carries no value');

@@ -17,6 +17,11 @@ export const Kind = {
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
+/** Whether `kind` is one of the entry kinds above. */
+export function isKind(kind: number): kind is Kind {
+  return kind === Kind.Deletion || kind === Kind.Value || kind === Kind.ValueWithExpiry || kind === Kind.RangeDeletion;
+}
+
 /** Kind byte of a seek key: sorts before every entry of its user key at or below its sequence. */
 export const SEEK_KIND = 0xff;
 

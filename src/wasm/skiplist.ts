@@ -4,7 +4,7 @@
 // iteration costs no call across the boundary per field.
 import { CorruptionError, InvalidArgumentError, WasmOutOfMemoryError } from '../errors.js';
 import type { WriteBatch } from '../batch.js';
-import { Kind, MAX_SEQUENCE } from '../keys.js';
+import { MAX_SEQUENCE, TRAILER_SIZE, isKind } from '../keys.js';
 import { raw } from './loader.js';
 import { Region, u8, view } from './heap.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
@@ -35,7 +35,6 @@ export const NODE_VALUE_LENGTH = 8;
 export const NODE_HEIGHT = 12;
 export const NODE_VALUE = 16;
 export const NODE_KEY = 20;
-export const TRAILER_SIZE = 8;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 
 const BATCH_ERRORS: Record<number, string> = {
@@ -109,7 +108,7 @@ function checkSequence(seq: number): void {
 }
 
 function checkKind(kind: number): void {
-  if (kind !== Kind.Deletion && kind !== Kind.Value && kind !== Kind.ValueWithExpiry && kind !== Kind.RangeDeletion) {
+  if (!isKind(kind)) {
     throw new InvalidArgumentError(`unknown entry kind ${kind}`);
   }
 }
