@@ -38,3 +38,34 @@ export class WasmAbortError extends VarveError {
     super('ERR_WASM_ABORT', message);
   }
 }
+
+/** A filesystem operation failed; `cause` holds the system error, `syscall`/`path` say which. */
+export class IOError extends VarveError {
+  readonly errno: string | undefined;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_IO', message, options);
+    const cause = options?.cause as { code?: unknown } | undefined;
+    this.errno = typeof cause?.code === 'string' ? cause.code : undefined;
+  }
+}
+
+/** The database (or an iterator, or a snapshot) was used after close. */
+export class ClosedError extends VarveError {
+  constructor(message = 'the database is closed') {
+    super('ERR_CLOSED', message);
+  }
+}
+
+/** Another open database, in this process or another, holds the directory's LOCK. */
+export class LockedError extends VarveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_LOCKED', message, options);
+  }
+}
+
+/** The database refuses writes after a WAL or MANIFEST write or sync failed. */
+export class ReadOnlyError extends VarveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_READ_ONLY', message, options);
+  }
+}
