@@ -24,7 +24,9 @@ import {
   TABLE_FORMAT_VERSION,
   type TableProperties,
   maxCompressedSize,
+  PROPERTIES_FIXED_SIZE,
   propertiesSize,
+  trailerAt,
   varintLength,
   writeFooterFields,
   writeHandle,
@@ -58,7 +60,6 @@ const RUN_HEADER = 8;
 /** Upper bound on what one entry adds to a data block beyond its key and value: three varints and a restart. */
 const ENTRY_OVERHEAD = 15 + 4;
 const ROW_SIZE = 16;
-const TWO_24 = 0x100_0000;
 
 function checkOption(name: string, value: number, min: number, max: number): number {
   if (typeof value !== 'number' || !(value >= min && value <= max) || (name !== 'bitsPerKey' && !Number.isInteger(value))) {
@@ -126,12 +127,15 @@ export class TableBuilder {
   /** The file size if finished now, give or take the compression of the open block. */
   get estimatedFileSize(): number {
     this.#checkUsable();
+    const largestKeyLen = this.#data.entryCount > 0 ? this.#data.lastKeyLen : this.#lastKeyLen;
     return (
       this.#file.length +
       this.#data.estimatedSize +
       this.#index.estimatedSize +
-      bloomSize(this.#distinctUserKeys + 1, this.#bitsPerKey) +
-      propertiesSize(this.#placeholderProperties()) +
+      bloomSize(this.#distinctUserKeys, this.#bitsPerKey) +
+      PROPERTIES_FIXED_SIZE +
+      this.#smallestKey.length +
+      largestKeyLen +
       3 * BLOCK_TRAILER_SIZE +
       FOOTER_SIZE
     );
@@ -376,10 +380,6 @@ export class TableBuilder {
     return this.#sealBlock(size, Compression.None);
   }
 
-  #placeholderProperties(): TableProperties {
-    return this.#properties(0, 0);
-  }
-
   #properties(indexSize: number, filterSize: number): TableProperties {
     const empty = this.#entries === 0;
     return {
@@ -439,11 +439,7 @@ function checkRange(ptr: number, len: number, what: string): void {
 /** Sequence and kind of the internal key at ptr; InvalidArgumentError for an unknown kind or a short key. */
 function readTrailer(ptr: number, len: number): { seq: number; kind: number } {
   if (len < TRAILER_SIZE) throw new InvalidArgumentError(`internal key of ${len} bytes is shorter than its trailer`);
-  const dv = view();
-  const lo = dv.getUint32(ptr + len - 8, true);
-  const hi = dv.getUint32(ptr + len - 4, true);
-  const kind = lo & 0xff;
-  const seq = hi * TWO_24 + (lo >>> 8);
+  const { seq, kind } = trailerAt(view(), ptr, len);
   if (!isKind(kind)) throw new InvalidArgumentError(`internal key has unknown kind ${kind}`);
   if (seq > MAX_SEQUENCE) throw new InvalidArgumentError('internal key sequence exceeds 2^53 - 1');
   return { seq, kind };

@@ -32,6 +32,7 @@ export const TABLE_MAGIC = Uint8Array.of(0x56, 0x41, 0x52, 0x56, 0x45, 0x53, 0x5
 export const MAX_HANDLE_LENGTH = 16;
 
 const TWO_32 = 0x1_0000_0000;
+const TWO_24 = 0x100_0000;
 /** Largest high half of a u64 that keeps the value below 2^53. */
 const MAX_HIGH = 0x1f_ffff;
 
@@ -107,6 +108,16 @@ export function readVarint(mem: Uint8Array, pos: number, end: number): VarintRes
     scale *= 128;
   }
   return undefined;
+}
+
+/**
+ * Sequence and kind of the internal key of `len` (>= 8) bytes at `ptr`. The
+ * sequence may exceed 2^53 - 1 in damaged or hostile bytes: callers check.
+ */
+export function trailerAt(view: DataView, ptr: number, len: number): { seq: number; kind: number } {
+  const lo = view.getUint32(ptr + len - 8, true);
+  const hi = view.getUint32(ptr + len - 4, true);
+  return { seq: hi * TWO_24 + (lo >>> 8), kind: lo & 0xff };
 }
 
 // ---------------------------------------------------------------------------

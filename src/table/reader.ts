@@ -31,6 +31,7 @@ import {
   readHandle,
   readProperties,
   readVarint,
+  trailerAt,
 } from './format.js';
 import { TableIterator, type TableIteratorSource } from './iterator.js';
 
@@ -62,8 +63,6 @@ export interface TableReaderStats {
   /** Data blocks read from the file (cache misses). */
   blockReads: number;
 }
-
-const TWO_24 = 0x100_0000;
 
 export class TableReader {
   readonly path: string;
@@ -265,11 +264,7 @@ export class TableReader {
     for (let j = 0; j < userKey.length; j++) {
       if (mem[keyPtr + j] !== userKey[j]) return undefined;
     }
-    const dv = view();
-    const lo = dv.getUint32(keyPtr + userKey.length, true);
-    const hi = dv.getUint32(keyPtr + userKey.length + 4, true);
-    const kind = lo & 0xff;
-    const seq = hi * TWO_24 + (lo >>> 8);
+    const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
     if (!isKind(kind) || seq > Number.MAX_SAFE_INTEGER) throw new CorruptionError(`entry has a bad trailer (kind ${kind})`);
     return { kind, seq, value: copyOut(cursor.valuePtr, cursor.valueLen) };
   }
