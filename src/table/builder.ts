@@ -82,13 +82,14 @@ export class TableBuilder {
   #hashes = new GrowableBuffer();
   /** Rows for BlockBuilder.addBatch. */
   #rows = new GrowableBuffer();
+  // Regions allocate on first use, so a constructor that rejects its options leaks nothing.
   /** Last key of the last finished data block. */
-  #lastKey = new Region(64);
+  #lastKey = new Region(0);
   #lastKeyLen = 0;
   /** Handle of the last finished data block, until its index entry is written. */
   #pending: BlockHandle | undefined;
-  #separator = new Region(64);
-  #handleBytes = new Region(MAX_HANDLE_LENGTH);
+  #separator = new Region(0);
+  #handleBytes = new Region(0);
   #input = new Region(0);
 
   #entries = 0;
@@ -332,14 +333,15 @@ export class TableBuilder {
   /** Index entry for the pending block: a separator below `next` (the next block's first key), or a successor at the end. */
   #addIndexEntry(next: { ptr: number; len: number } | undefined): void {
     const out = this.#separator.ensure(this.#lastKeyLen);
+    const handlePtr = this.#handleBytes.ensure(MAX_HANDLE_LENGTH);
     const mem = u8();
     const a = this.#lastKey.ptr;
     const len =
       next === undefined
         ? writeSuccessor(mem, a, this.#lastKeyLen, out)
         : writeSeparator(mem, a, this.#lastKeyLen, next.ptr, next.len, out);
-    const handleLen = writeHandle(mem, this.#handleBytes.ptr, this.#pending!) - this.#handleBytes.ptr;
-    this.#index.addAt(out, len, this.#handleBytes.ptr, handleLen);
+    const handleLen = writeHandle(mem, handlePtr, this.#pending!) - handlePtr;
+    this.#index.addAt(out, len, handlePtr, handleLen);
     this.#pending = undefined;
   }
 
