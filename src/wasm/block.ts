@@ -77,6 +77,8 @@ const scratch = new Region(256);
 
 // Builder state fields (see assembly/block.ts).
 const B_BUFFER = 0;
+const B_LAST_KEY = 32;
+const B_LAST_KEY_LENGTH = 40;
 const B_ENTRY_COUNT = 44;
 
 /** Builds one data block in linear memory. Reuse it with reset(); free it with destroy(). */
@@ -121,6 +123,16 @@ export class BlockBuilder {
 
   get entryCount(): number {
     return view().getUint32(this.handle + B_ENTRY_COUNT, true);
+  }
+
+  /** Pointer to the builder's copy of the last key added; valid until the next add, reset or destroy. */
+  get lastKeyPtr(): number {
+    return view().getUint32(this.handle + B_LAST_KEY, true);
+  }
+
+  /** Length of the last key added (0 before the first add, and after reset). */
+  get lastKeyLen(): number {
+    return view().getUint32(this.handle + B_LAST_KEY_LENGTH, true);
   }
 
   /** Bytes the block would take if finished now; cut blocks on this. */

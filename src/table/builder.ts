@@ -1,0 +1,457 @@
+// Builds a table file (docs/FORMAT.md, "Tables") in linear memory: data
+// blocks cut at the target size, each LZ4-compressed where that saves an
+// eighth or more, checksummed in place and appended to one growing file
+// buffer; then the filter, index, properties and footer. The finished
+// file is copied out once. Depends only on the WebAssembly wrappers, so a
+// worker thread can run it with its own instance.
+import { InvalidArgumentError } from '../errors.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, isKind } from '../keys.js';
+import { BlockBuilder, DEFAULT_RESTART_INTERVAL } from '../wasm/block.js';
+import { bloomBuildAt, bloomSize } from '../wasm/bloom.js';
+import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
+import { HASH_BYTES, hashAt } from '../wasm/hash.js';
+import { Region, copyOut, u8, view } from '../wasm/heap.js';
+import * as lz4 from '../wasm/lz4.js';
+import { raw } from '../wasm/loader.js';
+import {
+  BLOCK_TRAILER_SIZE,
+  type BlockHandle,
+  Compression,
+  F_CHECKSUM,
+  FOOTER_SIZE,
+  MAX_HANDLE_LENGTH,
+  NO_BLOCK,
+  TABLE_FORMAT_VERSION,
+  type TableProperties,
+  maxCompressedSize,
+  PROPERTIES_FIXED_SIZE,
+  propertiesSize,
+  trailerAt,
+  varintLength,
+  writeFooterFields,
+  writeHandle,
+  writeProperties,
+  writeVarint,
+} from './format.js';
+import { GrowableBuffer } from './growable-buffer.js';
+import { writeSeparator, writeSuccessor } from './separator.js';
+
+export interface TableBuilderOptions {
+  /** Target size of a data block before compression; a block is cut once it reaches this. Default 4096. */
+  blockSize?: number;
+  /** Entries between restart points in data blocks. Default 16. */
+  restartInterval?: number;
+  /** Bloom filter bits per distinct user key, in [1, 64]. Default 10. */
+  bitsPerKey?: number;
+  /** 'lz4' (default): compress blocks where that saves space; 'none': never. */
+  compression?: 'lz4' | 'none';
+  /** Creation time recorded in the properties, ms since the epoch. Default: Date.now() at finish. */
+  creationTime?: number;
+}
+
+export interface TableBuildResult {
+  /** The whole file. */
+  bytes: Uint8Array;
+  properties: TableProperties;
+}
+
+/** Smallest stored size of a run entry: two u32 lengths and an 8-byte key. */
+const RUN_HEADER = 8;
+/** Upper bound on what one entry adds to a data block beyond its key and value: three varints and a restart. */
+const ENTRY_OVERHEAD = 15 + 4;
+const ROW_SIZE = 16;
+
+function checkOption(name: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !(value >= min && value <= max) || (name !== 'bitsPerKey' && !Number.isInteger(value))) {
+    throw new InvalidArgumentError(`${name} ${value} is outside [${min}, ${max}]`);
+  }
+  return value;
+}
+
+export class TableBuilder {
+  readonly #blockSize: number;
+  readonly #bitsPerKey: number;
+  readonly #compress: boolean;
+  readonly #creationTime: number | undefined;
+
+  #data: BlockBuilder;
+  #index: BlockBuilder;
+  /** The file so far: finished blocks with their trailers. */
+  #file = new GrowableBuffer();
+  /** One 8-byte hash per distinct user key. */
+  #hashes = new GrowableBuffer();
+  /** Rows for BlockBuilder.addBatch. */
+  #rows = new GrowableBuffer();
+  // Regions allocate on first use, so a constructor that rejects its options leaks nothing.
+  /** Last key of the last finished data block. */
+  #lastKey = new Region(0);
+  #lastKeyLen = 0;
+  /** Handle of the last finished data block, until its index entry is written. */
+  #pending: BlockHandle | undefined;
+  #separator = new Region(0);
+  #handleBytes = new Region(0);
+  #input = new Region(0);
+
+  #entries = 0;
+  #deletions = 0;
+  #rangeDeletions = 0;
+  #rawKeyBytes = 0;
+  #rawValueBytes = 0;
+  #dataBlocks = 0;
+  #dataBytes = 0;
+  #distinctUserKeys = 0;
+  #smallestSeq = MAX_SEQUENCE;
+  #largestSeq = 0;
+  #smallestKey: Uint8Array = new Uint8Array(0);
+  #finished = false;
+  #failed = false;
+
+  constructor(options: TableBuilderOptions = {}) {
+    this.#blockSize = checkOption('blockSize', options.blockSize ?? 4096, 1, 0x1000_0000);
+    const interval = checkOption('restartInterval', options.restartInterval ?? DEFAULT_RESTART_INTERVAL, 1, 0xffff);
+    this.#bitsPerKey = checkOption('bitsPerKey', options.bitsPerKey ?? 10, 1, 64);
+    const compression = options.compression ?? 'lz4';
+    if (compression !== 'lz4' && compression !== 'none') {
+      throw new InvalidArgumentError(`compression must be 'lz4' or 'none', got ${String(compression)}`);
+    }
+    this.#compress = compression === 'lz4';
+    if (options.creationTime !== undefined) checkOption('creationTime', options.creationTime, 0, Number.MAX_SAFE_INTEGER);
+    this.#creationTime = options.creationTime;
+    this.#data = new BlockBuilder(interval);
+    this.#index = new BlockBuilder(1);
+  }
+
+  get entryCount(): number {
+    return this.#entries;
+  }
+
+  /** The file size if finished now, give or take the compression of the open block. */
+  get estimatedFileSize(): number {
+    this.#checkUsable();
+    const largestKeyLen = this.#data.entryCount > 0 ? this.#data.lastKeyLen : this.#lastKeyLen;
+    return (
+      this.#file.length +
+      this.#data.estimatedSize +
+      this.#index.estimatedSize +
+      bloomSize(this.#distinctUserKeys, this.#bitsPerKey) +
+      PROPERTIES_FIXED_SIZE +
+      this.#smallestKey.length +
+      largestKeyLen +
+      3 * BLOCK_TRAILER_SIZE +
+      FOOTER_SIZE
+    );
+  }
+
+  /**
+   * Adds the entry whose internal key and value already sit in linear memory.
+   * Keys must strictly increase (InvalidArgumentError otherwise, and the
+   * builder is unchanged); kinds are 0..3.
+   */
+  add(keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): void {
+    this.#checkUsable();
+    checkRange(keyPtr, keyLen, 'key');
+    checkRange(valuePtr, valueLen, 'value');
+    const { seq, kind } = readTrailer(keyPtr, keyLen);
+    const newUserKey = this.#startEntry(keyPtr, keyLen);
+    this.#data.addAt(keyPtr, keyLen, valuePtr, valueLen);
+    this.#countEntry(keyPtr, keyLen, valueLen, seq, kind, newUserKey);
+    if (this.#data.estimatedSize >= this.#blockSize) this.#cutBlock();
+  }
+
+  /** add() for host bytes (copied into linear memory first). */
+  addBytes(key: Uint8Array, value: Uint8Array): void {
+    this.#checkUsable();
+    const ptr = this.#input.ensure(key.length + value.length);
+    const mem = u8();
+    mem.set(key, ptr);
+    mem.set(value, ptr + key.length);
+    this.add(ptr, key.length, ptr + key.length, value.length);
+  }
+
+  /**
+   * Adds a sorted run in the memtable export format: repeated
+   * [u32 LE key length][u32 LE value length][internal key][value]. The run is
+   * copied into linear memory once. An error leaves the builder failed.
+   */
+  addRun(run: Uint8Array): void {
+    this.#checkUsable();
+    const ptr = this.#input.ensure(run.length);
+    u8().set(run, ptr);
+    this.addRunAt(ptr, run.length);
+  }
+
+  /** addRun over a run already in linear memory (`len` bytes at `ptr`). */
+  addRunAt(ptr: number, len: number): void {
+    this.#checkUsable();
+    checkRange(ptr, len, 'run');
+    try {
+      this.#addRun(ptr, ptr + len);
+    } catch (err) {
+      this.#failed = true;
+      throw err;
+    }
+  }
+
+  /** Writes the filter, index, properties and footer; returns the file. The builder is then spent. */
+  finish(): TableBuildResult {
+    this.#checkUsable();
+    try {
+      if (this.#data.entryCount > 0) this.#cutBlock();
+      if (this.#pending !== undefined) this.#addIndexEntry(undefined);
+      const filter = this.#writeFilter();
+      const indexBlock = this.#index.finish();
+      const index = this.#writeBlock(indexBlock.ptr, indexBlock.len, true);
+      const properties = this.#properties(index.size, filter.size);
+      const props = this.#writePropertiesBlock(properties);
+      this.#writeFooter(index, filter, props);
+      const bytes = copyOut(this.#file.ptr, this.#file.length);
+      return { bytes, properties };
+    } finally {
+      this.#finished = true;
+      this.#releaseAll();
+    }
+  }
+
+  /** Frees the builder's memory without finishing. Idempotent. */
+  abandon(): void {
+    this.#finished = true;
+    this.#releaseAll();
+  }
+
+  // -------------------------------------------------------------------------
+  // Entries
+
+  #checkUsable(): void {
+    if (this.#finished) throw new InvalidArgumentError('table builder is finished');
+    if (this.#failed) throw new InvalidArgumentError('table builder failed earlier');
+  }
+
+  /** The previous key (in the open block, or the last finished block's last key); len 0 when none. */
+  #previousKey(): { ptr: number; len: number } {
+    if (this.#data.entryCount > 0) return { ptr: this.#data.lastKeyPtr, len: this.#data.lastKeyLen };
+    return { ptr: this.#lastKey.ptr, len: this.#lastKeyLen };
+  }
+
+  /**
+   * Checks the order across a block boundary and writes the pending index
+   * entry before the first key of a new block. Returns whether the key starts
+   * a new user key. Changes nothing when it throws.
+   */
+  #startEntry(keyPtr: number, keyLen: number): boolean {
+    if (this.#entries === 0) return true;
+    const prev = this.#previousKey();
+    if (this.#data.entryCount === 0) {
+      if (raw.compareInternalKeys(prev.ptr, prev.len, keyPtr, keyLen) >= 0) {
+        throw new InvalidArgumentError('table keys must be added in strictly increasing internal-key order');
+      }
+      if (this.#pending !== undefined) this.#addIndexEntry({ ptr: keyPtr, len: keyLen });
+    }
+    return !sameUserKey(u8(), prev.ptr, prev.len, keyPtr, keyLen);
+  }
+
+  /** Statistics and the filter hash of an entry just added. */
+  #countEntry(keyPtr: number, keyLen: number, valueLen: number, seq: number, kind: number, newUserKey: boolean): void {
+    if (this.#entries === 0) this.#smallestKey = copyOut(keyPtr, keyLen);
+    this.#entries++;
+    if (kind === Kind.Deletion) this.#deletions++;
+    else if (kind === Kind.RangeDeletion) this.#rangeDeletions++;
+    this.#rawKeyBytes += keyLen;
+    this.#rawValueBytes += valueLen;
+    if (seq < this.#smallestSeq) this.#smallestSeq = seq;
+    if (seq > this.#largestSeq) this.#largestSeq = seq;
+    if (newUserKey) {
+      this.#hashes.reserve(HASH_BYTES);
+      hashAt(keyPtr, keyLen - TRAILER_SIZE, this.#hashes.end);
+      this.#hashes.length += HASH_BYTES;
+      this.#distinctUserKeys++;
+    }
+  }
+
+  /**
+   * Adds run entries in batches: each batch takes entries until their
+   * worst-case encoded size fills what is left of the block, so the block
+   * can only reach its target on a batch's last entry, exactly where adding
+   * one at a time would cut it.
+   */
+  #addRun(p: number, end: number): void {
+    while (p < end) {
+      const budget = this.#blockSize - this.#data.estimatedSize;
+      this.#rows.length = 0;
+      this.#rows.reserve(ROW_SIZE * (Math.ceil(budget / (RUN_HEADER + ENTRY_OVERHEAD)) + 1));
+      let count = 0;
+      let worstCase = 0;
+      let prevPtr = 0;
+      let prevLen = 0;
+      while (p < end && (count === 0 || worstCase < budget)) {
+        const dv = view();
+        if (end - p < RUN_HEADER) throw new InvalidArgumentError(`run entry header at byte ${p} is truncated`);
+        const keyLen = dv.getUint32(p, true);
+        const valueLen = dv.getUint32(p + 4, true);
+        const keyPtr = p + RUN_HEADER;
+        const valuePtr = keyPtr + keyLen;
+        if (keyLen < TRAILER_SIZE || valuePtr + valueLen > end) {
+          throw new InvalidArgumentError(`run entry at byte ${p} is truncated or has a key under 8 bytes`);
+        }
+        const { seq, kind } = readTrailer(keyPtr, keyLen);
+        const newUserKey =
+          count === 0 ? this.#startEntry(keyPtr, keyLen) : !sameUserKey(u8(), prevPtr, prevLen, keyPtr, keyLen);
+        const row = this.#rows.ptr + count * ROW_SIZE;
+        const rows = view();
+        rows.setUint32(row, keyPtr, true);
+        rows.setUint32(row + 4, keyLen, true);
+        rows.setUint32(row + 8, valuePtr, true);
+        rows.setUint32(row + 12, valueLen, true);
+        this.#countEntry(keyPtr, keyLen, valueLen, seq, kind, newUserKey);
+        count++;
+        worstCase += keyLen + valueLen + ENTRY_OVERHEAD;
+        prevPtr = keyPtr;
+        prevLen = keyLen;
+        p = valuePtr + valueLen;
+      }
+      this.#data.addBatch(this.#rows.ptr, count);
+      if (this.#data.estimatedSize >= this.#blockSize) this.#cutBlock();
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Blocks
+
+  /** Finishes the open data block, appends it, and remembers its last key for the index. */
+  #cutBlock(): void {
+    const len = this.#data.lastKeyLen;
+    const dst = this.#lastKey.ensure(len);
+    const src = this.#data.lastKeyPtr;
+    u8().copyWithin(dst, src, src + len);
+    this.#lastKeyLen = len;
+    const block = this.#data.finish();
+    this.#pending = this.#writeBlock(block.ptr, block.len, this.#compress);
+    this.#dataBlocks++;
+    this.#dataBytes += this.#pending.size + BLOCK_TRAILER_SIZE;
+    this.#data.reset();
+  }
+
+  /** Index entry for the pending block: a separator below `next` (the next block's first key), or a successor at the end. */
+  #addIndexEntry(next: { ptr: number; len: number } | undefined): void {
+    const out = this.#separator.ensure(this.#lastKeyLen);
+    const handlePtr = this.#handleBytes.ensure(MAX_HANDLE_LENGTH);
+    const mem = u8();
+    const a = this.#lastKey.ptr;
+    const len =
+      next === undefined
+        ? writeSuccessor(mem, a, this.#lastKeyLen, out)
+        : writeSeparator(mem, a, this.#lastKeyLen, next.ptr, next.len, out);
+    const handleLen = writeHandle(mem, handlePtr, this.#pending!) - handlePtr;
+    this.#index.addAt(out, len, handlePtr, handleLen);
+    this.#pending = undefined;
+  }
+
+  /**
+   * Appends `len` bytes at `ptr` as a block with its trailer: LZ4 (varint32
+   * raw length, then the LZ4 block) when allowed and under 7/8 of the raw
+   * size, else the bytes as they are.
+   */
+  #writeBlock(ptr: number, len: number, compressible: boolean): BlockHandle {
+    const limit = compressible && len <= lz4.MAX_INPUT ? maxCompressedSize(len) : 0;
+    this.#file.reserve(Math.max(len, limit) + BLOCK_TRAILER_SIZE);
+    const pos = this.#file.end;
+    const header = varintLength(len);
+    if (limit > header) {
+      writeVarint(u8(), pos, len);
+      const n = lz4.compressAt(ptr, len, pos + header, limit - header);
+      if (n > 0) return this.#sealBlock(header + n, Compression.Lz4);
+    }
+    u8().copyWithin(pos, ptr, ptr + len);
+    return this.#sealBlock(len, Compression.None);
+  }
+
+  /** Writes the trailer after `size` stored bytes at the file's end and commits them. */
+  #sealBlock(size: number, type: Compression): BlockHandle {
+    const pos = this.#file.end;
+    u8()[pos + size] = type;
+    const crc = maskCrc(crc32cAt(pos, size + 1));
+    view().setUint32(pos + size + 1, crc, true);
+    const handle = { offset: this.#file.length, size };
+    this.#file.length += size + BLOCK_TRAILER_SIZE;
+    return handle;
+  }
+
+  #writeFilter(): BlockHandle {
+    const size = bloomSize(this.#distinctUserKeys, this.#bitsPerKey);
+    this.#file.reserve(size + BLOCK_TRAILER_SIZE);
+    bloomBuildAt(this.#hashes.ptr, this.#distinctUserKeys, this.#bitsPerKey, this.#file.end, size);
+    return this.#sealBlock(size, Compression.None);
+  }
+
+  #properties(indexSize: number, filterSize: number): TableProperties {
+    const empty = this.#entries === 0;
+    return {
+      entries: this.#entries,
+      deletions: this.#deletions,
+      rangeDeletions: this.#rangeDeletions,
+      rawKeyBytes: this.#rawKeyBytes,
+      rawValueBytes: this.#rawValueBytes,
+      dataBlocks: this.#dataBlocks,
+      dataBytes: this.#dataBytes,
+      indexSize,
+      filterSize,
+      smallestSeq: empty ? 0 : this.#smallestSeq,
+      largestSeq: this.#largestSeq,
+      creationTime: this.#creationTime ?? Date.now(),
+      formatVersion: TABLE_FORMAT_VERSION,
+      smallestKey: this.#smallestKey,
+      largestKey: empty ? new Uint8Array(0) : copyOut(this.#lastKey.ptr, this.#lastKeyLen),
+    };
+  }
+
+  #writePropertiesBlock(p: TableProperties): BlockHandle {
+    const size = propertiesSize(p);
+    this.#file.reserve(size + BLOCK_TRAILER_SIZE);
+    writeProperties(u8(), view(), this.#file.end, p);
+    return this.#sealBlock(size, Compression.None);
+  }
+
+  #writeFooter(index: BlockHandle, filter: BlockHandle, properties: BlockHandle): void {
+    this.#file.reserve(FOOTER_SIZE);
+    const pos = this.#file.end;
+    writeFooterFields(view(), pos, { index, filter, properties, rangeDeletions: NO_BLOCK, version: TABLE_FORMAT_VERSION });
+    view().setUint32(pos + F_CHECKSUM, maskCrc(crc32cAt(pos, F_CHECKSUM)), true);
+    this.#file.length += FOOTER_SIZE;
+  }
+
+  #releaseAll(): void {
+    this.#data.destroy();
+    this.#index.destroy();
+    this.#file.release();
+    this.#hashes.release();
+    this.#rows.release();
+    this.#lastKey.release();
+    this.#separator.release();
+    this.#handleBytes.release();
+    this.#input.release();
+  }
+}
+
+/** Throws unless [ptr, ptr + len) lies inside linear memory. */
+function checkRange(ptr: number, len: number, what: string): void {
+  if (!Number.isInteger(ptr) || !Number.isInteger(len) || ptr < 0 || len < 0 || ptr + len > u8().length) {
+    throw new InvalidArgumentError(`${what} [${ptr}, +${len}) is outside linear memory`);
+  }
+}
+
+/** Sequence and kind of the internal key at ptr; InvalidArgumentError for an unknown kind or a short key. */
+function readTrailer(ptr: number, len: number): { seq: number; kind: number } {
+  if (len < TRAILER_SIZE) throw new InvalidArgumentError(`internal key of ${len} bytes is shorter than its trailer`);
+  const { seq, kind } = trailerAt(view(), ptr, len);
+  if (!isKind(kind)) throw new InvalidArgumentError(`internal key has unknown kind ${kind}`);
+  if (seq > MAX_SEQUENCE) throw new InvalidArgumentError('internal key sequence exceeds 2^53 - 1');
+  return { seq, kind };
+}
+
+/** Whether the internal keys at a and b have the same user key. */
+function sameUserKey(mem: Uint8Array, a: number, aLen: number, b: number, bLen: number): boolean {
+  if (aLen !== bLen) return false;
+  for (let i = 0; i < aLen - TRAILER_SIZE; i++) {
+    if (mem[a + i] !== mem[b + i]) return false;
+  }
+  return true;
+}

@@ -1,0 +1,447 @@
+// Reads a table file (docs/FORMAT.md, "Tables"). open() verifies the footer
+// and loads the index (kept decoded), the filter and the properties into
+// linear memory; data blocks come through the block cache, read on a miss
+// with one positional read straight into linear memory, checksummed and
+// LZ4-decoded there. Any damage is a CorruptionError naming the file and
+// the offset of the block or footer that failed.
+import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
+import type { InternalIterator } from '../iterator/internal.js';
+import { SEEK_KIND, TRAILER_SIZE, isKind, writeTrailer } from '../keys.js';
+import type { FileHandle } from '../fs/filesystem.js';
+import { BlockCursor, DecodedBlock } from '../wasm/block.js';
+import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
+import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
+import { HASH_BYTES, hashAt } from '../wasm/hash.js';
+import { Region, alloc, copyOut, free, u8, view } from '../wasm/heap.js';
+import * as lz4 from '../wasm/lz4.js';
+import { type BlockCache, type BlockCacheHandle, type CachedBlock, MAX_CACHE_ID, blockCacheKey, freeCachedBlock } from './block-source.js';
+import {
+  BLOCK_TRAILER_SIZE,
+  type BlockHandle,
+  Compression,
+  F_CHECKSUM,
+  FOOTER_SIZE,
+  type Footer,
+  MAX_TABLE_SIZE,
+  TABLE_FORMAT_VERSION,
+  type TableProperties,
+  corruption,
+  hasMagic,
+  readFooterFields,
+  readHandle,
+  readProperties,
+  readVarint,
+  trailerAt,
+} from './format.js';
+import { TableIterator, type TableIteratorSource } from './iterator.js';
+
+export interface TableReaderOptions {
+  /** Names this table's blocks in the block cache; an integer in [0, MAX_CACHE_ID]. Default: the file number. */
+  cacheId?: number;
+}
+
+/** The newest entry of a user key visible at a snapshot. Deletions are returned too. */
+export interface TableEntry {
+  kind: number;
+  seq: number;
+  /** A copy, detached from linear memory; empty for a deletion. */
+  value: Uint8Array;
+}
+
+export interface TableReaderStats {
+  /** get() calls that probed the bloom filter. */
+  filterChecks: number;
+  /** Probes that ruled the key out, skipping the index and data block. */
+  filterSkips: number;
+  /**
+   * Probes that passed but found no entry visible at the snapshot: at the
+   * newest snapshot these are exactly the filter's false positives.
+   */
+  filterFalsePositives: number;
+  /** Data blocks found in the block cache. */
+  blockCacheHits: number;
+  /** Data blocks read from the file (cache misses). */
+  blockReads: number;
+}
+
+export class TableReader {
+  readonly path: string;
+  readonly fileNumber: number;
+  readonly properties: TableProperties;
+  readonly stats: TableReaderStats = {
+    filterChecks: 0,
+    filterSkips: 0,
+    filterFalsePositives: 0,
+    blockCacheHits: 0,
+    blockReads: 0,
+  };
+
+  readonly #file: FileHandle;
+  readonly #io: BlockIO;
+  readonly #cache: BlockCache;
+  /** blockCacheKey(cacheId, 0). */
+  readonly #cacheBase: number;
+  readonly #index: DecodedBlock;
+  readonly #indexBlock: CachedBlock;
+  readonly #filter: CachedBlock;
+  /** Offset and stored size of each data block, from the index. */
+  readonly #offsets: Uint32Array;
+  readonly #sizes: Uint32Array;
+  #cursor = new BlockCursor();
+  /** get()'s scratch: an 8-byte hash, then the seek key. */
+  #scratch = new Region(64);
+  /** The reader itself plus each open iterator; everything is freed at 0. */
+  #refs = 1;
+  #closed = false;
+
+  private constructor(parts: {
+    file: FileHandle;
+    fileNumber: number;
+    cache: BlockCache;
+    cacheId: number;
+    properties: TableProperties;
+    indexBlock: CachedBlock;
+    index: DecodedBlock;
+    filter: CachedBlock;
+    offsets: Uint32Array;
+    sizes: Uint32Array;
+  }) {
+    this.#file = parts.file;
+    this.#io = new BlockIO(parts.file);
+    this.path = parts.file.path;
+    this.fileNumber = parts.fileNumber;
+    this.#cache = parts.cache;
+    this.#cacheBase = blockCacheKey(parts.cacheId, 0);
+    this.properties = parts.properties;
+    this.#indexBlock = parts.indexBlock;
+    this.#index = parts.index;
+    this.#filter = parts.filter;
+    this.#offsets = parts.offsets;
+    this.#sizes = parts.sizes;
+  }
+
+  /**
+   * Opens the table of `fileSize` bytes in `file`, verifying its footer,
+   * index, filter and properties. On success the reader owns `file` and
+   * closes it when the reader and its iterators are all closed; on failure
+   * the caller still owns it.
+   */
+  static open(file: FileHandle, fileNumber: number, fileSize: number, cache: BlockCache, options: TableReaderOptions = {}): TableReader {
+    if (!Number.isSafeInteger(fileNumber) || fileNumber < 0) throw new InvalidArgumentError(`file number ${fileNumber} is not a non-negative integer`);
+    const cacheId = options.cacheId ?? fileNumber;
+    if (!Number.isInteger(cacheId) || cacheId < 0 || cacheId > MAX_CACHE_ID) {
+      throw new InvalidArgumentError(`cache id ${cacheId} is outside [0, ${MAX_CACHE_ID}]`);
+    }
+    if (!Number.isSafeInteger(fileSize) || fileSize < 0) throw new InvalidArgumentError(`file size ${fileSize} is not a non-negative integer`);
+    const io = new BlockIO(file);
+    if (fileSize < FOOTER_SIZE) throw corruption(file.path, 0, `file of ${fileSize} bytes is shorter than a table footer`);
+    if (fileSize > MAX_TABLE_SIZE) throw corruption(file.path, 0, `file of ${fileSize} bytes exceeds the 1 GiB table limit`);
+    const footer = io.readFooter(fileSize);
+    const metaEnd = fileSize - FOOTER_SIZE;
+    for (const [what, handle] of [
+      ['index block', footer.index],
+      ['filter block', footer.filter],
+      ['properties block', footer.properties],
+    ] as const) {
+      if (handle.offset + handle.size + BLOCK_TRAILER_SIZE > metaEnd) {
+        throw corruption(file.path, metaEnd, `${what} handle [${handle.offset}, +${handle.size}) runs past the footer`);
+      }
+    }
+    if (footer.rangeDeletions.offset !== 0 || footer.rangeDeletions.size !== 0) {
+      throw corruption(file.path, metaEnd, 'range-deletion handle is not empty in format version 1');
+    }
+    const properties = io.readPropertiesBlock(footer);
+    const dataEnd = Math.min(footer.index.offset, footer.filter.offset, footer.properties.offset);
+    const held: CachedBlock[] = [];
+    let index: DecodedBlock | undefined;
+    try {
+      const filter = io.readBlock(footer.filter, 'filter block');
+      held.push(filter);
+      try {
+        bloomCheckAt(filter.ptr, filter.len);
+      } catch (err) {
+        throw corruption(file.path, footer.filter.offset, 'filter block', err);
+      }
+      const indexBlock = io.readBlock(footer.index, 'index block');
+      held.push(indexBlock);
+      try {
+        index = DecodedBlock.decode(indexBlock.ptr, indexBlock.len);
+      } catch (err) {
+        throw err instanceof CorruptionError ? corruption(file.path, footer.index.offset, 'index block', err) : err;
+      }
+      const { offsets, sizes } = readIndexHandles(file.path, footer.index.offset, index, dataEnd, properties);
+      return new TableReader({ file, fileNumber, cache, cacheId, properties, indexBlock, index, filter, offsets, sizes });
+    } catch (err) {
+      index?.release();
+      for (const block of held) freeCachedBlock(block);
+      throw err;
+    }
+  }
+
+  /**
+   * The newest entry of `userKey` with sequence <= snapshotSeq, deletions
+   * included (the caller stops at one), or undefined when the table holds
+   * none. Bloom filter, then index, then one data block through the cache.
+   */
+  get(userKey: Uint8Array, snapshotSeq: number): TableEntry | undefined {
+    this.#checkOpen();
+    const targetLen = userKey.length + TRAILER_SIZE;
+    const hashPtr = this.#scratch.ensure(HASH_BYTES + targetLen);
+    const target = hashPtr + HASH_BYTES;
+    const mem = u8();
+    mem.set(userKey, target);
+    writeTrailer(mem, target + userKey.length, snapshotSeq, SEEK_KIND);
+
+    this.stats.filterChecks++;
+    hashAt(target, userKey.length, hashPtr);
+    const dv = view();
+    const filter = this.#filter;
+    if (!bloomMayContainAt(filter.ptr, filter.len, dv.getUint32(hashPtr, true), dv.getUint32(hashPtr + 4, true))) {
+      this.stats.filterSkips++;
+      return undefined;
+    }
+    const found = this.#find(target, targetLen, userKey);
+    if (found === undefined) this.stats.filterFalsePositives++;
+    return found;
+  }
+
+  /** An iterator over every entry. Close it; the reader's memory lives until its last iterator closes. */
+  iterator(): InternalIterator {
+    this.#checkOpen();
+    this.#refs++;
+    return new TableIterator(this.#iteratorSource());
+  }
+
+  /** Closes the reader; open iterators keep working until they close. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unref();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError(`table ${this.path} is closed`);
+  }
+
+  #unref(): void {
+    if (--this.#refs > 0) return;
+    this.#index.release();
+    freeCachedBlock(this.#indexBlock);
+    freeCachedBlock(this.#filter);
+    this.#cursor.destroy();
+    this.#scratch.release();
+    this.#file.closeSync();
+  }
+
+  /**
+   * The first entry >= target is in the block the index points at, or (when
+   * the target falls between that block's last key and its separator) the
+   * first entry of the next block.
+   */
+  #find(target: number, targetLen: number, userKey: Uint8Array): TableEntry | undefined {
+    for (let i = this.#findBlock(target, targetLen); i < this.#offsets.length; i++) {
+      const handle = this.#pinBlock(i);
+      try {
+        const cursor = this.#cursor;
+        cursor.init(handle.value.ptr, handle.value.len);
+        if (cursor.seekAt(target, targetLen)) return this.#entryAtCursor(userKey);
+      } catch (err) {
+        throw this.#blockError(i, err);
+      } finally {
+        this.#cache.release(handle);
+      }
+    }
+    return undefined;
+  }
+
+  /** The cursor's entry if its user key is `userKey`. */
+  #entryAtCursor(userKey: Uint8Array): TableEntry | undefined {
+    const cursor = this.#cursor;
+    const keyPtr = cursor.keyPtr;
+    const keyLen = cursor.keyLen;
+    if (keyLen !== userKey.length + TRAILER_SIZE) return undefined;
+    const mem = u8();
+    for (let j = 0; j < userKey.length; j++) {
+      if (mem[keyPtr + j] !== userKey[j]) return undefined;
+    }
+    const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
+    if (!isKind(kind) || seq > Number.MAX_SAFE_INTEGER) throw new CorruptionError(`entry has a bad trailer (kind ${kind})`);
+    return { kind, seq, value: copyOut(cursor.valuePtr, cursor.valueLen) };
+  }
+
+  #findBlock(target: number, targetLen: number): number {
+    return this.#index.seekAt(target, targetLen);
+  }
+
+  /** Data block i, pinned in the cache; read and verified on a miss. */
+  #pinBlock(i: number): BlockCacheHandle {
+    const offset = this.#offsets[i]!;
+    const key = this.#cacheBase + offset;
+    const hit = this.#cache.lookup(key);
+    if (hit !== undefined) {
+      this.stats.blockCacheHits++;
+      return hit;
+    }
+    this.stats.blockReads++;
+    const block = this.#io.readBlock({ offset, size: this.#sizes[i]! }, 'data block');
+    return this.#cache.insert(key, block, block.len);
+  }
+
+  #blockError(i: number, err: unknown): unknown {
+    return err instanceof CorruptionError ? corruption(this.path, this.#offsets[i]!, 'data block', err) : err;
+  }
+
+  #iteratorSource(): TableIteratorSource {
+    let closed = false;
+    return {
+      blockCount: this.#offsets.length,
+      findBlock: (targetPtr, targetLen) => this.#findBlock(targetPtr, targetLen),
+      pinBlock: (i) => this.#pinBlock(i),
+      unpinBlock: (handle) => this.#cache.release(handle),
+      blockError: (i, err) => this.#blockError(i, err),
+      iteratorClosed: () => {
+        if (closed) return;
+        closed = true;
+        this.#unref();
+      },
+    };
+  }
+}
+
+/** Positional reads of a table's footer and blocks into linear memory. */
+class BlockIO {
+  readonly #file: FileHandle;
+
+  constructor(file: FileHandle) {
+    this.#file = file;
+  }
+
+  /** Reads exactly `len` bytes at `position` into linear memory at `ptr`. */
+  readExactly(ptr: number, len: number, position: number, what: string): void {
+    let done = 0;
+    while (done < len) {
+      // Reads do not allocate, so one view serves the loop.
+      const n = this.#file.readSync(u8(), ptr + done, len - done, position + done);
+      if (n === 0) throw corruption(this.#file.path, position, `${what} is truncated (file ends ${len - done} bytes early)`);
+      done += n;
+    }
+  }
+
+  readFooter(fileSize: number): Footer {
+    const path = this.#file.path;
+    const at = fileSize - FOOTER_SIZE;
+    const ptr = alloc(FOOTER_SIZE);
+    try {
+      this.readExactly(ptr, FOOTER_SIZE, at, 'footer');
+      if (!hasMagic(u8(), ptr)) throw corruption(path, fileSize - 8, 'bad magic number (not a table, or truncated)');
+      if (maskCrc(crc32cAt(ptr, F_CHECKSUM)) !== view().getUint32(ptr + F_CHECKSUM, true)) {
+        throw corruption(path, at, 'footer checksum mismatch');
+      }
+      let footer: Footer;
+      try {
+        footer = readFooterFields(view(), ptr);
+      } catch (err) {
+        throw corruption(path, at, 'footer', err);
+      }
+      if (footer.version !== TABLE_FORMAT_VERSION) throw corruption(path, at, `unsupported table format version ${footer.version}`);
+      return footer;
+    } finally {
+      free(ptr);
+    }
+  }
+
+  /**
+   * Reads the block at `handle` and its trailer, verifies the checksum and
+   * decodes it. The result owns a fresh allocation (free with freeCachedBlock).
+   */
+  readBlock(handle: BlockHandle, what: string): CachedBlock {
+    const path = this.#file.path;
+    const { offset, size } = handle;
+    const ptr = alloc(size + BLOCK_TRAILER_SIZE);
+    let owned = true;
+    try {
+      this.readExactly(ptr, size + BLOCK_TRAILER_SIZE, offset, what);
+      const type = u8()[ptr + size]!;
+      if (maskCrc(crc32cAt(ptr, size + 1)) !== view().getUint32(ptr + size + 1, true)) {
+        throw corruption(path, offset, `${what} checksum mismatch`);
+      }
+      if (type === Compression.None) {
+        owned = false;
+        return { ptr, len: size };
+      }
+      if (type !== Compression.Lz4) throw corruption(path, offset, `${what} has unknown compression type ${type}`);
+      return this.#decompress(ptr, size, offset, what);
+    } finally {
+      if (owned) free(ptr);
+    }
+  }
+
+  /** Decodes an LZ4-stored block: varint32 raw length, then the LZ4 block, which must decode to exactly that length. */
+  #decompress(ptr: number, size: number, offset: number, what: string): CachedBlock {
+    const path = this.#file.path;
+    const header = readVarint(u8(), ptr, ptr + size);
+    if (header === undefined || header.next - ptr > 5 || header.value > lz4.MAX_INPUT) {
+      throw corruption(path, offset, `${what} has a bad uncompressed length`);
+    }
+    const rawLen = header.value;
+    const out = alloc(rawLen);
+    const n = lz4.decompressAtRaw(header.next, ptr + size - header.next, out, rawLen);
+    if (n !== rawLen) {
+      free(out);
+      throw corruption(path, offset, `${what} does not decompress (${n < 0 ? lz4.errorName(n) : `${n} of ${rawLen} bytes`})`);
+    }
+    return { ptr: out, len: rawLen };
+  }
+
+  readPropertiesBlock(footer: Footer): TableProperties {
+    const path = this.#file.path;
+    const at = footer.properties.offset;
+    const block = this.readBlock(footer.properties, 'properties block');
+    let p: TableProperties;
+    try {
+      p = readProperties(u8(), view(), block.ptr, block.len);
+    } catch (err) {
+      throw corruption(path, at, 'properties block', err);
+    } finally {
+      freeCachedBlock(block);
+    }
+    if (p.formatVersion !== footer.version || p.indexSize !== footer.index.size || p.filterSize !== footer.filter.size) {
+      throw corruption(path, at, 'properties disagree with the footer');
+    }
+    return p;
+  }
+}
+
+/**
+ * Decodes every index value into (offset, size) and checks that the data
+ * blocks tile [0, dataEnd) in order, one per index entry, as the builder
+ * writes them.
+ */
+function readIndexHandles(
+  path: string,
+  indexOffset: number,
+  index: DecodedBlock,
+  dataEnd: number,
+  properties: TableProperties,
+): { offsets: Uint32Array; sizes: Uint32Array } {
+  const count = index.count;
+  if (count !== properties.dataBlocks || dataEnd !== properties.dataBytes) {
+    throw corruption(path, indexOffset, `index holds ${count} blocks ending at ${dataEnd}; properties say ${properties.dataBlocks} ending at ${properties.dataBytes}`);
+  }
+  const offsets = new Uint32Array(count);
+  const sizes = new Uint32Array(count);
+  const mem = u8();
+  let expected = 0;
+  for (let i = 0; i < count; i++) {
+    const valuePtr = index.valuePtr(i);
+    const handle = readHandle(mem, valuePtr, valuePtr + index.valueLen(i));
+    if (handle === undefined || handle.offset !== expected || handle.offset + handle.size + BLOCK_TRAILER_SIZE > dataEnd) {
+      throw corruption(path, indexOffset, `index entry ${i} has a bad block handle`);
+    }
+    offsets[i] = handle.offset;
+    sizes[i] = handle.size;
+    expected = handle.offset + handle.size + BLOCK_TRAILER_SIZE;
+  }
+  if (expected !== dataEnd) throw corruption(path, indexOffset, 'data blocks do not end where the meta blocks start');
+  return { offsets, sizes };
+}

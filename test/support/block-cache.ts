@@ -1,0 +1,101 @@
+// A small BlockCache for the table tests, following the contract in
+// src/table/block-source.ts strictly: pins are counted, a block is freed
+// once, when it has left the cache and nothing pins it, and misuse (double
+// release, release of a foreign handle) throws. Not for production use.
+import type { BlockCache, BlockCacheHandle, CachedBlock } from '../../src/table/block-source.js';
+import { freeCachedBlock } from '../../src/table/block-source.js';
+
+interface Entry {
+  block: CachedBlock;
+  charge: number;
+  pins: number;
+  inCache: boolean;
+}
+
+interface TestHandle extends BlockCacheHandle {
+  entry: Entry;
+  released: boolean;
+}
+
+export class TestBlockCache implements BlockCache {
+  readonly #capacity: number;
+  /** Insertion order doubles as recency: a hit re-inserts. */
+  readonly #entries = new Map<number, Entry>();
+  #usage = 0;
+  #pinned = 0;
+  freed = 0;
+  inserts = 0;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  lookup(key: number): BlockCacheHandle | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return this.#pin(entry);
+  }
+
+  insert(key: number, block: CachedBlock, charge: number): BlockCacheHandle {
+    this.inserts++;
+    const old = this.#entries.get(key);
+    if (old !== undefined) this.#remove(key, old);
+    const entry: Entry = { block, charge, pins: 0, inCache: true };
+    this.#entries.set(key, entry);
+    this.#usage += charge;
+    const handle = this.#pin(entry);
+    this.#evict();
+    return handle;
+  }
+
+  release(handle: BlockCacheHandle): void {
+    const h = handle as TestHandle;
+    if (h.released || h.entry === undefined) throw new Error('block cache handle released twice or foreign');
+    h.released = true;
+    h.entry.pins--;
+    this.#pinned--;
+    if (h.entry.pins === 0 && !h.entry.inCache) this.#free(h.entry);
+    this.#evict();
+  }
+
+  /** Handles not yet released. */
+  get pinned(): number {
+    return this.#pinned;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Empties the cache; pinned blocks are freed at their release. */
+  clear(): void {
+    for (const [key, entry] of [...this.#entries]) this.#remove(key, entry);
+  }
+
+  #pin(entry: Entry): TestHandle {
+    entry.pins++;
+    this.#pinned++;
+    return { value: entry.block, entry, released: false };
+  }
+
+  #evict(): void {
+    for (const [key, entry] of this.#entries) {
+      if (this.#usage <= this.#capacity) return;
+      if (entry.pins === 0) this.#remove(key, entry);
+    }
+  }
+
+  #remove(key: number, entry: Entry): void {
+    this.#entries.delete(key);
+    entry.inCache = false;
+    this.#usage -= entry.charge;
+    if (entry.pins === 0) this.#free(entry);
+  }
+
+  #free(entry: Entry): void {
+    freeCachedBlock(entry.block);
+    this.freed++;
+  }
+}
