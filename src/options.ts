@@ -1,0 +1,89 @@
+// Options of open(), their defaults, and their validation. Defaults suit a
+// JavaScript process on a small machine (see docs/ARCHITECTURE.md, "Defaults").
+import { InvalidArgumentError } from './errors.js';
+import type { FileSystem } from './fs/filesystem.js';
+import { nodeFileSystem } from './fs/node-fs.js';
+
+export interface Options {
+  /** Create the directory and an empty database when none exists. Default true. */
+  createIfMissing?: boolean;
+  /** Fail if a database already exists in the directory. Default false. */
+  errorIfExists?: boolean;
+  /** Bytes of writes a memtable holds before it is frozen and flushed to a table. Default 4 MiB. */
+  memtableSize?: number;
+  /** Frozen memtables that may wait for their flush before writes stall. Default 2. */
+  maxImmutableMemtables?: number;
+  /** Target size of a table's data blocks, before compression. Default 4096. */
+  blockSize?: number;
+  /** Entries between restart points in a data block. Default 16. */
+  blockRestartInterval?: number;
+  /** Bloom filter bits per key, 1 to 64. Default 10 (about 1% false positives). */
+  bloomBitsPerKey?: number;
+  /** 'lz4' compresses blocks where that saves space; 'none' never does. Default 'lz4'. */
+  compression?: 'lz4' | 'none';
+  /** Bytes of uncompressed blocks the block cache keeps. Default 8 MiB. */
+  blockCacheSize?: number;
+  /** Table files kept open at once. Default 256. */
+  maxOpenFiles?: number;
+  /** The filesystem; tests substitute one that injects faults. Default node:fs. */
+  fs?: FileSystem;
+}
+
+export type ResolvedOptions = Required<Options>;
+
+export const DEFAULTS: ResolvedOptions = {
+  createIfMissing: true,
+  errorIfExists: false,
+  memtableSize: 4 * 1024 * 1024,
+  maxImmutableMemtables: 2,
+  blockSize: 4096,
+  blockRestartInterval: 16,
+  bloomBitsPerKey: 10,
+  compression: 'lz4',
+  blockCacheSize: 8 * 1024 * 1024,
+  maxOpenFiles: 256,
+  fs: nodeFileSystem,
+};
+
+/** The largest key varve accepts, in bytes. */
+export const MAX_KEY_SIZE = 1024 * 1024;
+/** The largest value varve accepts, in bytes. */
+export const MAX_VALUE_SIZE = 256 * 1024 * 1024;
+
+function integerIn(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(`option ${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+function boolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`option ${name} must be a boolean, got ${String(value)}`);
+  return value;
+}
+
+/** Fills in defaults and rejects unknown or out-of-range options. */
+export function resolveOptions(options: Options | undefined): ResolvedOptions {
+  if (options === undefined) return { ...DEFAULTS };
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options must be an object');
+  for (const name of Object.keys(options)) {
+    if (!(name in DEFAULTS)) throw new InvalidArgumentError(`unknown option ${name}`);
+  }
+  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  boolean('createIfMissing', o.createIfMissing);
+  boolean('errorIfExists', o.errorIfExists);
+  integerIn('memtableSize', o.memtableSize, 64 * 1024, 1024 * 1024 * 1024);
+  integerIn('maxImmutableMemtables', o.maxImmutableMemtables, 1, 64);
+  integerIn('blockSize', o.blockSize, 256, 4 * 1024 * 1024);
+  integerIn('blockRestartInterval', o.blockRestartInterval, 1, 1024);
+  integerIn('bloomBitsPerKey', o.bloomBitsPerKey, 1, 64);
+  if (o.compression !== 'lz4' && o.compression !== 'none') {
+    throw new InvalidArgumentError(`option compression must be 'lz4' or 'none', got ${String(o.compression)}`);
+  }
+  integerIn('blockCacheSize', o.blockCacheSize, 0, 1024 * 1024 * 1024);
+  integerIn('maxOpenFiles', o.maxOpenFiles, 8, 1_000_000);
+  if (typeof o.fs !== 'object' || o.fs === null || typeof o.fs.open !== 'function') {
+    throw new InvalidArgumentError('option fs must implement the FileSystem interface');
+  }
+  return o as ResolvedOptions;
+}
