@@ -171,6 +171,9 @@ describe('memtable iterator under concurrent inserts', () => {
         const current = ikeyOf(model[pos]!);
         if (hex(current) !== hex(key)) pos++;
         expect(hex(ikeyOf(model[pos]!))).toBe(hex(key));
+        // Still on the same entry, read afresh after the growth.
+        expect(hex(it.key())).toBe(hex(key));
+        expect(hex(it.value())).toBe(hex(model[pos]!.value));
         if (rand(3) === 0) {
           it.prev();
           pos--;

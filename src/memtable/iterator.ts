@@ -13,9 +13,19 @@ export interface IteratorOwner {
   unref(): void;
 }
 
+const NO_KEY = new Uint8Array(0);
+
 export class MemtableIterator implements InternalIterator {
   #cursor: SkipListCursor | undefined;
   readonly #owner: IteratorOwner;
+  /**
+   * The last key view handed out and its node: merging compares the same
+   * key many times, and a view costs far more to create than to check. A
+   * node's key never changes; growth detaches the view (length 0, and keys
+   * are never empty), which forces a new one.
+   */
+  #keyNode = 0;
+  #keyView: Uint8Array = NO_KEY;
 
   constructor(list: SkipList, owner: IteratorOwner) {
     this.#cursor = list.cursor();
@@ -68,8 +78,11 @@ export class MemtableIterator implements InternalIterator {
 
   key(): Uint8Array {
     const n = this.#at();
+    if (n === this.#keyNode && this.#keyView.length !== 0) return this.#keyView;
     const ptr = node.userKeyPtr(n);
-    return u8().subarray(ptr, ptr + node.userKeyLength(n) + TRAILER_SIZE);
+    this.#keyView = u8().subarray(ptr, ptr + node.userKeyLength(n) + TRAILER_SIZE);
+    this.#keyNode = n;
+    return this.#keyView;
   }
 
   value(): Uint8Array {
