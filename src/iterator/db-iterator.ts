@@ -170,13 +170,11 @@ export class DbIterator {
   /** Forward: at the first entry of the first user key at or after `from`; reverse: at the last entry of the last at or before it. */
   #positionAt(from: Bound): void {
     const source = this.#source;
+    // (key, snapshot, 0xFF) sorts just before the key's visible versions, (key, 0, deletion)
+    // after all of them but a deletion at sequence 0, which shows nothing anyway.
     if (!this.#reverse) {
-      // (key, snapshot, 0xFF) precedes the key's visible versions; (key, 0, 0) is its last possible entry.
       if (from.inclusive) source.seek(makeSeekKey(from.key, this.#snapshot));
-      else {
-        source.seek(makeInternalKey(from.key, 0, Kind.Deletion));
-        if (source.valid() && sameUserKey(source.key(), from.key, from.key.length)) source.next();
-      }
+      else source.seek(makeInternalKey(from.key, 0, Kind.Deletion));
     } else if (from.inclusive) source.seekForPrev(makeInternalKey(from.key, 0, Kind.Deletion));
     else source.seekForPrev(makeSeekKey(from.key, MAX_SEQUENCE));
     this.#fresh = false;
