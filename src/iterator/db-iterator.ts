@@ -9,6 +9,7 @@
 // of the previous one. Range deletions (kind 3) are skipped for now.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey, makeSeekKey } from '../keys.js';
+import { copyOut } from './copy-out.js';
 import type { InternalIterator } from './internal.js';
 
 export interface DbIteratorOptions {
@@ -204,8 +205,9 @@ export class DbIterator {
       if (sequenceOf(ikey, u) > this.#snapshot || kind === Kind.RangeDeletion) {
         source.next();
       } else if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
-        const key = ikey.slice(0, u);
-        const value = source.value().slice();
+        const key = copyOut(ikey, 0, u);
+        const v = source.value();
+        const value = copyOut(v, 0, v.length);
         this.#skipVersions(key, u);
         return [key, value];
       } else if (kind === Kind.Deletion) {
@@ -242,12 +244,15 @@ export class DbIterator {
       let ikey = source.key();
       const u = ikey.length - TRAILER_SIZE;
       if (hasLower && this.#belowLower(ikey, u)) return undefined;
-      const key = ikey.slice(0, u);
+      const key = copyOut(ikey, 0, u);
       let value: Uint8Array | undefined;
       for (;;) {
         const kind = ikey[u]!;
         if (sequenceOf(ikey, u) <= this.#snapshot) {
-          if (kind === Kind.Value || kind === Kind.ValueWithExpiry) value = source.value().slice();
+          if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
+            const v = source.value();
+            value = copyOut(v, 0, v.length);
+          }
           else if (kind === Kind.Deletion) value = undefined;
           else if (kind !== Kind.RangeDeletion) throw new CorruptionError(`entry of unknown kind ${kind}`);
         }
