@@ -263,6 +263,18 @@ describe('memtable writes and runs', () => {
     mem.unref();
   });
 
+  it('get returns values of every size intact, each its own copy', () => {
+    const mem = new Memtable(6);
+    const sizes = [0, 1, 64, 65, 1000, 4096, 4097, 70_000];
+    const valueOf = (i: number): Uint8Array => Uint8Array.from({ length: sizes[i % sizes.length]! }, (_, j) => (i * 13 + j) & 0xff);
+    insertRecs(mem, Array.from({ length: 120 }, (_, i) => ({ key: Uint8Array.of(i), seq: i + 1, kind: Kind.Value, value: valueOf(i) })));
+    const got = Array.from({ length: 120 }, (_, i) => mem.get(Uint8Array.of(i), MAX_SEQUENCE)!.value);
+    got[0]!.fill(0xee);
+    got[3]!.fill(0xee);
+    got.forEach((v, i) => expect(hex(v)).toBe(i === 0 || i === 3 ? hex(new Uint8Array(v.length).fill(0xee)) : hex(valueOf(i))));
+    mem.unref();
+  });
+
   it('exportRun writes the documented bytes', () => {
     const mem = new Memtable(4);
     insertRecs(mem, [

@@ -9,7 +9,7 @@
 // of the previous one. Range deletions (kind 3) are skipped for now.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey, makeSeekKey } from '../keys.js';
-import { copyOut } from './copy-out.js';
+import { copyOut } from '../copy-out.js';
 import type { InternalIterator } from './internal.js';
 
 export interface DbIteratorOptions {

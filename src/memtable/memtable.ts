@@ -2,6 +2,7 @@
 // batch after its WAL record, together with the number of that WAL. It lives
 // in linear memory and is freed only when nothing uses it any more: the
 // engine holds one reference from creation, every open iterator another.
+import { copyOut } from '../copy-out.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { alloc, free, u8 } from '../wasm/heap.js';
@@ -40,7 +41,9 @@ export class Memtable {
 
   /** The newest entry of `userKey` with sequence <= snapshotSeq, a deletion included (the caller stops there). */
   get(userKey: Uint8Array, snapshotSeq: number): MemtableEntry | undefined {
-    return this.#live().get(userKey, snapshotSeq);
+    const ref = this.#live().getRef(userKey, snapshotSeq);
+    if (ref === undefined) return undefined;
+    return { kind: ref.kind, seq: ref.seq, value: copyOut(u8(), ref.valuePtr, ref.valuePtr + ref.valueLength) };
   }
 
   /** Heap bytes the memtable holds: what the engine compares with the flush threshold. */
