@@ -297,6 +297,7 @@ describe('DB iterator bounds, lifetime and errors', () => {
     expect(source.closed).toBe(1);
     expect(() => it.next()).toThrow(ClosedError);
     expect(() => it.nextv(2)).toThrow(ClosedError);
+    expect(() => it.nextv(0)).toThrow(ClosedError);
     expect(() => it.seek(Uint8Array.of(1))).toThrow(ClosedError);
   });
 

@@ -123,6 +123,7 @@ export class DbIterator {
 
   /** Up to `n` next entries; fewer only at the end of the range or the limit. */
   nextv(n: number): IteratorEntry[] {
+    this.#checkOpen();
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`nextv wants a non-negative integer count, got ${n}`);
     const out: IteratorEntry[] = [];
     while (out.length < n) {
