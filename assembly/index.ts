@@ -30,5 +30,5 @@ export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from '.
 export {
   skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
-  skiplistDestroy,
+  skiplistDestroy, skiplistExportSize, skiplistExport,
 } from './skiplist';

@@ -67,6 +67,7 @@ export const ERR_BAD_SEQUENCE: i32 = -5;
 export const ERR_TOO_LARGE: i32 = -6;
 export const ERR_BAD_KEY: i32 = -7;
 export const ERR_OUT_OF_MEMORY: i32 = -8;
+export const ERR_OUTPUT_TOO_SMALL: i32 = -9;
 
 const BATCH_HEADER: u32 = 12;
 /** Largest key + value an entry can hold (the arena's largest chunk, minus node overhead). */
@@ -426,6 +427,43 @@ export function skiplistCount(list: usize): u32 {
 /** Heap bytes held: both arenas' chunks and structs plus the list struct. */
 export function skiplistBytes(list: usize): u32 {
   return arenaBytes(<usize>load<u32>(list + L_ARENA)) + arenaBytes(<usize>load<u32>(list + L_VALUES)) + LIST_SIZE;
+}
+
+// ---- Export ----
+// A run is every entry in order: repeated [u32 keyLen][u32 valueLen][internal key][value],
+// little-endian, no padding (docs/FORMAT.md, "Memtable runs").
+
+const RUN_ENTRY_HEADER: u32 = 8;
+
+/** Bytes the run of this list takes (below 2^31: memory is capped at 2 GiB). */
+export function skiplistExportSize(list: usize): u32 {
+  let size: u32 = 0;
+  for (let n = next(head(list), 0); n != 0; n = next(n, 0)) {
+    size += RUN_ENTRY_HEADER + keyLen(n) + load<u32>(n + N_VALUE_LEN);
+  }
+  return size;
+}
+
+/**
+ * Writes the run of this list at `out` (`cap` bytes). Returns the bytes
+ * written, or ERR_OUTPUT_TOO_SMALL (having written a prefix) when the run
+ * does not fit.
+ */
+export function skiplistExport(list: usize, out: usize, cap: u32): i32 {
+  let pos: u32 = 0;
+  for (let n = next(head(list), 0); n != 0; n = next(n, 0)) {
+    const kLen = keyLen(n);
+    const vLen = load<u32>(n + N_VALUE_LEN);
+    const size = RUN_ENTRY_HEADER + kLen + vLen;
+    if (size > cap - pos) return ERR_OUTPUT_TOO_SMALL;
+    const at = out + pos;
+    store<u32>(at, kLen);
+    store<u32>(at + 4, vLen);
+    memory.copy(at + RUN_ENTRY_HEADER, n + N_KEY, kLen);
+    memory.copy(at + RUN_ENTRY_HEADER + kLen, <usize>load<u32>(n + N_VALUE), vLen);
+    pos += size;
+  }
+  return <i32>pos;
 }
 
 /** Drops every entry and frees the arenas' chunks in one call; the list stays usable. */

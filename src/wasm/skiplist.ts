@@ -24,6 +24,8 @@ interface SkipListExports {
   skiplistBytes(list: number): number;
   skiplistReset(list: number): void;
   skiplistDestroy(list: number): void;
+  skiplistExportSize(list: number): number;
+  skiplistExport(list: number, out: number, cap: number): number;
 }
 
 const fns = raw as unknown as SkipListExports;
@@ -46,6 +48,10 @@ const BATCH_ERRORS: Record<number, string> = {
   [-6]: 'key and value too large for one entry',
 };
 const ERR_OUT_OF_MEMORY = -8;
+const ERR_OUTPUT_TOO_SMALL = -9;
+
+/** Bytes before each entry of a run: u32 internal-key length, u32 value length. */
+export const RUN_ENTRY_HEADER_SIZE = 8;
 
 /** Readers of a node's fields (node = pointer returned by the kernel, non-zero). */
 export const node = {
@@ -198,6 +204,24 @@ export class SkipList {
 
   get count(): number {
     return fns.skiplistCount(this.handle) >>> 0;
+  }
+
+  /** Bytes of the list's run: every entry in order as [u32 keyLen][u32 valueLen][internal key][value]. */
+  get exportSize(): number {
+    return fns.skiplistExportSize(this.handle) >>> 0;
+  }
+
+  /**
+   * Writes the list's run at `outPtr` in linear memory (one call); returns
+   * the bytes written. Throws, with a prefix written, if `outCap` is too small.
+   */
+  exportTo(outPtr: number, outCap: number): number {
+    if (!Number.isInteger(outPtr) || !Number.isInteger(outCap) || outPtr <= 0 || outCap < 0 || outPtr + outCap > u8().length) {
+      throw new InvalidArgumentError(`output region ${outPtr}+${outCap} is not inside linear memory`);
+    }
+    const n = fns.skiplistExport(this.handle, outPtr, outCap);
+    if (n === ERR_OUTPUT_TOO_SMALL) throw new InvalidArgumentError(`memtable run does not fit in ${outCap} bytes`);
+    return n;
   }
 
   /** Heap bytes held by the list (arena chunks with their headers, and structs). */

@@ -1,0 +1,100 @@
+// A memtable: the skip list (src/wasm/skiplist.ts) that receives every write
+// batch after its WAL record, together with the number of that WAL. It lives
+// in linear memory and is freed only when nothing uses it any more: the
+// engine holds one reference from creation, every open iterator another.
+import { copyOut } from '../copy-out.js';
+import { ClosedError, InvalidArgumentError } from '../errors.js';
+import type { InternalIterator } from '../iterator/internal.js';
+import { alloc, free, u8 } from '../wasm/heap.js';
+import { DEFAULT_CHUNK_SIZE, SkipList, type Entry } from '../wasm/skiplist.js';
+import { MemtableIterator } from './iterator.js';
+
+export type MemtableEntry = Entry;
+
+export class Memtable {
+  /** The WAL whose records this memtable holds; the WAL is obsolete once the memtable is flushed. */
+  readonly logNumber: number;
+  #list: SkipList | undefined;
+  #refs = 1;
+
+  constructor(logNumber: number, chunkSize = DEFAULT_CHUNK_SIZE) {
+    if (!Number.isSafeInteger(logNumber) || logNumber < 0) {
+      throw new InvalidArgumentError(`log number must be an integer in 0..2^53-1, got ${logNumber}`);
+    }
+    this.logNumber = logNumber;
+    this.#list = new SkipList(chunkSize);
+  }
+
+  #live(): SkipList {
+    if (this.#list === undefined) throw new ClosedError('memtable used after its last reference was dropped');
+    return this.#list;
+  }
+
+  /**
+   * Inserts an encoded write batch already in linear memory (the bytes the
+   * WAL record carries). Returns the record count. A malformed batch throws
+   * CorruptionError and inserts nothing.
+   */
+  insertBatchAt(ptr: number, len: number): number {
+    return this.#live().insertBatchAt(ptr, len);
+  }
+
+  /** The newest entry of `userKey` with sequence <= snapshotSeq, a deletion included (the caller stops there). */
+  get(userKey: Uint8Array, snapshotSeq: number): MemtableEntry | undefined {
+    const ref = this.#live().getRef(userKey, snapshotSeq);
+    if (ref === undefined) return undefined;
+    return { kind: ref.kind, seq: ref.seq, value: copyOut(u8(), ref.valuePtr, ref.valuePtr + ref.valueLength) };
+  }
+
+  /** Heap bytes the memtable holds: what the engine compares with the flush threshold. */
+  get approximateBytes(): number {
+    return this.#live().bytes;
+  }
+
+  get count(): number {
+    return this.#live().count;
+  }
+
+  get destroyed(): boolean {
+    return this.#list === undefined;
+  }
+
+  /** An iterator over the internal entries; it holds a reference until closed. */
+  iterator(): InternalIterator {
+    const list = this.#live();
+    this.ref();
+    return new MemtableIterator(list, this);
+  }
+
+  ref(): void {
+    this.#live();
+    this.#refs++;
+  }
+
+  /** Drops a reference; the last one frees the memtable's memory. */
+  unref(): void {
+    const list = this.#live();
+    this.#refs--;
+    if (this.#refs > 0) return;
+    list.destroy();
+    this.#list = undefined;
+  }
+
+  /**
+   * Every entry in sorted order as one run (docs/FORMAT.md, "Memtable runs"),
+   * written by one kernel call into linear memory and copied out once, so
+   * it can be transferred to the worker that builds the table.
+   */
+  exportRun(): Uint8Array {
+    const list = this.#live();
+    const size = list.exportSize;
+    if (size === 0) return new Uint8Array(0);
+    const ptr = alloc(size);
+    try {
+      const written = list.exportTo(ptr, size);
+      return u8().slice(ptr, ptr + written);
+    } finally {
+      free(ptr);
+    }
+  }
+}

@@ -1,0 +1,313 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { WriteBatch } from '../src/batch.js';
+import { ClosedError, CorruptionError, InvalidArgumentError } from '../src/errors.js';
+import type { InternalIterator } from '../src/iterator/internal.js';
+import { Kind, MAX_SEQUENCE, makeInternalKey } from '../src/keys.js';
+import { Memtable } from '../src/memtable/memtable.js';
+import { SkipList, heap, raw } from '../src/wasm/index.js';
+import {
+  EMPTY,
+  compareBytes,
+  compareInternal,
+  compareRecs,
+  hex,
+  ikeyOf,
+  insertRecs,
+  kindArb,
+  show,
+  userKeyArb,
+  type Rec,
+} from './support/internal-model.js';
+
+const recArb = fc
+  .record({ key: userKeyArb, kind: kindArb, value: fc.uint8Array({ maxLength: 16 }) })
+  .map((r) => ({ ...r, value: r.kind === Kind.Deletion ? EMPTY : r.value }));
+/** Groups of records, each group one write batch with consecutive sequences. */
+const historyArb = fc.array(fc.array(recArb, { minLength: 1, maxLength: 8 }), { maxLength: 25 });
+
+/** Loads the history batch by batch; returns the model (sorted) and the last sequence used. */
+function load(mem: Memtable, groups: Omit<Rec, 'seq'>[][]): { model: Rec[]; lastSeq: number } {
+  const model: Rec[] = [];
+  let seq = 1;
+  const batch = new WriteBatch();
+  for (const group of groups) {
+    batch.clear();
+    batch.setSequence(seq);
+    for (const r of group) batch.putWithKind(r.kind, r.key, r.value);
+    expect(mem.insertBatchAt(batch.ptr, batch.len)).toBe(group.length);
+    group.forEach((r, i) => model.push({ ...r, seq: seq + i }));
+    seq += group.length;
+  }
+  batch.release();
+  model.sort(compareRecs);
+  return { model, lastSeq: seq - 1 };
+}
+
+/** The model's get: the newest record of `key` with seq <= snapshot. */
+function modelGet(model: Rec[], key: Uint8Array, snapshot: number): Rec | undefined {
+  return model.find((r) => compareBytes(r.key, key) === 0 && r.seq <= snapshot);
+}
+
+function scan(it: InternalIterator, backward: boolean): string[] {
+  const out: string[] = [];
+  if (backward) for (it.seekToLast(); it.valid(); it.prev()) out.push(show(it.key(), it.value()));
+  else for (it.seekToFirst(); it.valid(); it.next()) out.push(show(it.key(), it.value()));
+  return out;
+}
+
+/** Splits a run into its entries, checking the framing covers it exactly. */
+function parseRun(run: Uint8Array): string[] {
+  const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < run.length) {
+    expect(run.length - pos).toBeGreaterThanOrEqual(8);
+    const keyLength = dv.getUint32(pos, true);
+    const valueLength = dv.getUint32(pos + 4, true);
+    pos += 8;
+    expect(pos + keyLength + valueLength).toBeLessThanOrEqual(run.length);
+    out.push(show(run.subarray(pos, pos + keyLength), run.subarray(pos + keyLength, pos + keyLength + valueLength)));
+    pos += keyLength + valueLength;
+  }
+  return out;
+}
+
+const modelScan = (model: Rec[]): string[] => model.map((r) => show(ikeyOf(r), r.value));
+
+describe('memtable against a sorted-array model', () => {
+  it('get at every snapshot, count, iteration both ways and exportRun agree with the model', () => {
+    fc.assert(
+      fc.property(historyArb, fc.array(fc.tuple(userKeyArb, fc.nat()), { maxLength: 20 }), (groups, probes) => {
+        const mem = new Memtable(7, 1024);
+        const { model, lastSeq } = load(mem, groups);
+        expect(mem.count).toBe(model.length);
+        for (const [key, s] of [...probes, ...model.map((r) => [r.key, r.seq] as const)]) {
+          const snapshot = s % (lastSeq + 2);
+          const want = modelGet(model, key, snapshot);
+          const got = mem.get(key, snapshot);
+          expect(got && { ...got, value: hex(got.value) }).toEqual(want && { kind: want.kind, seq: want.seq, value: hex(want.value) });
+        }
+        const it = mem.iterator();
+        expect(scan(it, false)).toEqual(modelScan(model));
+        expect(scan(it, true)).toEqual(modelScan(model).reverse());
+        it.close();
+        expect(parseRun(mem.exportRun())).toEqual(modelScan(model));
+        mem.unref();
+        expect(mem.destroyed).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('seek and seekForPrev land where the model says, for present and absent targets', () => {
+    const targetArb = fc.record({
+      key: userKeyArb,
+      seq: fc.integer({ min: 0, max: 60 }),
+      kind: fc.constantFrom(0, 1, 2, 3, 0xff),
+    });
+    fc.assert(
+      fc.property(historyArb, fc.array(targetArb, { maxLength: 20 }), (groups, targets) => {
+        const mem = new Memtable(1, 1024);
+        const { model } = load(mem, groups);
+        const it = mem.iterator();
+        for (const t of [...targets, ...model]) {
+          const target = makeInternalKey(t.key, t.seq, t.kind);
+          const i = model.findIndex((r) => compareInternal(ikeyOf(r), target) >= 0);
+          const first = i < 0 ? model.length : i;
+          it.seek(target);
+          expect(it.valid() ? show(it.key(), it.value()) : 'end').toBe(first < model.length ? modelScan([model[first]!])[0] : 'end');
+          const last = first < model.length && compareInternal(ikeyOf(model[first]!), target) === 0 ? first : first - 1;
+          it.seekForPrev(target);
+          expect(it.valid() ? show(it.key(), it.value()) : 'end').toBe(last >= 0 ? modelScan([model[last]!])[0] : 'end');
+        }
+        it.close();
+        mem.unref();
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('memtable iterator under concurrent inserts', () => {
+  it('stays correct while inserts that grow linear memory happen between moves', () => {
+    // Deterministic: xorshift32.
+    let x = 0x1badf00d;
+    const rand = (n: number): number => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const mem = new Memtable(3, 4096);
+    const model: Rec[] = [];
+    let seq = 1;
+    const insert = (valueSize: number): void => {
+      const key = Uint8Array.of(rand(256), rand(256));
+      const value = new Uint8Array(valueSize).fill(seq & 0xff);
+      const r = { key, seq: seq++, kind: Kind.Value, value };
+      insertRecs(mem, [r]);
+      model.push(r);
+      model.sort(compareRecs);
+    };
+    for (let i = 0; i < 50; i++) insert(8);
+    const startBytes = raw.memory.buffer.byteLength;
+    let grows = 0;
+    const it = mem.iterator();
+    it.seekToFirst();
+    // The model's position: the index of the entry the iterator is on.
+    let pos = 0;
+    for (let step = 0; step < 600; step++) {
+      if (it.valid()) {
+        // A copy: the insert below may grow memory, which detaches views.
+        const key = it.key().slice();
+        expect(hex(key)).toBe(hex(ikeyOf(model[pos]!)));
+        expect(hex(it.value())).toBe(hex(model[pos]!.value));
+        const before = raw.memory.buffer.byteLength;
+        // Values large enough that the heap has to grow every few inserts.
+        insert(rand(4) === 0 ? 96 * 1024 : 16);
+        if (raw.memory.buffer.byteLength > before) grows++;
+        // The entry the iterator is on kept its index unless something sorted before it.
+        const current = ikeyOf(model[pos]!);
+        if (hex(current) !== hex(key)) pos++;
+        expect(hex(ikeyOf(model[pos]!))).toBe(hex(key));
+        // Still on the same entry, read afresh after the growth.
+        expect(hex(it.key())).toBe(hex(key));
+        expect(hex(it.value())).toBe(hex(model[pos]!.value));
+        if (rand(3) === 0) {
+          it.prev();
+          pos--;
+        } else {
+          it.next();
+          pos++;
+        }
+        expect(it.valid()).toBe(pos >= 0 && pos < model.length);
+      } else {
+        const fromStart = rand(2) === 0;
+        if (fromStart) it.seekToFirst();
+        else it.seekToLast();
+        pos = fromStart ? 0 : model.length - 1;
+      }
+    }
+    expect(raw.memory.buffer.byteLength).toBeGreaterThan(startBytes);
+    expect(grows).toBeGreaterThan(2);
+    it.close();
+    mem.unref();
+  });
+});
+
+describe('memtable lifetime', () => {
+  it('an open iterator keeps the memtable alive after the engine drops it; the last close frees it', () => {
+    const mem = new Memtable(9);
+    insertRecs(mem, [{ key: Uint8Array.of(1), seq: 5, kind: Kind.Value, value: Uint8Array.of(42) }]);
+    const a = mem.iterator();
+    const b = mem.iterator();
+    mem.unref();
+    expect(mem.destroyed).toBe(false);
+    a.seekToFirst();
+    expect(hex(a.value())).toBe('2a');
+    a.close();
+    a.close(); // idempotent: must not drop b's reference
+    expect(mem.destroyed).toBe(false);
+    b.seekToLast();
+    expect(hex(b.key())).toBe(hex(makeInternalKey(Uint8Array.of(1), 5, Kind.Value)));
+    b.close();
+    expect(mem.destroyed).toBe(true);
+    expect(() => a.seekToFirst()).toThrow(ClosedError);
+    expect(() => mem.get(Uint8Array.of(1), 9)).toThrow(ClosedError);
+    expect(() => mem.iterator()).toThrow(ClosedError);
+    expect(() => mem.ref()).toThrow(ClosedError);
+    expect(() => mem.unref()).toThrow(ClosedError);
+    expect(() => mem.exportRun()).toThrow(ClosedError);
+    expect(() => mem.count).toThrow(ClosedError);
+  });
+
+  it('extra references are counted: the memtable lives until each is dropped', () => {
+    const mem = new Memtable(0);
+    mem.ref();
+    mem.ref();
+    mem.unref();
+    mem.unref();
+    expect(mem.destroyed).toBe(false);
+    expect(mem.count).toBe(0);
+    mem.unref();
+    expect(mem.destroyed).toBe(true);
+  });
+
+  it('frees its linear memory: creating and dropping many large memtables does not grow the heap', () => {
+    const value = new Uint8Array(4096);
+    const cycle = (): void => {
+      const mem = new Memtable(1);
+      const recs = Array.from({ length: 256 }, (_, i) => ({ key: Uint8Array.of(i >> 8, i & 0xff), seq: i + 1, kind: Kind.Value, value }));
+      insertRecs(mem, recs);
+      expect(mem.approximateBytes).toBeGreaterThan(256 * 4096);
+      mem.unref();
+    };
+    cycle();
+    const size = raw.memory.buffer.byteLength;
+    for (let i = 0; i < 40; i++) cycle(); // 40 MiB if nothing were freed
+    expect(raw.memory.buffer.byteLength).toBe(size);
+  });
+});
+
+describe('memtable writes and runs', () => {
+  it('a malformed batch throws CorruptionError and inserts nothing', () => {
+    const mem = new Memtable(2);
+    const batch = new WriteBatch().setSequence(1).put(Uint8Array.of(1), Uint8Array.of(2)).put(Uint8Array.of(3), Uint8Array.of(4));
+    expect(() => mem.insertBatchAt(batch.ptr, batch.len - 1)).toThrow(CorruptionError);
+    expect(mem.count).toBe(0);
+    expect(mem.insertBatchAt(batch.ptr, batch.len)).toBe(2);
+    expect(mem.get(Uint8Array.of(3), MAX_SEQUENCE)?.seq).toBe(2);
+    expect(mem.get(Uint8Array.of(3), 1)).toBeUndefined();
+    batch.release();
+    mem.unref();
+  });
+
+  it('get returns values of every size intact, each its own copy', () => {
+    const mem = new Memtable(6);
+    const sizes = [0, 1, 64, 65, 1000, 4096, 4097, 70_000];
+    const valueOf = (i: number): Uint8Array => Uint8Array.from({ length: sizes[i % sizes.length]! }, (_, j) => (i * 13 + j) & 0xff);
+    insertRecs(mem, Array.from({ length: 120 }, (_, i) => ({ key: Uint8Array.of(i), seq: i + 1, kind: Kind.Value, value: valueOf(i) })));
+    const got = Array.from({ length: 120 }, (_, i) => mem.get(Uint8Array.of(i), MAX_SEQUENCE)!.value);
+    got[0]!.fill(0xee);
+    got[3]!.fill(0xee);
+    got.forEach((v, i) => expect(hex(v)).toBe(i === 0 || i === 3 ? hex(new Uint8Array(v.length).fill(0xee)) : hex(valueOf(i))));
+    mem.unref();
+  });
+
+  it('exportRun writes the documented bytes', () => {
+    const mem = new Memtable(4);
+    insertRecs(mem, [
+      { key: Uint8Array.of(0x62), seq: 2, kind: Kind.Deletion, value: EMPTY },
+      { key: Uint8Array.of(0x61), seq: 1, kind: Kind.Value, value: Uint8Array.of(0x78, 0x79) },
+    ]);
+    expect(hex(mem.exportRun())).toBe(
+      // keyLen 9, valueLen 2, "a" + trailer (1 << 8 | 1), "xy"; then keyLen 9, valueLen 0, "b" + trailer (2 << 8 | 0)
+      '09000000' + '02000000' + '61' + '0101000000000000' + '7879' + '09000000' + '00000000' + '62' + '0002000000000000',
+    );
+    mem.unref();
+    const empty = new Memtable(5);
+    expect(empty.exportRun().length).toBe(0);
+    empty.unref();
+  });
+
+  it('the export kernel refuses a destination that is too small or outside memory', () => {
+    const list = new SkipList();
+    list.put(Uint8Array.of(1, 2, 3), 1, Kind.Value, Uint8Array.of(9));
+    expect(list.exportSize).toBe(8 + 11 + 1);
+    const ptr = heap.alloc(64);
+    expect(() => list.exportTo(ptr, 19)).toThrow(InvalidArgumentError);
+    expect(list.exportTo(ptr, 64)).toBe(20);
+    expect(() => list.exportTo(heap.u8().length - 4, 19)).toThrow(InvalidArgumentError);
+    expect(() => list.exportTo(0, 20)).toThrow(InvalidArgumentError);
+    heap.free(ptr);
+    list.destroy();
+  });
+
+  it('rejects log numbers that are not sequence-like integers', () => {
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) expect(() => new Memtable(bad)).toThrow(InvalidArgumentError);
+    const mem = new Memtable(MAX_SEQUENCE);
+    expect(mem.logNumber).toBe(MAX_SEQUENCE);
+    mem.unref();
+  });
+});
