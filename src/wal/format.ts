@@ -13,9 +13,6 @@ export const CRC_OFFSET = 0;
 export const LENGTH_OFFSET = 4;
 export const TYPE_OFFSET = 6;
 
-/** Largest payload one fragment can carry: a whole block less its header. */
-export const MAX_FRAGMENT_PAYLOAD = BLOCK_SIZE - HEADER_SIZE;
-
 export const FragmentType = {
   /** The whole record. */
   Full: 1,
