@@ -1,0 +1,251 @@
+// A version: the table files that make up the database at one moment, by
+// level. Versions are immutable; a new one is built from an old one plus
+// edits (VersionBuilder). Reads and iterators ref the version they started on
+// so its files stay on disk until they finish.
+//
+// Invariants (checked when a version is constructed):
+// - No file number appears twice.
+// - Level 0 is ordered newest first: largest sequence descending, ties by file
+//   number descending. Its files may overlap.
+// - Levels >= 1 are ordered by key and their user-key ranges are disjoint:
+//   a file's largest user key is below the next file's smallest user key, so
+//   one user key lies in at most one file per level.
+import { InvalidArgumentError } from '../errors.js';
+import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
+import { type FileMetadata, NUM_LEVELS, type VersionEdit, checkEdit } from './edit.js';
+
+export interface LevelSummary {
+  readonly level: number;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export class Version {
+  readonly levels: readonly (readonly FileMetadata[])[];
+  /** File number -> level. */
+  readonly #levelOf = new Map<number, number>();
+  #refs = 0;
+  #released = false;
+
+  /** Takes ownership of `levels` (and freezes them); throws InvalidArgumentError if they break an invariant. */
+  constructor(levels: readonly (readonly FileMetadata[])[]) {
+    if (levels.length !== NUM_LEVELS) throw new InvalidArgumentError(`a version has ${NUM_LEVELS} levels, got ${levels.length}`);
+    for (let level = 0; level < NUM_LEVELS; level++) {
+      const files = levels[level]!;
+      for (let i = 0; i < files.length; i++) {
+        const f = files[i]!;
+        const other = this.#levelOf.get(f.number);
+        if (other !== undefined) throw new InvalidArgumentError(`file ${f.number} is in both level ${other} and level ${level}`);
+        this.#levelOf.set(f.number, level);
+        if (i > 0) checkOrder(level, files[i - 1]!, f);
+      }
+      Object.freeze(files);
+    }
+    this.levels = Object.freeze(levels);
+  }
+
+  static empty(): Version {
+    return new Version(Array.from({ length: NUM_LEVELS }, () => []));
+  }
+
+  // ---- Lifetime ----
+
+  get refs(): number {
+    return this.#refs;
+  }
+
+  /** Keeps this version's files alive until the matching unref. A version whose refs fell to 0 stays dead. */
+  ref(): this {
+    if (this.#released) throw new InvalidArgumentError('version referenced after its last reference was released');
+    this.#refs++;
+    return this;
+  }
+
+  unref(): void {
+    if (this.#refs === 0) throw new InvalidArgumentError('version released more times than referenced');
+    this.#refs--;
+    if (this.#refs === 0) this.#released = true;
+  }
+
+  /** Whether it is referenced now (released versions never are again). */
+  get live(): boolean {
+    return this.#refs > 0;
+  }
+
+  // ---- Queries ----
+
+  /** The level holding file `number`, or -1. */
+  levelOf(number: number): number {
+    return this.#levelOf.get(number) ?? -1;
+  }
+
+  get fileCount(): number {
+    return this.#levelOf.size;
+  }
+
+  levelFileCount(level: number): number {
+    return this.#level(level).length;
+  }
+
+  levelBytes(level: number): number {
+    let bytes = 0;
+    for (const f of this.#level(level)) bytes += f.size;
+    return bytes;
+  }
+
+  summary(): LevelSummary[] {
+    return this.levels.map((files, level) => ({ level, files: files.length, bytes: this.levelBytes(level) }));
+  }
+
+  /** Every file number in this version. */
+  fileNumbers(): IterableIterator<number> {
+    return this.#levelOf.keys();
+  }
+
+  /**
+   * Files whose key range contains `userKey`, in the order a read must
+   * consult them: matching level-0 files newest first, then at most one file
+   * per deeper level.
+   */
+  filesForKey(userKey: Uint8Array): FileMetadata[] {
+    const out: FileMetadata[] = [];
+    for (const f of this.levels[0]!) {
+      if (compareUserKey(f.smallest, userKey) <= 0 && compareUserKey(f.largest, userKey) >= 0) out.push(f);
+    }
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      const files = this.levels[level]!;
+      const i = firstEndingAtOrAfter(files, userKey);
+      if (i < files.length && compareUserKey(files[i]!.smallest, userKey) <= 0) out.push(files[i]!);
+    }
+    return out;
+  }
+
+  /**
+   * Files of `level` whose user-key range meets [lo, hi] (inclusive; an
+   * undefined bound is unbounded), in the level's order.
+   */
+  overlappingFiles(level: number, lo?: Uint8Array, hi?: Uint8Array): FileMetadata[] {
+    const files = this.#level(level);
+    const meets = (f: FileMetadata): boolean =>
+      (lo === undefined || compareUserKey(f.largest, lo) >= 0) && (hi === undefined || compareUserKey(f.smallest, hi) <= 0);
+    if (level === 0) return files.filter(meets);
+    const out: FileMetadata[] = [];
+    for (let i = lo === undefined ? 0 : firstEndingAtOrAfter(files, lo); i < files.length && meets(files[i]!); i++) {
+      out.push(files[i]!);
+    }
+    return out;
+  }
+
+  #level(level: number): readonly FileMetadata[] {
+    const files = this.levels[level];
+    if (files === undefined) throw new InvalidArgumentError(`level ${level} is not in 0..${NUM_LEVELS - 1}`);
+    return files;
+  }
+}
+
+/** Applies edits to a base version. After apply throws, discard the builder. */
+export class VersionBuilder {
+  readonly #base: Version;
+  readonly #deleted: Set<number>[] = Array.from({ length: NUM_LEVELS }, () => new Set<number>());
+  readonly #added: Map<number, FileMetadata>[] = Array.from({ length: NUM_LEVELS }, () => new Map<number, FileMetadata>());
+
+  constructor(base: Version) {
+    this.#base = base;
+  }
+
+  /** Deletions first, then additions. Throws InvalidArgumentError for a missing or duplicate file. */
+  apply(edit: VersionEdit): void {
+    checkEdit(edit);
+    for (const { level, number } of edit.deletedFiles) {
+      if (this.#added[level]!.delete(number)) continue;
+      if (this.#base.levelOf(number) !== level || this.#deleted[level]!.has(number)) {
+        throw new InvalidArgumentError(`cannot delete file ${number} from level ${level}: it is not there`);
+      }
+      this.#deleted[level]!.add(number);
+    }
+    for (const { level, meta } of edit.newFiles) {
+      const present = this.#levelOf(meta.number);
+      if (present >= 0) throw new InvalidArgumentError(`cannot add file ${meta.number} to level ${level}: it is in level ${present}`);
+      this.#added[level]!.set(meta.number, meta);
+    }
+  }
+
+  /** The resulting version; throws InvalidArgumentError if files of a level >= 1 overlap. */
+  build(): Version {
+    const levels: (readonly FileMetadata[])[] = [];
+    for (let level = 0; level < NUM_LEVELS; level++) {
+      const base = this.#base.levels[level]!;
+      const deleted = this.#deleted[level]!;
+      const added = this.#added[level]!;
+      if (deleted.size === 0 && added.size === 0) {
+        levels.push(base); // unchanged: share the frozen array
+        continue;
+      }
+      const kept = base.filter((f) => !deleted.has(f.number));
+      const order = level === 0 ? newestFirst : bySmallestKey;
+      levels.push(mergeSorted(kept, [...added.values()].sort(order), order));
+    }
+    return new Version(levels);
+  }
+
+  #levelOf(number: number): number {
+    for (let level = 0; level < NUM_LEVELS; level++) if (this.#added[level]!.has(number)) return level;
+    const level = this.#base.levelOf(number);
+    return level >= 0 && !this.#deleted[level]!.has(number) ? level : -1;
+  }
+}
+
+// ---- Orders and comparisons ----
+
+function newestFirst(a: FileMetadata, b: FileMetadata): number {
+  return b.largestSeq - a.largestSeq || b.number - a.number;
+}
+
+function bySmallestKey(a: FileMetadata, b: FileMetadata): number {
+  return compareInternalKeys(a.smallest, b.smallest);
+}
+
+function checkOrder(level: number, prev: FileMetadata, next: FileMetadata): void {
+  if (level === 0) {
+    if (newestFirst(prev, next) >= 0) {
+      throw new InvalidArgumentError(`level 0: file ${prev.number} must come after file ${next.number} (newest first)`);
+    }
+  } else if (compareUserKeys(prev.largest, next.smallest) >= 0) {
+    throw new InvalidArgumentError(`level ${level}: files ${prev.number} and ${next.number} overlap or are out of order`);
+  }
+}
+
+function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) => number): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(order(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+/** Index of the first file of a sorted level whose largest user key is >= userKey (files.length if none). */
+function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array): number {
+  let lo = 0;
+  let hi = files.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareUserKey(files[mid]!.largest, userKey) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Bytewise order of the user-key part of internal key `ikey` against user key `userKey`. */
+function compareUserKey(ikey: Uint8Array, userKey: Uint8Array): number {
+  const len = ikey.length - TRAILER_SIZE;
+  const n = Math.min(len, userKey.length);
+  for (let i = 0; i < n; i++) if (ikey[i] !== userKey[i]) return ikey[i]! - userKey[i]!;
+  return len - userKey.length;
+}
+
+/** Bytewise order of the user-key parts of two internal keys. */
+function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
+  return compareUserKey(a, b.subarray(0, b.length - TRAILER_SIZE));
+}
