@@ -69,3 +69,17 @@ export class ReadOnlyError extends VarveError {
     super('ERR_READ_ONLY', message, options);
   }
 }
+
+/** open() found no database and was told not to create one. */
+export class NotFoundError extends VarveError {
+  constructor(message: string) {
+    super('ERR_NOT_FOUND', message);
+  }
+}
+
+/** open() found a database and was told to fail if one exists. */
+export class ExistsError extends VarveError {
+  constructor(message: string) {
+    super('ERR_EXISTS', message);
+  }
+}

@@ -1,5 +1,11 @@
-// varve's public entry point. The engine (open, put, get, ...) arrives with
-// the engine issue; until then the package exposes its kernels and errors.
+// varve's public entry point.
+export { open, Database } from './db.js';
+export type { WriteOptions, BatchOp, IteratorOptions } from './db.js';
+export type { ValueIterator } from './iterator/value-iterator.js';
+export type { Options } from './options.js';
+export { DEFAULTS, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js';
+export type { FileSystem, FileHandle, FileLock, OpenMode } from './fs/filesystem.js';
+export { nodeFileSystem } from './fs/node-fs.js';
 export * from './errors.js';
 export { WriteBatch, BATCH_HEADER_SIZE } from './batch.js';
 export * as wasm from './wasm/index.js';

@@ -1,0 +1,350 @@
+// The database: the public API and the orchestration of the write path
+// (group commit -> WAL -> memtable -> flush to a level-0 table), the read
+// path (memtable, frozen memtables newest first, then tables by level) and
+// the lifecycle (open with recovery, close). docs/ARCHITECTURE.md walks
+// through both paths and says what runs on which thread.
+import { join } from 'node:path';
+import { ClosedError, InvalidArgumentError, ReadOnlyError } from './errors.js';
+import { keyBytes, valueBytes } from './encoding.js';
+import { Kind } from './keys.js';
+import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
+import type { FileHandle, FileLock, FileSystem } from './fs/filesystem.js';
+import { GroupCommit, type WriteOp } from './write/group-commit.js';
+import { Memtable } from './memtable/memtable.js';
+import { LogWriter } from './wal/writer.js';
+import { ManifestWriter } from './version/manifest.js';
+import { walFileName } from './version/filenames.js';
+import type { TableWorker } from './flush/table-worker.js';
+import { writeTable } from './flush/write-table.js';
+import type { VersionSet } from './version/set.js';
+import type { TableCache } from './table/table-cache.js';
+import { MergingIterator } from './iterator/merging.js';
+import { DbIterator } from './iterator/db-iterator.js';
+import type { InternalIterator } from './iterator/internal.js';
+import { ValueIterator, type IteratorOptions } from './iterator/value-iterator.js';
+import { recover } from './recovery.js';
+import { deleteObsoleteFiles } from './version/obsolete.js';
+
+export interface WriteOptions {
+  /** Resolve only after the WAL is fdatasync'ed (survives power loss). Default false: handed to the OS (survives a process crash). */
+  sync?: boolean;
+}
+
+export type BatchOp =
+  | { type: 'put'; key: Uint8Array | string; value: Uint8Array | string }
+  | { type: 'del'; key: Uint8Array | string };
+
+export type { IteratorOptions };
+
+function syncOption(options: WriteOptions | undefined): boolean {
+  if (options === undefined) return false;
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('write options must be an object');
+  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new InvalidArgumentError('option sync must be a boolean');
+  return options.sync === true;
+}
+
+function toOp(op: BatchOp): WriteOp {
+  if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('a batch operation must be an object');
+  if (op.type === 'put') return { kind: Kind.Value, key: keyBytes(op.key), value: valueBytes(op.value) };
+  if (op.type === 'del') return { kind: Kind.Deletion, key: keyBytes(op.key), value: undefined };
+  throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type?: unknown }).type)}`);
+}
+
+/** Internal state handed from open() (recovery) to the Database. */
+export interface DatabaseParts {
+  dir: string;
+  options: ResolvedOptions;
+  lock: FileLock;
+  versions: VersionSet;
+  manifest: ManifestWriter;
+  manifestNumber: number;
+  worker: TableWorker;
+  tables: TableCache;
+  wal: { number: number; file: FileHandle; writer: LogWriter };
+  lastSequence: number;
+}
+
+export class Database {
+  readonly location: string;
+  readonly #options: ResolvedOptions;
+  readonly #fs: FileSystem;
+  readonly #lock: FileLock;
+  readonly #versions: VersionSet;
+  readonly #manifest: ManifestWriter;
+  readonly #manifestNumber: number;
+  readonly #worker: TableWorker;
+  readonly #tables: TableCache;
+  readonly #commit: GroupCommit;
+  readonly #iterators = new Set<ValueIterator>();
+  #wal: { number: number; file: FileHandle; writer: LogWriter };
+  #mem: Memtable;
+  /** Frozen memtables waiting for their flush, oldest first. */
+  #imm: Memtable[] = [];
+  #lastSequence: number;
+  #flushing: Promise<void> | undefined;
+  /** Set by a failed WAL/MANIFEST write or sync, or a failed flush: writes are refused from then on. */
+  #writeError: Error | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(parts: DatabaseParts) {
+    this.location = parts.dir;
+    this.#options = parts.options;
+    this.#fs = parts.options.fs;
+    this.#lock = parts.lock;
+    this.#versions = parts.versions;
+    this.#manifest = parts.manifest;
+    this.#manifestNumber = parts.manifestNumber;
+    this.#worker = parts.worker;
+    this.#tables = parts.tables;
+    this.#wal = parts.wal;
+    this.#lastSequence = parts.lastSequence;
+    this.#mem = new Memtable(parts.wal.number);
+    this.#commit = new GroupCommit({
+      lastSequence: () => this.#lastSequence,
+      appendToLog: (ptr, len) => this.#appendToLog(ptr, len),
+      syncLog: () => this.#syncLog(),
+      apply: (ptr, len, last) => this.#apply(ptr, len, last),
+      makeRoom: () => this.#makeRoom(),
+      checkWritable: () => this.#checkWritable(),
+    });
+  }
+
+  // ---- Writes ----
+
+  put(key: Uint8Array | string, value: Uint8Array | string, options?: WriteOptions): Promise<void> {
+    return this.#write(() => [{ kind: Kind.Value, key: keyBytes(key), value: valueBytes(value) }], options);
+  }
+
+  del(key: Uint8Array | string, options?: WriteOptions): Promise<void> {
+    return this.#write(() => [{ kind: Kind.Deletion, key: keyBytes(key), value: undefined }], options);
+  }
+
+  /** Applies every operation atomically: after a crash all or none of them are there. */
+  batch(ops: BatchOp[], options?: WriteOptions): Promise<void> {
+    return this.#write(() => {
+      if (!Array.isArray(ops)) throw new InvalidArgumentError('batch takes an array of operations');
+      return ops.map(toOp);
+    }, options);
+  }
+
+  #write(makeOps: () => WriteOp[], options: WriteOptions | undefined): Promise<void> {
+    try {
+      this.#checkOpen();
+      const sync = syncOption(options);
+      return this.#commit.write(makeOps(), sync);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#writeError) {
+      throw new ReadOnlyError(`writes are refused after an earlier failure: ${this.#writeError.message}`, { cause: this.#writeError });
+    }
+  }
+
+  #poison(err: unknown): Error {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.#writeError ??= error;
+    return error;
+  }
+
+  #appendToLog(ptr: number, len: number): void {
+    try {
+      this.#wal.writer.addRecord(ptr, len);
+      this.#wal.writer.flushSync();
+    } catch (err) {
+      throw this.#poison(err);
+    }
+  }
+
+  async #syncLog(): Promise<void> {
+    try {
+      await this.#wal.writer.sync();
+    } catch (err) {
+      throw this.#poison(err);
+    }
+  }
+
+  #apply(ptr: number, len: number, lastSequence: number): void {
+    this.#mem.insertBatchAt(ptr, len);
+    this.#lastSequence = lastSequence;
+  }
+
+  /**
+   * Before a commit: when the memtable is full, freeze it, start a new WAL
+   * and schedule its flush; when too many frozen memtables wait, stall
+   * (the writers wait; they do not fail) until a flush finishes.
+   */
+  #makeRoom(): Promise<void> | undefined {
+    if (this.#mem.approximateBytes < this.#options.memtableSize && this.#imm.length <= this.#options.maxImmutableMemtables) return undefined;
+    return this.#rotateAndWait();
+  }
+
+  async #rotateAndWait(): Promise<void> {
+    if (this.#mem.approximateBytes >= this.#options.memtableSize) await this.#rotate();
+    while (this.#imm.length > this.#options.maxImmutableMemtables) {
+      this.#checkWritable();
+      await this.#scheduleFlush();
+    }
+  }
+
+  /** Freezes the memtable and switches to a new WAL. The old WAL is synced first so only the newest WAL can have a torn tail. */
+  async #rotate(): Promise<void> {
+    try {
+      await this.#wal.writer.sync();
+      this.#wal.writer.close();
+      const number = this.#versions.newFileNumber();
+      const file = this.#fs.open(join(this.location, walFileName(number)), 'write');
+      this.#fs.syncDir(this.location);
+      this.#wal = { number, file, writer: new LogWriter(file) };
+    } catch (err) {
+      throw this.#poison(err);
+    }
+    this.#imm.push(this.#mem);
+    this.#mem = new Memtable(this.#wal.number);
+    void this.#scheduleFlush().catch(() => {});
+  }
+
+  // ---- Flush ----
+
+  /** Runs flushes until no frozen memtable waits; concurrent callers share the run. */
+  #scheduleFlush(): Promise<void> {
+    this.#flushing ??= this.#flushAll().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #flushAll(): Promise<void> {
+    while (this.#imm.length > 0 && !this.#writeError) {
+      try {
+        await this.#flushOldest();
+      } catch (err) {
+        this.#poison(err);
+        throw err;
+      }
+    }
+  }
+
+  async #flushOldest(): Promise<void> {
+    const mem = this.#imm[0]!;
+    const newFiles = [];
+    if (mem.count > 0) {
+      const meta = await writeTable(this.#fs, this.location, this.#versions.newFileNumber(), mem.exportRun(), this.#worker, this.#options);
+      newFiles.push({ level: 0, meta });
+    }
+    // The WALs of this memtable and older are now in the table.
+    const logNumber = this.#imm[1]?.logNumber ?? this.#mem.logNumber;
+    this.#versions.lastSequence = this.#lastSequence;
+    await this.#versions.logAndApply({ logNumber, newFiles, deletedFiles: [] });
+    this.#imm.shift();
+    mem.unref();
+    deleteObsoleteFiles(this.#fs, this.location, {
+      logNumber,
+      manifestNumber: this.#manifestNumber,
+      liveTables: this.#versions.liveFiles(),
+      pendingTables: new Set(),
+    });
+  }
+
+  // ---- Reads ----
+
+  /** The value of `key`, or undefined. Synchronous: memtables and cached blocks are answered on this thread. */
+  getSync(key: Uint8Array | string): Uint8Array | undefined {
+    this.#checkOpen();
+    return this.#get(keyBytes(key), this.#lastSequence);
+  }
+
+  get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
+    try {
+      return Promise.resolve(this.getSync(key));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  getMany(keys: Array<Uint8Array | string>): Promise<Array<Uint8Array | undefined>> {
+    try {
+      this.#checkOpen();
+      if (!Array.isArray(keys)) throw new InvalidArgumentError('getMany takes an array of keys');
+      const seq = this.#lastSequence;
+      return Promise.resolve(keys.map((k) => this.#get(keyBytes(k), seq)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async has(key: Uint8Array | string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  #get(userKey: Uint8Array, seq: number): Uint8Array | undefined {
+    let entry = this.#mem.get(userKey, seq);
+    for (let i = this.#imm.length - 1; entry === undefined && i >= 0; i--) entry = this.#imm[i]!.get(userKey, seq);
+    if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq);
+    if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
+    return entry.value;
+  }
+
+  /** Iterates [key, value] pairs in key order (or reverse), as the database was when the iterator was created. */
+  iterator(options: IteratorOptions = {}): ValueIterator {
+    this.#checkOpen();
+    const snapshot = this.#lastSequence;
+    const sources: InternalIterator[] = [this.#mem.iterator(), ...this.#imm.map((m) => m.iterator())];
+    sources.push(...this.#tables.iterators(this.#versions.current));
+    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, ...ValueIterator.bounds(options) }), () => this.#iterators.delete(it));
+    this.#iterators.add(it);
+    return it;
+  }
+
+  // ---- Lifecycle ----
+
+  #checkOpen(): void {
+    if (this.#closed) throw new ClosedError();
+  }
+
+  /** Finishes queued writes, closes iterators and files, and releases the LOCK. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#commit.idle();
+    this.#closed = true;
+    for (const it of [...this.#iterators]) await it.close();
+    try {
+      await this.#flushing;
+    } catch {
+      // Already reported to the writers it stalled; the WAL still holds the data.
+    }
+    const errors: unknown[] = [];
+    const attempt = async (fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(err);
+      }
+    };
+    if (!this.#writeError) await attempt(() => this.#wal.writer.sync());
+    await attempt(() => this.#wal.writer.close());
+    await attempt(() => this.#manifest.close());
+    await attempt(() => this.#tables.close());
+    await attempt(() => this.#worker.terminate());
+    this.#mem.unref();
+    for (const m of this.#imm) m.unref();
+    this.#imm = [];
+    await attempt(() => this.#lock.release());
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+/** Opens (creating if allowed) the database in `dir`, recovering it from its files. */
+export async function open(dir: string, options?: Options): Promise<Database> {
+  if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('open takes a directory path');
+  const resolved = resolveOptions(options);
+  return new Database(await recover(dir, resolved));
+}

@@ -1,0 +1,112 @@
+// The iterator users hold: an async iterable of [key, value] pairs over a
+// DbIterator. Entries are pulled from the engine in batches so the promise
+// machinery is paid once per batch, not once per entry; the view is fixed
+// when the iterator is created, so batching changes nothing visible.
+import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { keyBytes } from '../encoding.js';
+import type { DbIterator, DbIteratorOptions, IteratorEntry } from './db-iterator.js';
+
+export interface IteratorOptions {
+  gt?: Uint8Array | string;
+  gte?: Uint8Array | string;
+  lt?: Uint8Array | string;
+  lte?: Uint8Array | string;
+  /** Descending key order. Default false. */
+  reverse?: boolean;
+  /** Most entries to yield; -1 or undefined for all. */
+  limit?: number;
+}
+
+const BATCH = 256;
+
+export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
+  readonly #inner: DbIterator;
+  readonly #onClose: () => void;
+  #buffer: IteratorEntry[] = [];
+  #position = 0;
+  #closed = false;
+
+  constructor(inner: DbIterator, onClose: () => void) {
+    this.#inner = inner;
+    this.#onClose = onClose;
+  }
+
+  /** Validates user options into the DbIterator's form (without the snapshot). */
+  static bounds(options: IteratorOptions): Omit<DbIteratorOptions, 'snapshot'> {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('iterator options must be an object');
+    const bound = (v: Uint8Array | string | undefined) => (v === undefined ? undefined : keyBytes(v));
+    if (options.reverse !== undefined && typeof options.reverse !== 'boolean') throw new InvalidArgumentError('option reverse must be a boolean');
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < -1)) throw new InvalidArgumentError('option limit must be an integer >= -1');
+    return { gt: bound(options.gt), gte: bound(options.gte), lt: bound(options.lt), lte: bound(options.lte), reverse: options.reverse ?? false, limit };
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ClosedError('the iterator is closed');
+  }
+
+  /** The next entry without a promise, or undefined at the end. */
+  nextSync(): IteratorEntry | undefined {
+    this.#check();
+    if (this.#position < this.#buffer.length) return this.#buffer[this.#position++];
+    return this.#inner.next();
+  }
+
+  async next(): Promise<IteratorResult<IteratorEntry>> {
+    this.#check();
+    if (this.#position >= this.#buffer.length) {
+      this.#buffer = this.#inner.nextv(BATCH);
+      this.#position = 0;
+      if (this.#buffer.length === 0) {
+        await this.close();
+        return { done: true, value: undefined };
+      }
+    }
+    return { done: false, value: this.#buffer[this.#position++]! };
+  }
+
+  /** Up to `n` entries; fewer only at the end. */
+  async nextv(n: number): Promise<IteratorEntry[]> {
+    this.#check();
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('nextv takes a non-negative integer');
+    const out = this.#buffer.slice(this.#position, this.#position + n);
+    this.#position += out.length;
+    if (out.length < n) out.push(...this.#inner.nextv(n - out.length));
+    return out;
+  }
+
+  /** Every remaining entry; closes the iterator. */
+  async all(): Promise<IteratorEntry[]> {
+    const out: IteratorEntry[] = [];
+    for (let batch = await this.nextv(BATCH); batch.length > 0; batch = await this.nextv(BATCH)) out.push(...batch);
+    await this.close();
+    return out;
+  }
+
+  /** Moves to the first entry at or after `target` (at or before, in reverse), within the bounds. */
+  seek(target: Uint8Array | string): void {
+    this.#check();
+    this.#buffer = [];
+    this.#position = 0;
+    this.#inner.seek(keyBytes(target));
+  }
+
+  /** Releases what the iterator holds. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#buffer = [];
+    this.#inner.close();
+    this.#onClose();
+  }
+
+  /** Called by `break` in for-await. */
+  async return(): Promise<IteratorResult<IteratorEntry>> {
+    await this.close();
+    return { done: true, value: undefined };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}

@@ -1,0 +1,138 @@
+// Opening a database: take the LOCK, rebuild the version set from the
+// MANIFEST that CURRENT names, replay every WAL the MANIFEST does not cover
+// (oldest first) into level-0 tables, then start a fresh MANIFEST holding
+// the recovered state and a fresh WAL, and delete what is obsolete.
+//
+// Only the newest WAL may end in a torn record (the engine syncs a WAL
+// before switching to the next): its tail was never acknowledged and is
+// dropped. Damage anywhere else is a CorruptionError naming file and offset.
+import { join } from 'node:path';
+import { CorruptionError, ExistsError, NotFoundError } from './errors.js';
+import type { FileLock, FileSystem } from './fs/filesystem.js';
+import type { ResolvedOptions } from './options.js';
+import { Memtable } from './memtable/memtable.js';
+import { LogReader } from './wal/reader.js';
+import { LogWriter } from './wal/writer.js';
+import { ManifestWriter, readCurrent, readManifest } from './version/manifest.js';
+import { CURRENT_FILE, LOCK_FILE, parseFileName, walFileName } from './version/filenames.js';
+import { VersionSet } from './version/set.js';
+import type { NewFile } from './version/edit.js';
+import { deleteObsoleteFiles } from './version/obsolete.js';
+import { TableWorker } from './flush/table-worker.js';
+import { writeTable } from './flush/write-table.js';
+import { TableCache } from './table/table-cache.js';
+import { Region } from './wasm/heap.js';
+import type { DatabaseParts } from './db.js';
+
+/** The first sequence of a write batch: its u64 LE header, as a number. */
+function batchSequence(record: Uint8Array): number {
+  const dv = new DataView(record.buffer, record.byteOffset, 8);
+  return dv.getUint32(0, true) + dv.getUint32(4, true) * 0x1_0000_0000;
+}
+
+interface Replay {
+  lastSequence: number;
+  newFiles: NewFile[];
+}
+
+/** Replays the WALs numbered >= the MANIFEST's log number into level-0 tables. */
+async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, worker: TableWorker, options: ResolvedOptions): Promise<Replay> {
+  const numbers = fs
+    .readdir(dir)
+    .map((name) => parseFileName(name))
+    .filter((p) => p?.kind === 'wal' && p.number >= versions.logNumber)
+    .map((p) => p!.number)
+    .sort((a, b) => a - b);
+  const replay: Replay = { lastSequence: versions.lastSequence, newFiles: [] };
+  const region = new Region(64 * 1024);
+  let mem = new Memtable(0);
+  const flush = async () => {
+    if (mem.count > 0) {
+      const meta = await writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), worker, options);
+      replay.newFiles.push({ level: 0, meta });
+    }
+    mem.unref();
+    mem = new Memtable(0);
+  };
+  try {
+    for (const [i, number] of numbers.entries()) {
+      const path = join(dir, walFileName(number));
+      const reader = new LogReader(fs.readFile(path), path, { tailMayBeTorn: i === numbers.length - 1 });
+      for (let record = reader.next(); record !== undefined; record = reader.next()) {
+        if (record.length < 12) throw new CorruptionError(`${path}: record at offset ${reader.offset} is too short for a write batch`);
+        const ptr = region.load(record);
+        let count: number;
+        try {
+          count = mem.insertBatchAt(ptr, record.length);
+        } catch (err) {
+          throw new CorruptionError(`${path}: malformed write batch at offset ${reader.offset}`, { cause: err });
+        }
+        if (count > 0) replay.lastSequence = Math.max(replay.lastSequence, batchSequence(record) + count - 1);
+        if (mem.approximateBytes >= options.memtableSize) await flush();
+      }
+    }
+    await flush();
+  } finally {
+    mem.unref();
+    region.release();
+  }
+  return replay;
+}
+
+/** Opens the database in `dir` (creating it when allowed) and returns what the Database runs on. */
+export async function recover(dir: string, options: ResolvedOptions): Promise<DatabaseParts> {
+  const fs = options.fs;
+  if (!fs.exists(dir)) {
+    if (!options.createIfMissing) throw new NotFoundError(`no database at ${dir} (createIfMissing is false)`);
+    fs.mkdir(dir);
+  }
+  const lock: FileLock = fs.lock(join(dir, LOCK_FILE));
+  let worker: TableWorker | undefined;
+  try {
+    const versions = new VersionSet();
+    if (fs.exists(join(dir, CURRENT_FILE))) {
+      if (options.errorIfExists) throw new ExistsError(`a database already exists at ${dir} (errorIfExists is true)`);
+      const name = readCurrent(fs, dir);
+      versions.recover(readManifest(fs, dir, name), name);
+    } else if (!options.createIfMissing) {
+      throw new NotFoundError(`no database at ${dir} (createIfMissing is false)`);
+    }
+    // Never hand out a number a file on disk already has.
+    for (const name of fs.readdir(dir)) {
+      const parsed = parseFileName(name);
+      if (parsed && parsed.number > 0) versions.markFileNumberUsed(parsed.number);
+    }
+    worker = new TableWorker();
+    const replay = await replayLogs(fs, dir, versions, worker, options);
+    versions.lastSequence = replay.lastSequence;
+
+    // A fresh MANIFEST with the recovered state, then a fresh WAL that it names.
+    const manifestNumber = versions.newFileNumber();
+    let manifest: ManifestWriter | undefined;
+    await versions.useManifest(async (snapshot) => {
+      manifest = await ManifestWriter.create(fs, dir, manifestNumber, [snapshot]);
+      return manifest;
+    });
+    const walNumber = versions.newFileNumber();
+    const walFile = fs.open(join(dir, walFileName(walNumber)), 'write');
+    fs.syncDir(dir);
+    await versions.logAndApply({ logNumber: walNumber, newFiles: replay.newFiles, deletedFiles: [] });
+    deleteObsoleteFiles(fs, dir, { logNumber: walNumber, manifestNumber, liveTables: versions.liveFiles(), pendingTables: new Set() });
+    return {
+      dir,
+      options,
+      lock,
+      versions,
+      manifest: manifest!,
+      manifestNumber,
+      worker,
+      tables: new TableCache(fs, dir, options.maxOpenFiles, options.blockCacheSize),
+      wal: { number: walNumber, file: walFile, writer: new LogWriter(walFile) },
+      lastSequence: replay.lastSequence,
+    };
+  } catch (err) {
+    await worker?.terminate();
+    lock.release();
+    throw err;
+  }
+}
