@@ -10,7 +10,7 @@ import { Kind } from './keys.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import type { FileHandle, FileLock, FileSystem } from './fs/filesystem.js';
 import { GroupCommit, type WriteOp } from './write/group-commit.js';
-import { Memtable } from './memtable/memtable.js';
+import { Memtable, memtableChunkSize } from './memtable/memtable.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter } from './version/manifest.js';
 import { walFileName } from './version/filenames.js';
@@ -99,7 +99,7 @@ export class Database {
     this.#tables = parts.tables;
     this.#wal = parts.wal;
     this.#lastSequence = parts.lastSequence;
-    this.#mem = new Memtable(parts.wal.number);
+    this.#mem = this.#newMemtable(parts.wal.number);
     this.#commit = new GroupCommit({
       lastSequence: () => this.#lastSequence,
       appendToLog: (ptr, len) => this.#appendToLog(ptr, len),
@@ -179,12 +179,21 @@ export class Database {
    * (the writers wait; they do not fail) until a flush finishes.
    */
   #makeRoom(): Promise<void> | undefined {
-    if (this.#mem.approximateBytes < this.#options.memtableSize && this.#imm.length <= this.#options.maxImmutableMemtables) return undefined;
+    if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables) return undefined;
     return this.#rotateAndWait();
   }
 
+  #memtableFull(): boolean {
+    return this.#mem.count > 0 && this.#mem.approximateBytes >= this.#options.memtableSize;
+  }
+
+  /** Arena chunks of 1/16 of the memtable size keep its byte count from overshooting by much. */
+  #newMemtable(logNumber: number): Memtable {
+    return new Memtable(logNumber, memtableChunkSize(this.#options.memtableSize));
+  }
+
   async #rotateAndWait(): Promise<void> {
-    if (this.#mem.approximateBytes >= this.#options.memtableSize) await this.#rotate();
+    if (this.#memtableFull()) await this.#rotate();
     while (this.#imm.length > this.#options.maxImmutableMemtables) {
       this.#checkWritable();
       await this.#scheduleFlush();
@@ -204,7 +213,7 @@ export class Database {
       throw this.#poison(err);
     }
     this.#imm.push(this.#mem);
-    this.#mem = new Memtable(this.#wal.number);
+    this.#mem = this.#newMemtable(this.#wal.number);
     void this.#scheduleFlush().catch(() => {});
   }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CorruptionError, ExistsError, NotFoundError } from './errors.js';
 import type { FileLock, FileSystem } from './fs/filesystem.js';
 import type { ResolvedOptions } from './options.js';
-import { Memtable } from './memtable/memtable.js';
+import { Memtable, memtableChunkSize } from './memtable/memtable.js';
 import { LogReader } from './wal/reader.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter, readCurrent, readManifest } from './version/manifest.js';
@@ -45,14 +45,15 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
     .sort((a, b) => a - b);
   const replay: Replay = { lastSequence: versions.lastSequence, newFiles: [] };
   const region = new Region(64 * 1024);
-  let mem = new Memtable(0);
+  const chunkSize = memtableChunkSize(options.memtableSize);
+  let mem = new Memtable(0, chunkSize);
   const flush = async () => {
     if (mem.count > 0) {
       const meta = await writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), worker, options);
       replay.newFiles.push({ level: 0, meta });
     }
     mem.unref();
-    mem = new Memtable(0);
+    mem = new Memtable(0, chunkSize);
   };
   try {
     for (const [i, number] of numbers.entries()) {

@@ -11,6 +11,11 @@ import { MemtableIterator } from './iterator.js';
 
 export type MemtableEntry = Entry;
 
+/** Arena chunks of 1/16 of the memtable size keep its byte count from overshooting the threshold by much. */
+export function memtableChunkSize(memtableSize: number): number {
+  return Math.min(1024 * 1024, Math.max(4096, Math.floor(memtableSize / 16)));
+}
+
 export class Memtable {
   /** The WAL whose records this memtable holds; the WAL is obsolete once the memtable is flushed. */
   readonly logNumber: number;
