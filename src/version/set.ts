@@ -156,7 +156,8 @@ export class VersionSet {
    * is durable, installs the version and returns it (unreferenced: ref it to
    * keep it). An edit inconsistent with the current version is refused with
    * InvalidArgumentError before anything is written; a failed append rejects
-   * and poisons the set.
+   * and poisons the set. `edit` is read at its turn: do not change it after
+   * the call.
    */
   logAndApply(edit: VersionEdit): Promise<Version> {
     this.#changed = true;
