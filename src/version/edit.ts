@@ -190,7 +190,7 @@ function levelProblem(level: number): string | null {
 }
 
 /** Why `meta` cannot describe a table, or null. */
-export function fileProblem(meta: FileMetadata): string | null {
+function fileProblem(meta: FileMetadata): string | null {
   const { number, size, smallest, largest, smallestSeq, largestSeq } = meta;
   if (!isCount(number)) return `file number ${number} is not an integer in [0, 2^53)`;
   if (!isCount(size)) return `file ${number}: size ${size} is not an integer in [0, 2^53)`;

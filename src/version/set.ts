@@ -8,7 +8,7 @@
 // unknown, so every later change is refused with ReadOnlyError.
 import { CorruptionError, InvalidArgumentError, ReadOnlyError } from '../errors.js';
 import { MAX_SEQUENCE } from '../keys.js';
-import { COMPARATOR_NAME, type VersionEdit, decodeVersionEdit, encodeVersionEdit } from './edit.js';
+import { COMPARATOR_NAME, type FileMetadata, type VersionEdit, decodeVersionEdit, encodeVersionEdit } from './edit.js';
 import { type LevelSummary, Version, VersionBuilder } from './version.js';
 
 /** Where encoded edits go: the open MANIFEST (src/version/manifest.ts). */
@@ -137,10 +137,12 @@ export class VersionSet {
       if (err instanceof InvalidArgumentError) throw new CorruptionError(`${fileName}: ${err.message}`, { cause: err });
       throw err;
     }
-    const problem = stateProblem(version, logNumber, nextFileNumber, lastSequence);
+    const problem =
+      logNumberProblem(logNumber, nextFileNumber) ?? filesProblem(version.levels.flat(), nextFileNumber, lastSequence);
     if (problem !== null) throw new CorruptionError(`${fileName}: ${problem}`);
     this.#logNumber = logNumber;
-    this.#nextFileNumber = nextFileNumber;
+    // Numbers handed out before recovery (none, normally) stay taken.
+    this.#nextFileNumber = Math.max(this.#nextFileNumber, nextFileNumber);
     this.#lastSequence = lastSequence;
     this.#changed = true;
     this.#install(version);
@@ -154,7 +156,8 @@ export class VersionSet {
    * is durable, installs the version and returns it (unreferenced: ref it to
    * keep it). An edit inconsistent with the current version is refused with
    * InvalidArgumentError before anything is written; a failed append rejects
-   * and poisons the set.
+   * and poisons the set. `edit` is read at its turn: do not change it after
+   * the call.
    */
   logAndApply(edit: VersionEdit): Promise<Version> {
     this.#changed = true;
@@ -229,7 +232,9 @@ export class VersionSet {
     const version = builder.build();
     const logNumber = full.logNumber ?? this.#logNumber;
     if (logNumber < this.#logNumber) throw new InvalidArgumentError(`log number ${logNumber} is below the current ${this.#logNumber}`);
-    const problem = stateProblem(version, logNumber, this.#nextFileNumber, this.#lastSequence);
+    // Files already in the version passed these checks when added, and the counters only grow.
+    const added = full.newFiles.map((f) => f.meta);
+    const problem = logNumberProblem(logNumber, this.#nextFileNumber) ?? filesProblem(added, this.#nextFileNumber, this.#lastSequence);
     if (problem !== null) throw new InvalidArgumentError(problem);
     const payload = encodeVersionEdit(full);
     await this.#durably(() => sink.append(payload));
@@ -275,16 +280,16 @@ function monotonic(
   return next;
 }
 
-/** Why a version cannot stand with these counters, or null. */
-function stateProblem(version: Version, logNumber: number, nextFileNumber: number, lastSequence: number): string | null {
-  if (logNumber >= nextFileNumber && logNumber !== 0) {
-    return `log number ${logNumber} was never allocated (next file number ${nextFileNumber})`;
-  }
-  for (const files of version.levels) {
-    for (const f of files) {
-      if (f.number >= nextFileNumber) return `file ${f.number} was never allocated (next file number ${nextFileNumber})`;
-      if (f.largestSeq > lastSequence) return `file ${f.number} holds sequence ${f.largestSeq}, beyond the last sequence ${lastSequence}`;
-    }
+/** Why the log number cannot stand with the next file number, or null. */
+function logNumberProblem(logNumber: number, nextFileNumber: number): string | null {
+  return logNumber >= nextFileNumber && logNumber !== 0 ? `log number ${logNumber} was never allocated (next file number ${nextFileNumber})` : null;
+}
+
+/** Why these files cannot stand with the counters, or null. */
+function filesProblem(files: Iterable<FileMetadata>, nextFileNumber: number, lastSequence: number): string | null {
+  for (const f of files) {
+    if (f.number >= nextFileNumber) return `file ${f.number} was never allocated (next file number ${nextFileNumber})`;
+    if (f.largestSeq > lastSequence) return `file ${f.number} holds sequence ${f.largestSeq}, beyond the last sequence ${lastSequence}`;
   }
   return null;
 }

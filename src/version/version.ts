@@ -22,24 +22,44 @@ export interface LevelSummary {
 
 export class Version {
   readonly levels: readonly (readonly FileMetadata[])[];
-  /** File number -> level. */
-  readonly #levelOf = new Map<number, number>();
+  /** The file numbers of each level. */
+  readonly #numbers: ReadonlySet<number>[] = [];
   #refs = 0;
   #released = false;
 
-  /** Takes ownership of `levels` (and freezes them); throws InvalidArgumentError if they break an invariant. */
-  constructor(levels: readonly (readonly FileMetadata[])[]) {
+  /**
+   * Takes ownership of `levels` (and freezes them); throws InvalidArgumentError
+   * if they break an invariant. A level that is the very array of `base`'s
+   * same level was checked when `base` was built and is not checked again, so
+   * an edit costs work in proportion to the levels it changes.
+   */
+  constructor(levels: readonly (readonly FileMetadata[])[], base?: Version) {
     if (levels.length !== NUM_LEVELS) throw new InvalidArgumentError(`a version has ${NUM_LEVELS} levels, got ${levels.length}`);
+    const changed: number[] = [];
     for (let level = 0; level < NUM_LEVELS; level++) {
       const files = levels[level]!;
-      for (let i = 0; i < files.length; i++) {
-        const f = files[i]!;
-        const other = this.#levelOf.get(f.number);
-        if (other !== undefined) throw new InvalidArgumentError(`file ${f.number} is in both level ${other} and level ${level}`);
-        this.#levelOf.set(f.number, level);
-        if (i > 0) checkOrder(level, files[i - 1]!, f);
+      if (base !== undefined && files === base.levels[level]) {
+        this.#numbers.push(base.#numbers[level]!);
+        continue;
       }
+      const numbers = new Set<number>();
+      for (let i = 0; i < files.length; i++) {
+        if (i > 0) checkOrder(level, files[i - 1]!, files[i]!);
+        numbers.add(files[i]!.number);
+      }
+      if (numbers.size !== files.length) throw new InvalidArgumentError(`level ${level} holds a file number twice`);
+      this.#numbers.push(numbers);
+      changed.push(level);
       Object.freeze(files);
+    }
+    // A changed level must not share a number with any other level.
+    for (const level of changed) {
+      for (let other = 0; other < NUM_LEVELS; other++) {
+        if (other === level) continue;
+        for (const f of levels[level]!) {
+          if (this.#numbers[other]!.has(f.number)) throw new InvalidArgumentError(`file ${f.number} is in both level ${level} and level ${other}`);
+        }
+      }
     }
     this.levels = Object.freeze(levels);
   }
@@ -76,11 +96,14 @@ export class Version {
 
   /** The level holding file `number`, or -1. */
   levelOf(number: number): number {
-    return this.#levelOf.get(number) ?? -1;
+    for (let level = 0; level < NUM_LEVELS; level++) if (this.#numbers[level]!.has(number)) return level;
+    return -1;
   }
 
   get fileCount(): number {
-    return this.#levelOf.size;
+    let count = 0;
+    for (const numbers of this.#numbers) count += numbers.size;
+    return count;
   }
 
   levelFileCount(level: number): number {
@@ -98,8 +121,8 @@ export class Version {
   }
 
   /** Every file number in this version. */
-  fileNumbers(): IterableIterator<number> {
-    return this.#levelOf.keys();
+  *fileNumbers(): IterableIterator<number> {
+    for (const numbers of this.#numbers) yield* numbers;
   }
 
   /**
@@ -185,7 +208,7 @@ export class VersionBuilder {
       const order = level === 0 ? newestFirst : bySmallestKey;
       levels.push(mergeSorted(kept, [...added.values()].sort(order), order));
     }
-    return new Version(levels);
+    return new Version(levels, this.#base);
   }
 
   #levelOf(number: number): number {
@@ -239,13 +262,17 @@ function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Arra
 
 /** Bytewise order of the user-key part of internal key `ikey` against user key `userKey`. */
 function compareUserKey(ikey: Uint8Array, userKey: Uint8Array): number {
-  const len = ikey.length - TRAILER_SIZE;
-  const n = Math.min(len, userKey.length);
-  for (let i = 0; i < n; i++) if (ikey[i] !== userKey[i]) return ikey[i]! - userKey[i]!;
-  return len - userKey.length;
+  return compareBytePrefixes(ikey, ikey.length - TRAILER_SIZE, userKey, userKey.length);
 }
 
 /** Bytewise order of the user-key parts of two internal keys. */
 function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
-  return compareUserKey(a, b.subarray(0, b.length - TRAILER_SIZE));
+  return compareBytePrefixes(a, a.length - TRAILER_SIZE, b, b.length - TRAILER_SIZE);
+}
+
+/** Bytewise order of a[0..aLen) and b[0..bLen). */
+function compareBytePrefixes(a: Uint8Array, aLen: number, b: Uint8Array, bLen: number): number {
+  const n = Math.min(aLen, bLen);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return aLen - bLen;
 }
