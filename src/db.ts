@@ -107,7 +107,7 @@ export class Database {
       apply: (ptr, len, last) => this.#apply(ptr, len, last),
       makeRoom: () => this.#makeRoom(),
       checkWritable: () => this.#checkWritable(),
-    });
+    }, Math.min(1024 * 1024, this.#options.memtableSize / 4));
   }
 
   // ---- Writes ----
@@ -169,7 +169,12 @@ export class Database {
   }
 
   #apply(ptr: number, len: number, lastSequence: number): void {
-    this.#mem.insertBatchAt(ptr, len);
+    try {
+      this.#mem.insertBatchAt(ptr, len);
+    } catch (err) {
+      // The WAL holds a batch the memtable does not: reads and the WAL would disagree.
+      throw this.#poison(err);
+    }
     this.#lastSequence = lastSequence;
   }
 

@@ -43,12 +43,14 @@ interface Pending {
 
 export class GroupCommit {
   readonly #target: CommitTarget;
+  readonly #maxGroupBytes: number;
   readonly #batch = new WriteBatch(64 * 1024);
   #queue: Pending[] = [];
   #busy = false;
 
-  constructor(target: CommitTarget) {
+  constructor(target: CommitTarget, maxGroupBytes: number) {
     this.#target = target;
+    this.#maxGroupBytes = maxGroupBytes;
   }
 
   /** Commits `ops` atomically; resolves once they are in the WAL (and synced if `sync`) and visible. */
@@ -70,8 +72,7 @@ export class GroupCommit {
       while (this.#queue.length > 0) {
         const room = this.#target.makeRoom();
         if (room) await room;
-        const group = this.#queue;
-        this.#queue = [];
+        const group = this.#takeGroup();
         try {
           await this.#commit(group);
           for (const w of group) w.resolve();
@@ -82,6 +83,21 @@ export class GroupCommit {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /**
+   * Takes the writers of the next group: all waiting ones, up to about
+   * maxGroupBytes (a single larger writer goes alone), so one group cannot
+   * overshoot the memtable by much or make a huge WAL record.
+   */
+  #takeGroup(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.#queue.length && (n === 0 || bytes < this.#maxGroupBytes)) {
+      for (const op of this.#queue[n]!.ops) bytes += op.key.length + (op.value?.length ?? 0) + 8;
+      n++;
+    }
+    return this.#queue.splice(0, n);
   }
 
   async #commit(group: Pending[]): Promise<void> {

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { open } from '../src/index.js';
+import { tempDirs } from './support/temp-dir.js';
+
+const newDir = tempDirs('flush');
+const value = new Uint8Array(100).map((_, i) => (i < 50 ? (i * 37) & 0xff : 7));
+
+function key(i: number): string {
+  return String(i).padStart(16, '0');
+}
+
+describe('flushes', () => {
+  it('stalls writers (never fails them) while flushes fall behind, and keeps the event loop responsive', async () => {
+    const dir = newDir();
+    // A small memtable and one frozen memtable allowed: flushes fall behind at once.
+    const db = await open(dir, { memtableSize: 256 * 1024, maxImmutableMemtables: 1 });
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    const batches: Promise<void>[] = [];
+    for (let b = 0; b < 40; b++) {
+      const ops = [];
+      for (let i = 0; i < 1000; i++) ops.push({ type: 'put' as const, key: key(b * 1000 + i), value });
+      batches.push(db.batch(ops));
+    }
+    await Promise.all(batches);
+    histogram.disable();
+    const tables = readdirSync(dir).filter((n) => n.endsWith('.vt'));
+    expect(tables.length).toBeGreaterThanOrEqual(10); // groups are capped at a quarter memtable
+    for (const i of [0, 12_345, 39_999]) expect(await db.get(key(i))).toEqual(value);
+    expect((await db.iterator().all()).length).toBe(40_000);
+    const maxMs = histogram.max / 1e6;
+    console.log(`event-loop delay while writing 40,000 entries through ${tables.length} flushes: p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms, max ${maxMs.toFixed(1)} ms`);
+    expect(maxMs).toBeLessThan(100);
+    await db.close();
+  });
+
+  it('keeps only the live WAL after flushes, and recovers everything from tables', async () => {
+    const dir = newDir();
+    let db = await open(dir, { memtableSize: 128 * 1024 });
+    for (let i = 0; i < 5000; i++) await db.put(key(i), value);
+    await db.close();
+    const logs = readdirSync(dir).filter((n) => n.endsWith('.log'));
+    expect(logs.length).toBeLessThanOrEqual(2);
+    db = await open(dir, { memtableSize: 128 * 1024 });
+    expect(readdirSync(dir).filter((n) => n.endsWith('.log')).length).toBe(1);
+    expect((await db.iterator().all()).length).toBe(5000);
+    await db.close();
+  });
+});
