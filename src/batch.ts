@@ -6,25 +6,13 @@
 //   length, value. Record i has sequence first + i.
 import { InvalidArgumentError } from './errors.js';
 import { Kind, isKind } from './keys.js';
+import { varintLength, writeVarint } from './varint.js';
 import { Region, u8, view } from './wasm/heap.js';
 
 export const BATCH_HEADER_SIZE = 12;
 
 const EMPTY = new Uint8Array(0);
 
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-/** Writes `n` (< 2^32) as a varint at `pos`; returns the position after it. */
-function writeVarint(bytes: Uint8Array, pos: number, n: number): number {
-  while (n >= 0x80) {
-    bytes[pos++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  bytes[pos++] = n;
-  return pos;
-}
 
 export class WriteBatch {
   #region: Region;
@@ -102,7 +90,7 @@ export class WriteBatch {
 
   #append(kind: number, key: Uint8Array, value: Uint8Array): this {
     const hasValue = kind !== Kind.Deletion;
-    const size = 1 + varintSize(key.length) + key.length + (hasValue ? varintSize(value.length) + value.length : 0);
+    const size = 1 + varintLength(key.length) + key.length + (hasValue ? varintLength(value.length) + value.length : 0);
     this.#reserve(size);
     const bytes = u8();
     let pos = this.ptr + this.#len;

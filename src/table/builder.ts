@@ -27,12 +27,11 @@ import {
   PROPERTIES_FIXED_SIZE,
   propertiesSize,
   trailerAt,
-  varintLength,
   writeFooterFields,
   writeHandle,
   writeProperties,
-  writeVarint,
 } from './format.js';
+import { varintLength, writeVarint } from '../varint.js';
 import { GrowableBuffer } from './growable-buffer.js';
 import { writeSeparator, writeSuccessor } from './separator.js';
 

@@ -4,6 +4,7 @@
 // 2^53, so no BigInt is involved. Parsers take bytes that already passed a
 // checksum, yet still check every length and bound: a checksum collision
 // must never become an out-of-range read.
+import { readVarint, writeVarint } from '../varint.js';
 import { CorruptionError } from '../errors.js';
 
 /** Version 1 of the layout described in docs/FORMAT.md. */
@@ -63,51 +64,6 @@ export function readU64(view: DataView, pos: number): number {
   const hi = view.getUint32(pos + 4, true);
   if (hi > MAX_HIGH) return -1;
   return hi * TWO_32 + view.getUint32(pos, true);
-}
-
-/** Bytes of the LEB128 varint of `n` (an integer below 2^53). */
-export function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/** Writes `n` (an integer below 2^53) as a LEB128 varint at `pos`; returns the position after it. */
-export function writeVarint(mem: Uint8Array, pos: number, n: number): number {
-  while (n >= 0x80) {
-    mem[pos++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  mem[pos++] = n;
-  return pos;
-}
-
-/** The varint's value and end, read from mem[pos, end). */
-interface VarintResult {
-  value: number;
-  next: number;
-}
-
-/**
- * Reads a varint of a number below 2^53 from mem[pos, end): at most 8 bytes,
- * shortest form (no trailing zero group). Returns undefined when malformed.
- */
-export function readVarint(mem: Uint8Array, pos: number, end: number): VarintResult | undefined {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 8 && pos < end; i++) {
-    const b = mem[pos++]!;
-    value += (b & 0x7f) * scale;
-    if (b < 0x80) {
-      if (b === 0 && i > 0) return undefined;
-      return value <= Number.MAX_SAFE_INTEGER ? { value, next: pos } : undefined;
-    }
-    scale *= 128;
-  }
-  return undefined;
 }
 
 /**

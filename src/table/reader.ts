@@ -30,9 +30,9 @@ import {
   readFooterFields,
   readHandle,
   readProperties,
-  readVarint,
   trailerAt,
 } from './format.js';
+import { readVarint } from '../varint.js';
 import { TableIterator, type TableIteratorSource } from './iterator.js';
 
 export interface TableReaderOptions {

@@ -3,6 +3,7 @@
 // (docs/FORMAT.md, "Version edits"). The MANIFEST's log framing checksums each
 // payload; this decoder checks structure, so damage that slips past the
 // checksum still comes back as CorruptionError, never as a malformed edit.
+import { writeVarint } from '../varint.js';
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
 import { MAX_SEQUENCE, TRAILER_SIZE, compareInternalKeys, parseTrailer } from '../keys.js';
 
@@ -73,11 +74,7 @@ class Writer {
   /** LEB128 of an integer in [0, 2^53): at most 8 bytes. */
   varint(n: number): void {
     this.#reserve(8);
-    while (n >= 0x80) {
-      this.bytes[this.pos++] = (n % 0x80) | 0x80;
-      n = Math.floor(n / 0x80);
-    }
-    this.bytes[this.pos++] = n;
+    this.pos = writeVarint(this.bytes, this.pos, n);
   }
 
   lengthPrefixed(b: Uint8Array): void {
