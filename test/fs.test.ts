@@ -16,6 +16,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+// Other processes are plain Node, whatever runtime runs the tests.
 describe('node filesystem', () => {
   it('writes, appends, reads positionally and reports sizes', async () => {
     const dir = tempDir();
@@ -69,7 +70,7 @@ describe('node filesystem', () => {
   it('locks against another live process and takes over the lock of a dead one', async () => {
     const lockPath = join(tempDir(), 'LOCK');
     // A live process that owns the lock file.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    const child = spawn('node', ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
     writeFileSync(lockPath, `${child.pid}\n`);
     expect(() => fs.lock(lockPath)).toThrow(/held by process/);
     child.kill('SIGKILL');
@@ -87,7 +88,7 @@ describe('node filesystem', () => {
     const script = `import('${new URL('../dist/fs/node-fs.js', import.meta.url).href}').then((m) => {
       try { m.nodeFileSystem.lock(${JSON.stringify(lockPath)}); console.log('taken'); } catch (e) { console.log(e.code); }
     })`;
-    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const result = spawnSync('node', ['-e', script], { encoding: 'utf8' });
     expect(result.stdout.trim()).toBe('ERR_LOCKED');
     lock.release();
   });

@@ -11,18 +11,22 @@ interface Waiter {
 }
 
 export class TableWorker {
-  readonly #worker: Worker;
+  /** Started on the first build: opening a database that never flushes costs no thread. */
+  #worker: Worker | undefined;
   readonly #waiting = new Map<number, Waiter>();
   #nextId = 1;
   #failed: Error | undefined;
 
-  constructor() {
-    this.#worker = new Worker(workerUrl());
+  #started(): Worker {
+    if (this.#worker) return this.#worker;
+    const worker = new Worker(workerUrl());
     // An idle worker must not keep the process alive.
-    this.#worker.unref();
-    this.#worker.on('message', (response: BuildResponse) => this.#settle(response));
-    this.#worker.on('error', (err) => this.#fail(err));
-    this.#worker.on('exit', (code) => this.#fail(new VarveError('ERR_WORKER', `table worker exited with code ${code}`)));
+    worker.unref();
+    worker.on('message', (response: BuildResponse) => this.#settle(response));
+    worker.on('error', (err) => this.#fail(err));
+    worker.on('exit', (code) => this.#fail(new VarveError('ERR_WORKER', `table worker exited with code ${code}`)));
+    this.#worker = worker;
+    return worker;
   }
 
   /** Builds a table from a sorted run; the run's buffer is transferred (unusable afterwards). */
@@ -31,13 +35,14 @@ export class TableWorker {
     const id = this.#nextId++;
     const buffer = run.byteOffset === 0 && run.byteLength === run.buffer.byteLength ? (run.buffer as ArrayBuffer) : run.slice().buffer;
     const request: BuildRequest = { id, run: buffer, options };
+    const worker = this.#started();
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, {
         resolve: (r) => (r.error ? reject(new VarveError(r.error.code, `table build failed: ${r.error.message}`)) : resolve({ bytes: r.bytes!, properties: r.properties })),
         reject,
       });
-      if (this.#waiting.size === 1) this.#worker.ref();
-      this.#worker.postMessage(request, [buffer]);
+      if (this.#waiting.size === 1) worker.ref();
+      worker.postMessage(request, [buffer]);
     });
   }
 
@@ -45,7 +50,7 @@ export class TableWorker {
     const waiter = this.#waiting.get(response.id);
     if (!waiter) return;
     this.#waiting.delete(response.id);
-    if (this.#waiting.size === 0) this.#worker.unref();
+    if (this.#waiting.size === 0) this.#worker?.unref();
     waiter.resolve(response);
   }
 
@@ -56,7 +61,9 @@ export class TableWorker {
   }
 
   async terminate(): Promise<void> {
-    this.#worker.removeAllListeners('exit');
-    await this.#worker.terminate();
+    const worker = this.#worker;
+    if (!worker) return;
+    worker.removeAllListeners('exit');
+    await worker.terminate();
   }
 }
