@@ -150,13 +150,15 @@ async function main() {
   const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() };
   console.log(`${opts.stores.join(' vs ')}: N = ${opts.n.toLocaleString('en-US')}, ${KEY_SIZE}-byte keys (zero-padded decimal), ${VALUE_SIZE}-byte values (half compressible)`);
   console.log(`Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs, load average ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} run(s), each store in its own process`);
-  console.log(`readrandom: ${opts.reads.toLocaleString('en-US')} awaited gets, one at a time, of uniformly drawn existing keys, on the store fillrandom just filled (still open)`);
-  console.log('readseq: one for-await over the store\'s iterator, every entry, on the same store');
+  if (opts.workloads.includes('readrandom')) {
+    console.log(`readrandom: ${opts.reads.toLocaleString('en-US')} awaited gets, one at a time, of uniformly drawn existing keys, on the store the last fill left open`);
+  }
+  if (opts.workloads.includes('readseq')) console.log('readseq: one for-await over the store\'s iterator, every entry, on the store the last fill left open');
 
   const reports = Object.fromEntries(opts.stores.map((s) => [s, []]));
   for (let run = 1; run <= opts.runs; run++) {
     for (const store of opts.stores) {
-      console.log(`run ${run}/${opts.runs}: ${store}`);
+      console.log(`run ${run}/${opts.runs}: ${store} (load average ${os.loadavg()[0].toFixed(2)})`);
       const report = await runChild(store, opts);
       if (report.skipped) console.log(`  ${store} skipped: ${report.skipped}`);
       if (report.failed) console.log(`  ${store} failed: ${report.failed}`);
