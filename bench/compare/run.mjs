@@ -1,0 +1,184 @@
+// The side-by-side comparison: runs each store in its own child process on
+// the same db_bench-shaped workloads, prints a table of ops/s with varve's
+// ratio to each peer, and saves the figures as JSON under bench/results/.
+//
+// Usage (from the repository root, after npm run build):
+//   node bench/compare/run.mjs [--n 1000000] [--reads N] [--runs 1]
+//     [--stores varve,classic-level] [--workloads fillseq,fillrandom,readrandom,readseq] [--seed 1]
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KEY_SIZE, VALUE_SIZE, WORKLOADS, median, workloadNamed } from './workloads.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const SUBJECT = 'varve';
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '1000000' },
+      reads: { type: 'string' },
+      runs: { type: 'string', default: '1' },
+      stores: { type: 'string', default: 'varve,classic-level' },
+      workloads: { type: 'string', default: WORKLOADS.map((w) => w.name).join(',') },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const integer = (name, text, min) => {
+    const v = Number(text);
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got ${text}`);
+    return v;
+  };
+  const n = integer('n', values.n, 1);
+  const workloads = values.workloads.split(',');
+  workloads.forEach(workloadNamed);
+  return {
+    n,
+    reads: values.reads === undefined ? Math.max(1, Math.floor(n / 10)) : integer('reads', values.reads, 1),
+    runs: integer('runs', values.runs, 1),
+    stores: values.stores.split(','),
+    workloads,
+    seed: integer('seed', values.seed, 1),
+  };
+}
+
+/** Installs bench/compare's peers on first use, and again when its package files change. */
+function installPeers() {
+  const installed = join(here, 'node_modules', '.package-lock.json');
+  const newest = Math.max(statSync(join(here, 'package.json')).mtimeMs, statSync(join(here, 'package-lock.json')).mtimeMs);
+  if (existsSync(installed) && statSync(installed).mtimeMs >= newest) return;
+  console.log(`Installing the peers in ${relative(process.cwd(), here) || '.'} (npm ci, first use); a peer that fails to install is skipped.`);
+  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (npm.status !== 0) console.log('npm ci failed in bench/compare: peers that did not install are skipped.');
+}
+
+function checkVarveBuilt() {
+  for (const file of ['dist/index.js', 'build/varve.wasm']) {
+    if (!existsSync(join(root, file))) throw new Error(`${file} is missing: run npm run build first`);
+  }
+}
+
+/** Runs one store in a child process in a fresh temporary directory; resolves to its JSON report. */
+function runChild(store, opts) {
+  const dir = mkdtempSync(join(os.tmpdir(), `varve-compare-${store}-`));
+  const config = { store, dir, n: opts.n, reads: opts.reads, seed: opts.seed, workloads: opts.workloads };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(here, 'child.mjs'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('close', (code, signal) => {
+      rmSync(dir, { recursive: true, force: true });
+      const last = out.trim().split('\n').at(-1);
+      if (code === 0 && last) resolve(JSON.parse(last));
+      else resolve({ store, failed: `the child exited with ${signal ?? `code ${code}`}` });
+    });
+  });
+}
+
+/** Per store: the median over runs of each workload's rate, the median disk size, the largest peak RSS. */
+function summarize(store, reports) {
+  const ok = reports.filter((r) => r.results !== undefined);
+  if (ok.length === 0) return { store, unavailable: reports[0].skipped ?? reports[0].failed };
+  const rows = {};
+  for (const name of Object.keys(ok[0].results)) {
+    const runs = ok.map((r) => r.results[name]);
+    rows[name] = { opsPerSec: median(runs.map((r) => r.opsPerSec)), wholePhaseOpsPerSec: median(runs.map((r) => r.wholePhaseOpsPerSec)) };
+  }
+  const diskBytes = {};
+  for (const name of Object.keys(ok[0].diskBytes)) diskBytes[name] = median(ok.map((r) => r.diskBytes[name]));
+  return {
+    store,
+    durability: ok[0].durability,
+    rows,
+    diskBytes,
+    peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)),
+    runsCompleted: ok.length,
+  };
+}
+
+function rate(x) {
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${Math.round(x / 1e3)}k`;
+  return `${(x / 1e3).toFixed(1)}k`;
+}
+
+function mib(bytes) {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+function ratio(a, b) {
+  return a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`;
+}
+
+/** Rows of cells: one column per store, then varve's ratio to each peer. */
+function table(summaries, opts) {
+  const stores = summaries.filter((s) => s.rows !== undefined);
+  const subject = stores.find((s) => s.store === SUBJECT);
+  const peers = stores.filter((s) => s !== subject);
+  const header = ['workload', ...stores.map((s) => s.store), ...(subject ? peers.map((p) => `${SUBJECT}/${p.store}`) : [])];
+  const line = (label, pick, show) => [label, ...stores.map((s) => (pick(s) === undefined ? '-' : show(s))), ...(subject ? peers.map((p) => ratio(pick(subject), pick(p))) : [])];
+  const body = [];
+  for (const name of opts.workloads) {
+    const pick = (s) => s.rows[name]?.opsPerSec;
+    body.push(line(workloadNamed(name).label, pick, (s) => `${rate(s.rows[name].opsPerSec)}/s (${rate(s.rows[name].wholePhaseOpsPerSec)})`));
+  }
+  for (const name of Object.keys(stores[0]?.diskBytes ?? {})) {
+    const pick = (s) => s.diskBytes[name];
+    body.push(line(`disk after ${name}`, pick, (s) => mib(s.diskBytes[name])));
+  }
+  body.push(line('peak RSS', (s) => s.peakRssBytes, (s) => mib(s.peakRssBytes)));
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const format = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [format(header), format(widths.map((w) => '-'.repeat(w))), ...body.map(format)].join('\n');
+}
+
+function gitCommit() {
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  return git.status === 0 ? git.stdout.trim() : undefined;
+}
+
+async function main() {
+  const opts = options();
+  checkVarveBuilt();
+  if (opts.stores.some((s) => s !== SUBJECT)) installPeers();
+  const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() };
+  console.log(`${opts.stores.join(' vs ')}: N = ${opts.n.toLocaleString('en-US')}, ${KEY_SIZE}-byte keys (zero-padded decimal), ${VALUE_SIZE}-byte values (half compressible)`);
+  console.log(`Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs, load average ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} run(s), each store in its own process`);
+  if (opts.workloads.includes('readrandom')) {
+    console.log(`readrandom: ${opts.reads.toLocaleString('en-US')} awaited gets, one at a time, of uniformly drawn existing keys, on the store the last fill left open`);
+  }
+  if (opts.workloads.includes('readseq')) console.log('readseq: one for-await over the store\'s iterator, every entry, on the store the last fill left open');
+
+  const reports = Object.fromEntries(opts.stores.map((s) => [s, []]));
+  for (let run = 1; run <= opts.runs; run++) {
+    for (const store of opts.stores) {
+      console.log(`run ${run}/${opts.runs}: ${store} (load average ${os.loadavg()[0].toFixed(2)})`);
+      const report = await runChild(store, opts);
+      if (report.skipped) console.log(`  ${store} skipped: ${report.skipped}`);
+      if (report.failed) console.log(`  ${store} failed: ${report.failed}`);
+      reports[store].push(report);
+    }
+  }
+
+  const summaries = opts.stores.map((s) => summarize(s, reports[s]));
+  console.log('');
+  for (const s of summaries) console.log(`${s.store}: ${s.durability ? `durability ${s.durability}` : `not measured (${s.unavailable})`}`);
+  console.log('');
+  console.log('ops/s: median of 20 slices of the phase (whole-phase average in parentheses); disk: file lengths after close');
+  console.log(table(summaries, opts));
+
+  const resultsDir = join(root, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const record = { date: new Date().toISOString(), commit: gitCommit(), machine, options: opts, keySize: KEY_SIZE, valueSize: VALUE_SIZE, summaries, reports };
+  writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`\nsaved ${relative(process.cwd(), file)}`);
+}
+
+await main();
