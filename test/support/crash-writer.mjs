@@ -12,12 +12,13 @@
 // The child loads the engine first and opens nothing until it reads 'go' on
 // stdin, so a parent can start it ahead of time; it exits if stdin closes first.
 // Output lines: 'ready', 'ack I' (write I acknowledged), 'done', 'error MESSAGE'.
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { open } from '../../dist/index.js';
 
-// Synchronous writes to the pipe: a line written before SIGKILL reaches the parent.
-const say = (line) => writeSync(1, `${line}\n`);
+// Node writes to a stdout pipe synchronously on Linux and macOS (blocking when
+// the pipe is full), so a line written before SIGKILL or exit reaches the parent.
+const say = (line) => process.stdout.write(`${line}\n`);
 
 function issue(db, op) {
   const options = { sync: op.sync };
