@@ -14,7 +14,7 @@ import { Memtable, memtableChunkSize } from './memtable/memtable.js';
 import { LogReader } from './wal/reader.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter, readCurrent, readManifest } from './version/manifest.js';
-import { CURRENT_FILE, LOCK_FILE, parseFileName, walFileName } from './version/filenames.js';
+import { CURRENT_FILE, LOCK_FILE, parseFileName, tableFileName, walFileName } from './version/filenames.js';
 import { VersionSet } from './version/set.js';
 import type { NewFile } from './version/edit.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
@@ -80,6 +80,27 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
   return replay;
 }
 
+/** Every table the recovered version names must be in the directory listing `names`. */
+function checkTablesPresent(versions: VersionSet, names: string[], manifestPath: string): void {
+  const present = new Set(names);
+  const missing = [...versions.liveFiles()].map(tableFileName).filter((name) => !present.has(name));
+  if (missing.length > 0) {
+    throw new CorruptionError(`${manifestPath}: names ${missing.length} table file(s) that are missing: ${missing.slice(0, 5).join(', ')}`);
+  }
+}
+
+/**
+ * Without CURRENT the database would start empty and delete every table as
+ * obsolete. Tables without CURRENT mean CURRENT was lost (a crash never
+ * leaves that: CURRENT exists before the first table is written), so refuse.
+ */
+function refuseOrphanedTables(dir: string, names: string[]): void {
+  const tables = names.filter((name) => parseFileName(name)?.kind === 'table');
+  if (tables.length > 0) {
+    throw new CorruptionError(`${join(dir, CURRENT_FILE)}: missing, but the directory holds ${tables.length} table file(s) (${tables.slice(0, 5).join(', ')}); refusing to create a new database over them`);
+  }
+}
+
 /** Opens the database in `dir` (creating it when allowed) and returns what the Database runs on. */
 export async function recover(dir: string, options: ResolvedOptions): Promise<DatabaseParts> {
   const fs = options.fs;
@@ -91,15 +112,20 @@ export async function recover(dir: string, options: ResolvedOptions): Promise<Da
   let worker: TableWorker | undefined;
   try {
     const versions = new VersionSet();
+    const names = fs.readdir(dir);
     if (fs.exists(join(dir, CURRENT_FILE))) {
       if (options.errorIfExists) throw new ExistsError(`a database already exists at ${dir} (errorIfExists is true)`);
       const name = readCurrent(fs, dir);
-      versions.recover(readManifest(fs, dir, name), name);
+      const manifestPath = join(dir, name);
+      versions.recover(readManifest(fs, dir, name), manifestPath);
+      checkTablesPresent(versions, names, manifestPath);
     } else if (!options.createIfMissing) {
       throw new NotFoundError(`no database at ${dir} (createIfMissing is false)`);
+    } else {
+      refuseOrphanedTables(dir, names);
     }
     // Never hand out a number a file on disk already has.
-    for (const name of fs.readdir(dir)) {
+    for (const name of names) {
       const parsed = parseFileName(name);
       if (parsed && parsed.number > 0) versions.markFileNumberUsed(parsed.number);
     }
