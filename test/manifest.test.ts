@@ -386,6 +386,30 @@ describe('reading CURRENT and MANIFEST', () => {
     expect(plain(readManifest(nodeFileSystem, dir, 'MANIFEST-000006'))).toEqual([...snapshot, ...edits]);
   });
 
+  it('a damaged complete last edit is corruption, never silently dropped', async () => {
+    const writer = await ManifestWriter.create(nodeFileSystem, dir, 9, payloads(3, 14));
+    const lastAt = writer.size;
+    await writer.append(randomBytes(300, 3));
+    await writer.close();
+    const bytes = nodeFs.readFileSync(manifestPath(9));
+    // Every byte of the last edit, header and payload: a flip is corruption, not a torn tail.
+    for (let at = lastAt; at < bytes.length; at += 13) {
+      const flipped = Buffer.from(bytes);
+      flipped[at]! ^= 0x10;
+      nodeFs.writeFileSync(manifestPath(9), flipped);
+      let error: unknown;
+      try {
+        readManifest(nodeFileSystem, dir, 'MANIFEST-000009');
+      } catch (e) {
+        error = e;
+      }
+      // A flip in the length field can make the edit look cut short; that alone may read as torn.
+      if (error === undefined) expect(at - lastAt).toBeGreaterThanOrEqual(4);
+      else expect(error).toBeInstanceOf(CorruptionError);
+      if (at >= lastAt + 7) expect(error, `flip at ${at}`).toBeInstanceOf(CorruptionError);
+    }
+  });
+
   it('damage before the tail is corruption naming the manifest and offset', async () => {
     const writer = await ManifestWriter.create(nodeFileSystem, dir, 8, payloads(3, 13));
     const firstEditAt = writer.size;

@@ -171,7 +171,9 @@ export function readCurrent(fs: FileSystem, dir: string): string {
  */
 export function readManifest(fs: FileSystem, dir: string, name: string): Uint8Array[] {
   const path = join(dir, name);
-  const reader = new LogReader(fs.readFile(path), path, { tailMayBeTorn: true });
+  // Every edit was fsync'ed before it took effect: only a cut-short tail (the
+  // edit being appended at a crash) may be dropped; a damaged complete one is corruption.
+  const reader = new LogReader(fs.readFile(path), path, { tailMayBeTorn: true, onlyTruncatedTail: true });
   const payloads: Uint8Array[] = [];
   for (let payload = reader.next(); payload !== undefined; payload = reader.next()) payloads.push(payload);
   return payloads;

@@ -24,6 +24,14 @@ import { BLOCK_SIZE, CRC_OFFSET, FragmentType, HEADER_SIZE, LENGTH_OFFSET, TYPE_
 export interface LogReaderOptions {
   /** Whether damage at the end of the file may be an interrupted write (true) or is corruption (false). */
   tailMayBeTorn: boolean;
+  /**
+   * With tailMayBeTorn: accept as torn only a tail cut short (a truncated
+   * header or payload, or the file ending inside a record) or zero-filled;
+   * a complete fragment that fails its checksum is corruption. For logs
+   * whose every record was fsync'ed before it was acted on (the MANIFEST),
+   * where dropping a damaged last record would silently lose an edit.
+   */
+  onlyTruncatedTail?: boolean;
 }
 
 /** What checkFragment found wrong; constants, so scanning long damaged stretches builds no strings. */
@@ -36,6 +44,9 @@ const Problem = {
   Checksum: 'fragment checksum mismatch',
 } as const;
 type Problem = (typeof Problem)[keyof typeof Problem];
+
+/** Damage an interrupted append can leave: the file simply stops early. */
+const TRUNCATIONS: ReadonlySet<string> = new Set([Problem.TruncatedHeader, Problem.TruncatedPayload, 'file ends inside a record']);
 
 /** One fragment's header fields and verdict, filled in by checkFragment. */
 interface Fragment {
@@ -138,6 +149,7 @@ export class LogReader {
   readonly #bytes: Uint8Array;
   readonly #fileName: string;
   readonly #tailMayBeTorn: boolean;
+  readonly #onlyTruncatedTail: boolean;
   readonly #fragment = newFragment();
   /** Next fragment header (or block trailer) to read. */
   #pos = 0;
@@ -154,6 +166,7 @@ export class LogReader {
     this.#bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     this.#fileName = fileName;
     this.#tailMayBeTorn = options.tailMayBeTorn;
+    this.#onlyTruncatedTail = options.onlyTruncatedTail ?? false;
   }
 
   /** File offset of the first fragment of the record `next` last returned; -1 before any. */
@@ -231,7 +244,8 @@ export class LogReader {
   #damaged(at: number, recordStart: number, problem: string, validHere: boolean): undefined {
     this.#done = true;
     const follows = validHere ? at : findValidFragmentAfter(this.#bytes, at);
-    if (follows < 0 && this.#tailMayBeTorn) {
+    const tornShape = !this.#onlyTruncatedTail || TRUNCATIONS.has(problem) || allZero(this.#bytes, at, this.#bytes.length);
+    if (follows < 0 && this.#tailMayBeTorn && tornShape) {
       this.#tornAt = recordStart >= 0 ? recordStart : at;
       this.#tornReason = problem;
       return undefined;
