@@ -444,26 +444,40 @@ export function skiplistExportSize(list: usize): u32 {
   return size;
 }
 
+/** Where the last skiplistExport stopped: the first node not written, 0 after the last. */
+let exportNext: usize = 0;
+
 /**
- * Writes the run of this list at `out` (`cap` bytes). Returns the bytes
- * written, or ERR_OUTPUT_TOO_SMALL (having written a prefix) when the run
- * does not fit.
+ * Writes the run of this list from node `from` (0: the first) at `out`
+ * (`cap` bytes), as many whole entries as fit. Returns the bytes written;
+ * skiplistExportNext() then gives the node to continue from (0 when the run
+ * is complete). Returns ERR_OUTPUT_TOO_SMALL, writing nothing, when not even
+ * the first entry fits. Callers export a frozen list in slices so a large
+ * memtable never holds the event loop for long.
  */
-export function skiplistExport(list: usize, out: usize, cap: u32): i32 {
+export function skiplistExport(list: usize, from: usize, out: usize, cap: u32): i32 {
   let pos: u32 = 0;
-  for (let n = next(head(list), 0); n != 0; n = next(n, 0)) {
+  let n = from != 0 ? from : next(head(list), 0);
+  while (n != 0) {
     const kLen = keyLen(n);
     const vLen = load<u32>(n + N_VALUE_LEN);
     const size = RUN_ENTRY_HEADER + kLen + vLen;
-    if (size > cap - pos) return ERR_OUTPUT_TOO_SMALL;
+    if (size > cap - pos) break;
     const at = out + pos;
     store<u32>(at, kLen);
     store<u32>(at + 4, vLen);
     memory.copy(at + RUN_ENTRY_HEADER, n + N_KEY, kLen);
     memory.copy(at + RUN_ENTRY_HEADER + kLen, <usize>load<u32>(n + N_VALUE), vLen);
     pos += size;
+    n = next(n, 0);
   }
+  exportNext = n;
+  if (pos == 0 && n != 0) return ERR_OUTPUT_TOO_SMALL;
   return <i32>pos;
+}
+
+export function skiplistExportNext(): usize {
+  return exportNext;
 }
 
 /** Drops every entry and frees the arenas' chunks in one call; the list stays usable. */

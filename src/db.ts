@@ -212,7 +212,7 @@ export class Database {
       this.#wal.writer.close();
       const number = this.#versions.newFileNumber();
       const file = this.#fs.open(join(this.location, walFileName(number)), 'write');
-      this.#fs.syncDir(this.location);
+      await this.#fs.syncDir(this.location);
       this.#wal = { number, file, writer: new LogWriter(file) };
     } catch (err) {
       throw this.#poison(err);
@@ -247,7 +247,7 @@ export class Database {
     const mem = this.#imm[0]!;
     const newFiles = [];
     if (mem.count > 0) {
-      const meta = await writeTable(this.#fs, this.location, this.#versions.newFileNumber(), mem.exportRun(), this.#worker, this.#options);
+      const meta = await writeTable(this.#fs, this.location, this.#versions.newFileNumber(), await mem.exportRunYielding(), this.#worker, this.#options);
       newFiles.push({ level: 0, meta });
     }
     // The WALs of this memtable and older are now in the table.
@@ -256,7 +256,7 @@ export class Database {
     await this.#versions.logAndApply({ logNumber, newFiles, deletedFiles: [] });
     this.#imm.shift();
     mem.unref();
-    deleteObsoleteFiles(this.#fs, this.location, {
+    await deleteObsoleteFiles(this.#fs, this.location, {
       logNumber,
       manifestNumber: this.#manifestNumber,
       liveTables: this.#versions.liveFiles(),

@@ -142,9 +142,9 @@ export async function recover(dir: string, options: ResolvedOptions): Promise<Da
     });
     const walNumber = versions.newFileNumber();
     const walFile = fs.open(join(dir, walFileName(walNumber)), 'write');
-    fs.syncDir(dir);
+    await fs.syncDir(dir);
     await versions.logAndApply({ logNumber: walNumber, newFiles: replay.newFiles, deletedFiles: [] });
-    deleteObsoleteFiles(fs, dir, { logNumber: walNumber, manifestNumber, liveTables: versions.liveFiles(), pendingTables: new Set() });
+    await deleteObsoleteFiles(fs, dir, { logNumber: walNumber, manifestNumber, liveTables: versions.liveFiles(), pendingTables: new Set() });
     return {
       dir,
       options,

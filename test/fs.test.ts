@@ -38,10 +38,10 @@ describe('node filesystem', () => {
     reader.closeSync();
     expect(fs.readdir(dir)).toEqual(['a']);
     fs.rename(join(dir, 'a'), join(dir, 'b'));
-    fs.syncDir(dir);
+    await fs.syncDir(dir);
     expect(fs.exists(join(dir, 'a'))).toBe(false);
     expect([...fs.readFile(join(dir, 'b'))]).toEqual([2, 9, 9, 7]);
-    fs.unlink(join(dir, 'b'));
+    await fs.unlink(join(dir, 'b'));
     expect(fs.readdir(dir)).toEqual([]);
   });
 

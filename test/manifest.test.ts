@@ -87,16 +87,16 @@ class FaultyFs implements FileSystem {
     this.#hit('rename', from);
     nodeFileSystem.rename(from, to);
   }
-  unlink(p: string): void {
+  async unlink(p: string): Promise<void> {
     this.#hit('unlink', p);
-    nodeFileSystem.unlink(p);
+    await nodeFileSystem.unlink(p);
   }
   link(existing: string, newPath: string): void {
     nodeFileSystem.link(existing, newPath);
   }
-  syncDir(d: string): void {
+  async syncDir(d: string): Promise<void> {
     this.#hit('syncDir', d);
-    nodeFileSystem.syncDir(d);
+    await nodeFileSystem.syncDir(d);
   }
   lock(p: string): FileLock {
     return nodeFileSystem.lock(p);

@@ -291,15 +291,40 @@ describe('memtable writes and runs', () => {
     empty.unref();
   });
 
+  it('exports a run larger than a slice, with entries larger than a slice, the same whether yielding or not', async () => {
+    const mem = new Memtable(1);
+    const parts: Uint8Array[] = [];
+    const value = new Uint8Array(1000).fill(7);
+    const huge = new Uint8Array(600 * 1024).fill(9);
+    for (let i = 0; i < 2000; i++) {
+      const key = new TextEncoder().encode(`k${String(i).padStart(6, '0')}`);
+      const v = i % 500 === 250 ? huge : value;
+      const batch = new WriteBatch().put(key, v).setSequence(i + 1);
+      mem.insertBatchAt(batch.ptr, batch.len);
+      batch.release();
+      const ikey = makeInternalKey(key, i + 1, Kind.Value);
+      const header = new Uint8Array(8);
+      new DataView(header.buffer).setUint32(0, ikey.length, true);
+      new DataView(header.buffer).setUint32(4, v.length, true);
+      parts.push(header, ikey, v);
+    }
+    const expected = Buffer.concat(parts);
+    const run = mem.exportRun();
+    expect(run.length).toBeGreaterThan(2 * 1024 * 1024);
+    expect(Buffer.from(run).equals(expected)).toBe(true);
+    expect(Buffer.from(await mem.exportRunYielding()).equals(expected)).toBe(true);
+    mem.unref();
+  });
+
   it('the export kernel refuses a destination that is too small or outside memory', () => {
     const list = new SkipList();
     list.put(Uint8Array.of(1, 2, 3), 1, Kind.Value, Uint8Array.of(9));
     expect(list.exportSize).toBe(8 + 11 + 1);
     const ptr = heap.alloc(64);
-    expect(() => list.exportTo(ptr, 19)).toThrow(InvalidArgumentError);
-    expect(list.exportTo(ptr, 64)).toBe(20);
-    expect(() => list.exportTo(heap.u8().length - 4, 19)).toThrow(InvalidArgumentError);
-    expect(() => list.exportTo(0, 20)).toThrow(InvalidArgumentError);
+    expect(list.exportSlice(0, ptr, 19)).toEqual({ written: -1, next: list.firstNode });
+    expect(list.exportSlice(0, ptr, 64)).toEqual({ written: 20, next: 0 });
+    expect(() => list.exportSlice(0, heap.u8().length - 4, 19)).toThrow(InvalidArgumentError);
+    expect(() => list.exportSlice(0, 0, 20)).toThrow(InvalidArgumentError);
     heap.free(ptr);
     list.destroy();
   });

@@ -25,7 +25,7 @@ export async function writeTable(fs: FileSystem, dir: string, number: number, ru
     file.closeSync();
   }
   // The directory entry must be durable before a MANIFEST edit names the file.
-  fs.syncDir(dir);
+  await fs.syncDir(dir);
   return {
     number,
     size: bytes.length,

@@ -46,11 +46,12 @@ export interface FileSystem {
   readdir(dir: string): string[];
   mkdir(dir: string): void;
   rename(from: string, to: string): void;
-  unlink(path: string): void;
+  /** Removes a file, off the calling thread (freeing a large file's blocks takes milliseconds). */
+  unlink(path: string): Promise<void>;
   /** Hard link; throws an IOError (errno EXDEV, EPERM, ...) where the filesystem cannot. */
   link(existing: string, newPath: string): void;
-  /** fsync a directory, making entries created, renamed or removed in it durable. */
-  syncDir(dir: string): void;
+  /** fsync a directory, making entries created, renamed or removed in it durable; off the calling thread. */
+  syncDir(dir: string): Promise<void>;
   /** Takes an exclusive lock on `path`, creating it; throws LockedError when held elsewhere. */
   lock(path: string): FileLock;
 }

@@ -147,23 +147,29 @@ export class NodeFileSystem implements FileSystem {
     io('rename', `${from} -> ${to}`, () => fs.renameSync(from, to));
   }
 
-  unlink(filePath: string): void {
-    io('unlink', filePath, () => fs.unlinkSync(filePath));
+  async unlink(filePath: string): Promise<void> {
+    try {
+      await fs.promises.unlink(filePath);
+    } catch (err) {
+      throw ioError('unlink', filePath, err);
+    }
   }
 
   link(existing: string, newPath: string): void {
     io('link', `${existing} -> ${newPath}`, () => fs.linkSync(existing, newPath));
   }
 
-  syncDir(dir: string): void {
-    io('fsync', dir, () => {
-      const fd = fs.openSync(dir, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+  async syncDir(dir: string): Promise<void> {
+    const handle = await fs.promises.open(dir, 'r').catch((err: unknown) => {
+      throw ioError('open', dir, err);
     });
+    try {
+      await handle.sync();
+    } catch (err) {
+      throw ioError('fsync', dir, err);
+    } finally {
+      await handle.close();
+    }
   }
 
   lock(lockPath: string): FileLock {

@@ -6,7 +6,7 @@ import { copyOut } from '../copy-out.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { alloc, free, u8 } from '../wasm/heap.js';
-import { DEFAULT_CHUNK_SIZE, SkipList, type Entry } from '../wasm/skiplist.js';
+import { DEFAULT_CHUNK_SIZE, SkipList, node as skiplistNode, type Entry } from '../wasm/skiplist.js';
 import { MemtableIterator } from './iterator.js';
 
 export type MemtableEntry = Entry;
@@ -87,19 +87,67 @@ export class Memtable {
 
   /**
    * Every entry in sorted order as one run (docs/FORMAT.md, "Memtable runs"),
-   * written by one kernel call into linear memory and copied out once, so
-   * it can be transferred to the worker that builds the table.
+   * written by the kernel into linear memory slice by slice and copied out,
+   * ready to be transferred to the worker that builds the table.
    */
   exportRun(): Uint8Array {
-    const list = this.#live();
-    const size = list.exportSize;
-    if (size === 0) return new Uint8Array(0);
-    const ptr = alloc(size);
-    try {
-      const written = list.exportTo(ptr, size);
-      return u8().slice(ptr, ptr + written);
-    } finally {
-      free(ptr);
+    const slices = this.#exportSlices();
+    for (;;) {
+      const step = slices.next();
+      if (step.done) return step.value;
     }
   }
+
+  /**
+   * As exportRun, yielding to the event loop between slices of EXPORT_SLICE
+   * bytes, so exporting a large frozen memtable never blocks for long.
+   * Precondition: no inserts while it runs (the memtable is frozen).
+   */
+  async exportRunYielding(): Promise<Uint8Array> {
+    const slices = this.#exportSlices();
+    for (;;) {
+      const step = slices.next();
+      if (step.done) return step.value;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  *#exportSlices(): Generator<void, Uint8Array> {
+    const size = this.#live().exportSize;
+    const out = new Uint8Array(size);
+    let cap = Math.min(size, EXPORT_SLICE);
+    let ptr = cap > 0 ? alloc(cap) : 0;
+    try {
+      let pos = 0;
+      let from = 0;
+      while (pos < size) {
+        const list = this.#live();
+        const { written, next } = list.exportSlice(from, ptr, cap);
+        if (written < 0) {
+          // One entry larger than the slice: take it alone.
+          free(ptr);
+          ptr = 0;
+          cap = runEntrySize(from === 0 ? list.firstNode : from);
+          ptr = alloc(cap);
+          continue;
+        }
+        out.set(u8().subarray(ptr, ptr + written), pos);
+        pos += written;
+        from = next;
+        if (from === 0) break;
+        yield;
+      }
+      return out;
+    } finally {
+      if (ptr !== 0) free(ptr);
+    }
+  }
+}
+
+/** Bytes of the exported run a memtable export writes at a time. */
+const EXPORT_SLICE = 256 * 1024;
+
+/** The run bytes of the entry at `n`: two u32 lengths, the internal key, the value. */
+function runEntrySize(n: number): number {
+  return 8 + skiplistNode.userKeyLength(n) + 8 + skiplistNode.valueLength(n);
 }

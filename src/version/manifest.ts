@@ -14,9 +14,9 @@ import { CURRENT_FILE, currentTempFileName, manifestFileName, parseFileName } fr
 const MAX_CURRENT_BYTES = 64;
 
 /** Best-effort cleanup after a failure that is already being reported. */
-function removeQuietly(fs: FileSystem, path: string): void {
+async function removeQuietly(fs: FileSystem, path: string): Promise<void> {
   try {
-    if (fs.exists(path)) fs.unlink(path);
+    if (fs.exists(path)) await fs.unlink(path);
   } catch {
     // The original error matters more; a leftover file is obsolete and removed later.
   }
@@ -81,12 +81,12 @@ export class ManifestWriter {
       for (const payload of snapshotPayloads) log.addRecordBytes(payload);
       await log.sync();
       // The manifest's directory entry must be durable before CURRENT can name it.
-      fs.syncDir(dir);
+      await fs.syncDir(dir);
       // CURRENT is switched by write temp, fdatasync, rename, fsync the directory.
       await writeCurrentTemp(fs, tempPath, fileNumber);
       fs.rename(tempPath, join(dir, CURRENT_FILE));
       renamed = true;
-      fs.syncDir(dir);
+      await fs.syncDir(dir);
     } catch (err) {
       try {
         log.close();
@@ -96,8 +96,8 @@ export class ManifestWriter {
       // A failed rename changed nothing, so the new files are unreferenced. After the
       // rename CURRENT names the new manifest (durably or not): it must stay.
       if (!renamed) {
-        removeQuietly(fs, tempPath);
-        removeQuietly(fs, path);
+        await removeQuietly(fs, tempPath);
+        await removeQuietly(fs, path);
       }
       throw err;
     }

@@ -17,7 +17,7 @@ export interface LiveState {
 }
 
 /** Deletes obsolete WALs, MANIFESTs, tables and temp files; returns the names deleted. */
-export function deleteObsoleteFiles(fs: FileSystem, dir: string, live: LiveState): string[] {
+export async function deleteObsoleteFiles(fs: FileSystem, dir: string, live: LiveState): Promise<string[]> {
   const deleted: string[] = [];
   for (const name of fs.readdir(dir)) {
     const parsed = parseFileName(name);
@@ -40,7 +40,7 @@ export function deleteObsoleteFiles(fs: FileSystem, dir: string, live: LiveState
         obsolete = false;
     }
     if (obsolete) {
-      fs.unlink(join(dir, name));
+      await fs.unlink(join(dir, name));
       deleted.push(name);
     }
   }

@@ -25,7 +25,8 @@ interface SkipListExports {
   skiplistReset(list: number): void;
   skiplistDestroy(list: number): void;
   skiplistExportSize(list: number): number;
-  skiplistExport(list: number, out: number, cap: number): number;
+  skiplistExport(list: number, from: number, out: number, cap: number): number;
+  skiplistExportNext(): number;
 }
 
 const fns = raw as unknown as SkipListExports;
@@ -212,16 +213,22 @@ export class SkipList {
   }
 
   /**
-   * Writes the list's run at `outPtr` in linear memory (one call); returns
-   * the bytes written. Throws, with a prefix written, if `outCap` is too small.
+   * Writes the run from node `from` (0: the first) at `outPtr`, as many whole
+   * entries as fit in `outCap` bytes; returns the bytes written and the node
+   * to continue from (0 when the run is complete). `written` is -1 when not
+   * even the entry at `from` fits.
    */
-  exportTo(outPtr: number, outCap: number): number {
+  exportSlice(from: number, outPtr: number, outCap: number): { written: number; next: number } {
     if (!Number.isInteger(outPtr) || !Number.isInteger(outCap) || outPtr <= 0 || outCap < 0 || outPtr + outCap > u8().length) {
       throw new InvalidArgumentError(`output region ${outPtr}+${outCap} is not inside linear memory`);
     }
-    const n = fns.skiplistExport(this.handle, outPtr, outCap);
-    if (n === ERR_OUTPUT_TOO_SMALL) throw new InvalidArgumentError(`memtable run does not fit in ${outCap} bytes`);
-    return n;
+    const n = fns.skiplistExport(this.handle, from, outPtr, outCap);
+    return { written: n === ERR_OUTPUT_TOO_SMALL ? -1 : n, next: fns.skiplistExportNext() >>> 0 };
+  }
+
+  /** The first node, or 0 when empty. */
+  get firstNode(): number {
+    return fns.skiplistFirst(this.handle) >>> 0;
   }
 
   /** Heap bytes held by the list (arena chunks with their headers, and structs). */
