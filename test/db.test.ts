@@ -129,6 +129,15 @@ describe('iterators', () => {
     expect(await keys({ reverse: true, limit: 2 })).toEqual(['k099', 'k098']);
     expect(await keys({ reverse: true, gt: 'k095' })).toEqual(['k099', 'k098', 'k097', 'k096']);
     expect(await keys({ limit: 0 })).toEqual([]);
+    // nextv and seek on the user-facing iterator.
+    const it = db.iterator({ gte: 'k020' });
+    expect((await it.nextv(2)).map(([k]) => dec.decode(k))).toEqual(['k020', 'k021']);
+    it.seek('k050');
+    expect((await it.nextv(1)).map(([k]) => dec.decode(k))).toEqual(['k050']);
+    it.seek('k000'); // below the lower bound: clamped to it
+    expect(dec.decode((await it.next()).value![0])).toBe('k020');
+    await it.close();
+    await expect(it.nextv(1)).rejects.toBeInstanceOf(ClosedError);
     await db.close();
   });
 

@@ -45,13 +45,6 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
     if (this.#closed) throw new ClosedError('the iterator is closed');
   }
 
-  /** The next entry without a promise, or undefined at the end. */
-  nextSync(): IteratorEntry | undefined {
-    this.#check();
-    if (this.#position < this.#buffer.length) return this.#buffer[this.#position++];
-    return this.#inner.next();
-  }
-
   async next(): Promise<IteratorResult<IteratorEntry>> {
     this.#check();
     if (this.#position >= this.#buffer.length) {
