@@ -35,6 +35,9 @@ describe('node filesystem', () => {
     expect(reader.readSync(out, 0, 8, 0)).toBe(4);
     expect([...out.subarray(0, 4)]).toEqual([2, 9, 9, 7]);
     expect(reader.readSync(out, 0, 8, 4)).toBe(0);
+    const async = new Uint8Array(3);
+    expect(await reader.read(async, 1, 2, 2)).toBe(2);
+    expect([...async]).toEqual([0, 9, 7]);
     reader.closeSync();
     expect(fs.readdir(dir)).toEqual(['a']);
     fs.rename(join(dir, 'a'), join(dir, 'b'));

@@ -53,6 +53,7 @@ class FaultyFs implements FileSystem {
     return {
       path: inner.path,
       readSync: (b, o, l, p) => inner.readSync(b, o, l, p),
+      read: (b, o, l, p) => inner.read(b, o, l, p),
       writeSync(b, o, l, p) {
         hit('write');
         inner.writeSync(b, o, l, p);

@@ -536,6 +536,9 @@ class FaultyFile implements FileHandle {
   readSync(buffer: Uint8Array, offset: number, length: number, position: number): number {
     return this.inner.readSync(buffer, offset, length, position);
   }
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.inner.read(buffer, offset, length, position);
+  }
   writeSync(buffer: Uint8Array, offset: number, length: number, position: number | null): void {
     if (this.failWrite) throw new IOError(`write ${this.path} failed: ENOSPC`, { cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }) });
     this.inner.writeSync(buffer, offset, length, position);

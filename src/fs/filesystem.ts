@@ -12,6 +12,8 @@ export interface FileHandle {
   readonly path: string;
   /** Reads up to `length` bytes at `position` into `buffer[offset..]`; returns the count read (0 at EOF). */
   readSync(buffer: Uint8Array, offset: number, length: number, position: number): number;
+  /** As readSync, off the calling thread (for large reads: compaction inputs). */
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Writes all `length` bytes of `buffer[offset..]` at `position`, or at the end when position is null. */
   writeSync(buffer: Uint8Array, offset: number, length: number, position: number | null): void;
   /** As writeSync, off the calling thread. */

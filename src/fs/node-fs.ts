@@ -34,6 +34,12 @@ class NodeFile implements FileHandle {
     return io('read', this.path, () => fs.readSync(this.#fd, buffer, offset, length, position));
   }
 
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      fs.read(this.#fd, buffer, offset, length, position, (err, n) => (err ? reject(ioError('read', this.path, err)) : resolve(n)));
+    });
+  }
+
   writeSync(buffer: Uint8Array, offset: number, length: number, position: number | null): void {
     io('write', this.path, () => {
       let done = 0;
