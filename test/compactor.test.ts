@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import { compact, type CompactionRequest, type CompactionResult, type KeyRange } from '../src/compaction/compactor.js';
 import { ClosedError, CorruptionError, InvalidArgumentError, ReadOnlyError } from '../src/errors.js';
 import { TableWorker } from '../src/flush/table-worker.js';
+import type { FileHandle } from '../src/fs/filesystem.js';
 import { MemoryFile } from '../src/fs/memory-file.js';
+import { ForwardMerge } from '../src/compaction/forward-merge.js';
+import { LruCache } from '../src/cache/lru.js';
+import { type CachedBlock, freeCachedBlock } from '../src/table/block-source.js';
+import { alloc, free } from '../src/wasm/heap.js';
+import { raw } from '../src/wasm/loader.js';
 import { Kind, makeInternalKey, parseTrailer, userKeyOf } from '../src/keys.js';
 import { TableBuilder, type TableBuilderOptions } from '../src/table/builder.js';
 import { TableReader } from '../src/table/reader.js';
@@ -336,9 +342,50 @@ describe('compact: edge cases and errors', () => {
   });
 });
 
+/** Allocates until linear memory grows, then frees it all: every view of the old buffer is detached. */
+function growMemory(): void {
+  const before = raw.memory.buffer;
+  const held: number[] = [];
+  while (raw.memory.buffer === before) held.push(alloc(1 << 20));
+  for (const ptr of held) free(ptr);
+}
+
+describe('ForwardMerge', () => {
+  it('merges table iterators in internal-key order, also across growths of linear memory', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ key: userKeyArb, kind: kindArb, table: fc.nat(4) }), { maxLength: 120 }), fc.array(fc.nat(120), { maxLength: 2 }), (history, growAt) => {
+        const recs: Rec[] = history.map((h, i) => ({ key: h.key, seq: i + 1, kind: h.kind, value: enc.encode(`v${i}`) }));
+        const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
+        const iterators = [0, 1, 2, 3, 4].map((t) => {
+          const bytes = buildTable(recs.filter((_, i) => history[i]!.table === t), { blockSize: 64 });
+          const reader = TableReader.open(new MemoryFile(`t${t}`, bytes), t, bytes.length, cache);
+          const it = reader.iterator();
+          reader.close();
+          return it;
+        });
+        const merge = new ForwardMerge(iterators);
+        const seen: string[] = [];
+        let step = 0;
+        for (merge.seekToFirst(); merge.valid(); merge.next()) {
+          if (growAt.includes(step++)) {
+            // Grow linear memory: every kept key view is detached and must be fetched again.
+            growMemory();
+          }
+          const key = merge.key().slice();
+          const { seq, kind } = parseTrailer(key);
+          seen.push(showRec({ key: userKeyOf(key), seq, kind, value: merge.value().slice() }));
+        }
+        merge.close();
+        expect(seen).toEqual([...recs].sort(compareRecs).map(showRec));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
 describe('MemoryFile', () => {
   it('reads like a file: positional, short at the end, 0 past it; refuses writes and use after close', async () => {
-    const file = new MemoryFile('mem', new Uint8Array([1, 2, 3, 4, 5]));
+    const file: FileHandle = new MemoryFile('mem', new Uint8Array([1, 2, 3, 4, 5]));
     const out = new Uint8Array(4);
     expect(file.size()).toBe(5);
     expect(file.readSync(out, 1, 3, 1)).toBe(3);

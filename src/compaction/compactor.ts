@@ -10,7 +10,6 @@ import { LruCache } from '../cache/lru.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MemoryFile } from '../fs/memory-file.js';
 import type { InternalIterator } from '../iterator/internal.js';
-import { MergingIterator } from '../iterator/merging.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, parseTrailer } from '../keys.js';
 import { type CachedBlock, freeCachedBlock } from '../table/block-source.js';
 import { TableBuilder, type TableBuilderOptions } from '../table/builder.js';
@@ -18,6 +17,7 @@ import type { TableProperties } from '../table/format.js';
 import { TableReader } from '../table/reader.js';
 import { tableFileName } from '../version/filenames.js';
 import { u8 } from '../wasm/heap.js';
+import { ForwardMerge } from './forward-merge.js';
 
 /** A table's key range: its smallest and largest internal keys (as in FileMetadata). */
 export interface KeyRange {
@@ -152,7 +152,7 @@ function decide(kind: number, seq: number, newerSeq: number, smallestSnapshot: n
  * the readers share a cache of capacity 0: a block lives while an iterator
  * pins it and is freed when it moves on.
  */
-function openInputs(inputs: CompactionInput[], stats: CompactionStats): InternalIterator {
+function openInputs(inputs: CompactionInput[], stats: CompactionStats): ForwardMerge {
   const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
   const iterators: InternalIterator[] = [];
   try {
@@ -167,7 +167,7 @@ function openInputs(inputs: CompactionInput[], stats: CompactionStats): Internal
     for (const it of iterators) it.close();
     throw err;
   }
-  return new MergingIterator(iterators);
+  return new ForwardMerge(iterators);
 }
 
 /**
