@@ -1,10 +1,11 @@
-// The table-building worker: pure CPU, its own WebAssembly instance. It
-// receives a memtable's sorted run, builds the table's bytes (blocks, LZ4,
-// checksums, index, bloom filter, properties, footer) and sends them back;
-// the main thread does all file I/O through the engine's FileSystem.
+// The table worker: pure CPU, its own WebAssembly instance. It builds a
+// table from a memtable's sorted run (a flush), or merges input tables into
+// output tables (a compaction), and sends the bytes back; the main thread
+// does all file I/O through the engine's FileSystem.
 import { parentPort } from 'node:worker_threads';
+import { compact } from '../compaction/compactor.js';
 import { TableBuilder } from '../table/builder.js';
-import type { BuildRequest, BuildResponse } from './protocol.js';
+import type { BuildRequest, BuildResponse, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
 
 function build(request: BuildRequest): BuildResponse {
   const o = request.options;
@@ -23,14 +24,27 @@ function build(request: BuildRequest): BuildResponse {
   }
 }
 
-parentPort!.on('message', (request: BuildRequest) => {
-  let response: BuildResponse;
+function compaction(request: CompactRequest): CompactResponse {
+  const c = request.compaction;
+  const inputs = c.inputs.map((input) => ({ number: input.number, bytes: new Uint8Array(input.bytes) }));
+  return { id: request.id, result: compact({ ...c, inputs }) };
+}
+
+/** The buffers a response hands back. */
+function transferList(response: WorkerResponse): ArrayBuffer[] {
+  if ('bytes' in response && response.bytes) return [response.bytes.buffer as ArrayBuffer];
+  if ('result' in response && response.result) return response.result.outputs.map((o) => o.bytes.buffer as ArrayBuffer);
+  return [];
+}
+
+parentPort!.on('message', (request: WorkerRequest) => {
+  let response: WorkerResponse;
   try {
-    response = build(request);
+    response = request.type === 'compact' ? compaction(request) : build(request);
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
-    response = { id: request.id, error: { name: e.name ?? 'Error', code: e.code ?? 'ERR_FLUSH', message: e.message ?? String(err) } };
+    const fallback = request.type === 'compact' ? 'ERR_COMPACTION' : 'ERR_FLUSH';
+    response = { id: request.id, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err) } };
   }
-  const transfer = response.bytes ? [response.bytes.buffer as ArrayBuffer] : [];
-  parentPort!.postMessage(response, transfer);
+  parentPort!.postMessage(response, transferList(response));
 });

@@ -1,0 +1,303 @@
+// The byte work of one compaction: input tables in, output tables out, no
+// engine state and no file I/O, so it runs as well in the table worker as on
+// the calling thread. The inputs are merged in internal-key order; for each
+// user key the newest entry is kept, and each older one only while some
+// snapshot can still read it; deletions are dropped once nothing below the
+// output level can hold their key. Outputs are cut at user-key boundaries,
+// LevelDB-style: at the target file size, or when an output would overlap
+// too many grandparent bytes (which would make its own next compaction big).
+import { LruCache } from '../cache/lru.js';
+import { InvalidArgumentError } from '../errors.js';
+import { MemoryFile } from '../fs/memory-file.js';
+import type { InternalIterator } from '../iterator/internal.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, parseTrailer } from '../keys.js';
+import { type CachedBlock, freeCachedBlock } from '../table/block-source.js';
+import { TableBuilder, type TableBuilderOptions } from '../table/builder.js';
+import type { TableProperties } from '../table/format.js';
+import { TableReader } from '../table/reader.js';
+import { tableFileName } from '../version/filenames.js';
+import { u8 } from '../wasm/heap.js';
+import { ForwardMerge } from './forward-merge.js';
+
+/** A table's key range: its smallest and largest internal keys (as in FileMetadata). */
+export interface KeyRange {
+  smallest: Uint8Array;
+  largest: Uint8Array;
+}
+
+export interface CompactionInput {
+  /** The table's file number; names it in errors. */
+  number: number;
+  /** The whole table file. Read in place; must not change during the compaction. */
+  bytes: Uint8Array;
+}
+
+export interface CompactionRequest {
+  /** Any order: internal keys order the versions. */
+  inputs: CompactionInput[];
+  /** The oldest sequence a live reader may read at: min(live snapshots, last sequence). */
+  smallestSnapshot: number;
+  /** The tables of each level deeper than the output level; each level sorted and non-overlapping. */
+  deeperLevels: KeyRange[][];
+  /** The tables of the level below the output level, sorted and non-overlapping, with their sizes in bytes. */
+  grandparents: Array<KeyRange & { size: number }>;
+  /** Cut an output once it reaches this many bytes. Default 2 MiB. */
+  targetFileSize?: number;
+  /** Cut an output before it overlaps more grandparent bytes than this. Default 10 x targetFileSize. */
+  maxGrandparentOverlapBytes?: number;
+  table?: TableBuilderOptions;
+}
+
+export interface CompactionOutput {
+  /** The whole table file. */
+  bytes: Uint8Array;
+  properties: TableProperties;
+}
+
+export interface CompactionStats {
+  entriesIn: number;
+  entriesOut: number;
+  /** Entries hidden from every reader by a newer entry of their user key. */
+  droppedShadowed: number;
+  /** Deletions no reader needs: nothing older is visible and no deeper level holds their key. */
+  droppedTombstones: number;
+  /** Sum of the input file sizes. */
+  bytesRead: number;
+  /** Sum of the output file sizes. */
+  bytesWritten: number;
+}
+
+export interface CompactionResult {
+  /** In key order, non-overlapping by user key; empty when every entry was dropped. */
+  outputs: CompactionOutput[];
+  stats: CompactionStats;
+}
+
+export const DEFAULT_TARGET_FILE_SIZE = 2 * 1024 * 1024;
+/** LevelDB's ratio: an output may overlap at most ten target-sized grandparents. */
+const GRANDPARENT_OVERLAP_FACTOR = 10;
+
+/** What happens to one entry. */
+const Verdict = { Keep: 0, DropShadowed: 1, DropTombstone: 2 } as const;
+type Verdict = (typeof Verdict)[keyof typeof Verdict];
+
+/** No newer entry of the current user key yet. */
+const NO_SEQUENCE = Number.POSITIVE_INFINITY;
+
+/** Runs the compaction described by `request` on this thread. */
+export function compact(request: CompactionRequest): CompactionResult {
+  const smallestSnapshot = checkSequence(request.smallestSnapshot);
+  const targetFileSize = checkSize('targetFileSize', request.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE);
+  const maxOverlap = checkSize('maxGrandparentOverlapBytes', request.maxGrandparentOverlapBytes ?? GRANDPARENT_OVERLAP_FACTOR * targetFileSize);
+  const deeper = new DeeperLevels(request.deeperLevels);
+  const stats: CompactionStats = { entriesIn: 0, entriesOut: 0, droppedShadowed: 0, droppedTombstones: 0, bytesRead: 0, bytesWritten: 0 };
+  const outputs = new OutputSplitter(request.table ?? {}, targetFileSize, maxOverlap, request.grandparents);
+  const merged = openInputs(request.inputs, stats);
+  try {
+    let userKey: Uint8Array | undefined;
+    let newerSeq = NO_SEQUENCE;
+    for (merged.seekToFirst(); merged.valid(); merged.next()) {
+      const key = merged.key();
+      const userLen = key.length - TRAILER_SIZE;
+      const { seq, kind } = parseTrailer(key);
+      const newUserKey = userKey === undefined || !sameUserKey(key, userLen, userKey);
+      if (newUserKey) {
+        userKey = key.slice(0, userLen);
+        newerSeq = NO_SEQUENCE;
+      }
+      const verdict = decide(kind, seq, newerSeq, smallestSnapshot, deeper, userKey!);
+      if (kind !== Kind.RangeDeletion) newerSeq = seq;
+      stats.entriesIn++;
+      if (verdict === Verdict.DropShadowed) stats.droppedShadowed++;
+      else if (verdict === Verdict.DropTombstone) stats.droppedTombstones++;
+      // May finish an output, which allocates: views taken above are stale after it.
+      if (newUserKey) outputs.startUserKey(userKey!);
+      if (verdict === Verdict.Keep) {
+        outputs.add(merged.key(), merged.value());
+        stats.entriesOut++;
+      }
+    }
+    const result = outputs.finish();
+    for (const output of result) stats.bytesWritten += output.bytes.length;
+    return { outputs: result, stats };
+  } finally {
+    outputs.abandon();
+    merged.close();
+  }
+}
+
+/**
+ * The one place that decides an entry's fate (LevelDB's DoCompactionWork
+ * rule). `newerSeq` is the sequence of the next newer entry of the same
+ * user key (NO_SEQUENCE for the newest).
+ * - Shadowed: a newer entry at or below the smallest snapshot is what every
+ *   reader sees instead of this one.
+ * - A deletion at or below the smallest snapshot, with nothing older left
+ *   visible here, still hides older versions in deeper levels: it goes only
+ *   when no deeper level may hold its key.
+ * Values with expiry are kept as values. Range deletions are always kept
+ * and do not shadow point entries (reads ignore them for now, and one
+ * covers keys other than its start key). Expiry and range-deletion
+ * handling will change this function and nothing else.
+ */
+function decide(kind: number, seq: number, newerSeq: number, smallestSnapshot: number, deeper: DeeperLevels, userKey: Uint8Array): Verdict {
+  if (kind === Kind.RangeDeletion) return Verdict.Keep;
+  if (newerSeq <= smallestSnapshot) return Verdict.DropShadowed;
+  if (kind === Kind.Deletion && seq <= smallestSnapshot && !deeper.mayContain(userKey)) return Verdict.DropTombstone;
+  return Verdict.Keep;
+}
+
+/**
+ * One iterator over all inputs. Each input is read once, front to back, so
+ * the readers share a cache of capacity 0: a block lives while an iterator
+ * pins it and is freed when it moves on.
+ */
+function openInputs(inputs: CompactionInput[], stats: CompactionStats): ForwardMerge {
+  const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
+  const iterators: InternalIterator[] = [];
+  try {
+    for (const input of inputs) {
+      const reader = TableReader.open(new MemoryFile(tableFileName(input.number), input.bytes), input.number, input.bytes.length, cache);
+      // The iterator keeps the reader's memory alive; closing it frees both.
+      iterators.push(reader.iterator());
+      reader.close();
+      stats.bytesRead += input.bytes.length;
+    }
+  } catch (err) {
+    for (const it of iterators) it.close();
+    throw err;
+  }
+  return new ForwardMerge(iterators);
+}
+
+/**
+ * Builds the outputs, cutting between user keys. The grandparent overlap is
+ * tracked as in LevelDB: grandparent files wholly passed since the last cut
+ * (their largest user key is below the current one) are charged to the
+ * output in progress.
+ */
+class OutputSplitter {
+  readonly #options: TableBuilderOptions;
+  readonly #targetFileSize: number;
+  readonly #maxOverlap: number;
+  readonly #grandparents: ReadonlyArray<KeyRange & { size: number }>;
+  #grandparent = 0;
+  #overlap = 0;
+  #started = false;
+  #builder: TableBuilder | undefined;
+  readonly #outputs: CompactionOutput[] = [];
+
+  constructor(options: TableBuilderOptions, targetFileSize: number, maxOverlap: number, grandparents: Array<KeyRange & { size: number }>) {
+    // Validates the options before any work (the builder checks them).
+    new TableBuilder(options).abandon();
+    checkRanges('grandparent', grandparents);
+    this.#options = options;
+    this.#targetFileSize = targetFileSize;
+    this.#maxOverlap = maxOverlap;
+    this.#grandparents = grandparents;
+  }
+
+  /** Called before the first entry of each user key, kept or not: the only place an output is cut. */
+  startUserKey(userKey: Uint8Array): void {
+    const grandparents = this.#grandparents;
+    while (this.#grandparent < grandparents.length && compareToUserKeyOf(userKey, grandparents[this.#grandparent]!.largest) > 0) {
+      if (this.#started) this.#overlap += grandparents[this.#grandparent]!.size;
+      this.#grandparent++;
+    }
+    this.#started = true;
+    const overlapFull = this.#overlap > this.#maxOverlap;
+    const cut = this.#builder !== undefined && (overlapFull || this.#builder.estimatedFileSize >= this.#targetFileSize);
+    if (cut) this.#finishOutput();
+    // The count restarts with each output, and once it is over the limit even with no output open.
+    if (cut || overlapFull) this.#overlap = 0;
+  }
+
+  /** Adds an entry whose key and value are views of linear memory (as table iterators return them). */
+  add(key: Uint8Array, value: Uint8Array): void {
+    this.#builder ??= new TableBuilder(this.#options);
+    const memory = u8().buffer;
+    if (key.buffer === memory && value.buffer === memory) this.#builder.add(key.byteOffset, key.length, value.byteOffset, value.length);
+    else this.#builder.addBytes(key, value);
+  }
+
+  finish(): CompactionOutput[] {
+    if (this.#builder !== undefined) this.#finishOutput();
+    return this.#outputs;
+  }
+
+  /** Frees an unfinished output. Idempotent. */
+  abandon(): void {
+    this.#builder?.abandon();
+    this.#builder = undefined;
+  }
+
+  #finishOutput(): void {
+    const builder = this.#builder!;
+    this.#builder = undefined;
+    this.#outputs.push(builder.finish());
+  }
+}
+
+/** The file ranges below the output level, for "may this user key exist below?". */
+class DeeperLevels {
+  readonly #levels: KeyRange[][];
+
+  constructor(levels: KeyRange[][]) {
+    for (const files of levels) checkRanges('deeper-level', files);
+    this.#levels = levels;
+  }
+
+  /** Whether some file of a deeper level has `userKey` within its range: a binary search per level. */
+  mayContain(userKey: Uint8Array): boolean {
+    for (const files of this.#levels) {
+      // The first file whose largest user key is >= userKey.
+      let lo = 0;
+      let hi = files.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareToUserKeyOf(userKey, files[mid]!.largest) > 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < files.length && compareToUserKeyOf(userKey, files[lo]!.smallest) >= 0) return true;
+    }
+    return false;
+  }
+}
+
+/** Throws unless every bound is an internal key (at least a trailer long). */
+function checkRanges(what: string, ranges: KeyRange[]): void {
+  for (const r of ranges) {
+    if (!(r.smallest instanceof Uint8Array) || !(r.largest instanceof Uint8Array) || r.smallest.length < TRAILER_SIZE || r.largest.length < TRAILER_SIZE) {
+      throw new InvalidArgumentError(`a ${what} range bound is not an internal key`);
+    }
+  }
+}
+
+/** Compares a user key with the user key of an internal key (checked by checkRanges), bytewise. */
+function compareToUserKeyOf(userKey: Uint8Array, internalKey: Uint8Array): number {
+  const otherLen = internalKey.length - TRAILER_SIZE;
+  const n = Math.min(userKey.length, otherLen);
+  for (let i = 0; i < n; i++) {
+    if (userKey[i] !== internalKey[i]) return userKey[i]! - internalKey[i]!;
+  }
+  return userKey.length - otherLen;
+}
+
+/** Whether the first `userLen` bytes of `key` are exactly `userKey`. */
+function sameUserKey(key: Uint8Array, userLen: number, userKey: Uint8Array): boolean {
+  if (userLen !== userKey.length) return false;
+  for (let i = 0; i < userLen; i++) {
+    if (key[i] !== userKey[i]) return false;
+  }
+  return true;
+}
+
+function checkSequence(seq: number): number {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQUENCE) throw new InvalidArgumentError(`smallestSnapshot ${seq} is not a sequence number`);
+  return seq;
+}
+
+function checkSize(name: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} ${n} is not a positive integer`);
+  return n;
+}

@@ -1,0 +1,444 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { compact, type CompactionRequest, type CompactionResult, type KeyRange } from '../src/compaction/compactor.js';
+import { ClosedError, CorruptionError, InvalidArgumentError, ReadOnlyError } from '../src/errors.js';
+import { TableWorker } from '../src/flush/table-worker.js';
+import type { FileHandle } from '../src/fs/filesystem.js';
+import { MemoryFile } from '../src/fs/memory-file.js';
+import { ForwardMerge } from '../src/compaction/forward-merge.js';
+import { LruCache } from '../src/cache/lru.js';
+import { type CachedBlock, freeCachedBlock } from '../src/table/block-source.js';
+import { alloc, free } from '../src/wasm/heap.js';
+import { raw } from '../src/wasm/loader.js';
+import { Kind, makeInternalKey, parseTrailer, userKeyOf } from '../src/keys.js';
+import { TableBuilder, type TableBuilderOptions } from '../src/table/builder.js';
+import { TableReader } from '../src/table/reader.js';
+import { TestBlockCache } from './support/block-cache.js';
+import { type Rec, EMPTY, compareBytes, compareRecs, hex, ikeyOf, kindArb, userKeyArb } from './support/internal-model.js';
+
+const CREATION_TIME = 1_700_000_000_000;
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+/** A plain assertion for hot loops, where vitest's expect is too slow. */
+function check(ok: boolean, what: () => string): void {
+  if (!ok) throw new Error(`check failed: ${what()}`);
+}
+
+function showRec(r: Rec): string {
+  return `${hex(r.key)}#${r.seq}/${r.kind}=${hex(r.value)}`;
+}
+
+/** A table file holding `recs` (any order). */
+function buildTable(recs: Rec[], options: TableBuilderOptions = {}): Uint8Array {
+  const builder = new TableBuilder({ creationTime: CREATION_TIME, ...options });
+  for (const r of [...recs].sort(compareRecs)) builder.addBytes(ikeyOf(r), r.value);
+  return builder.finish().bytes;
+}
+
+/** Every entry of a table file, in order. */
+function readTable(bytes: Uint8Array, name = 'output'): Rec[] {
+  const cache = new TestBlockCache(1 << 16);
+  const reader = TableReader.open(new MemoryFile(name, bytes), 1, bytes.length, cache);
+  const it = reader.iterator();
+  const out: Rec[] = [];
+  try {
+    for (it.seekToFirst(); it.valid(); it.next()) {
+      const key = it.key().slice();
+      const { seq, kind } = parseTrailer(key);
+      out.push({ key: userKeyOf(key).slice(), seq, kind, value: it.value().slice() });
+    }
+  } finally {
+    it.close();
+    reader.close();
+  }
+  expect(cache.pinned).toBe(0);
+  return out;
+}
+
+function range(smallest: Uint8Array, largest: Uint8Array): KeyRange {
+  return { smallest: makeInternalKey(smallest, 1000, Kind.Value), largest: makeInternalKey(largest, 0, Kind.Deletion) };
+}
+
+/** Sorted, non-overlapping [a, b] user-key ranges from a pool of keys: distinct keys sorted, then paired. */
+function toRanges(keys: Uint8Array[]): Array<[Uint8Array, Uint8Array]> {
+  const sorted = [...new Map(keys.map((k) => [hex(k), k])).values()].sort(compareBytes);
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  for (let i = 0; i < sorted.length; i += 2) out.push([sorted[i]!, sorted[Math.min(i + 1, sorted.length - 1)]!]);
+  return out;
+}
+
+/** The model of "may this key exist below": a linear scan, independent of the compactor's binary search. */
+function inRanges(levels: Array<Array<[Uint8Array, Uint8Array]>>, key: Uint8Array): boolean {
+  return levels.some((level) => level.some(([a, b]) => compareBytes(a, key) <= 0 && compareBytes(key, b) <= 0));
+}
+
+interface Expected {
+  kept: Rec[];
+  shadowed: number;
+  tombstones: number;
+}
+
+/**
+ * The retention rule, stated on the model: walking each user key's entries
+ * newest first, an entry goes when the next newer one is at or below the
+ * smallest snapshot; a deletion at or below it goes when no deeper range
+ * holds its key. Range deletions always stay and shadow nothing.
+ */
+function expectedSurvivors(recs: Rec[], smallestSnapshot: number, below: (key: Uint8Array) => boolean): Expected {
+  const sorted = [...recs].sort(compareRecs);
+  const kept: Rec[] = [];
+  let shadowed = 0;
+  let tombstones = 0;
+  let newer = Infinity;
+  sorted.forEach((r, i) => {
+    if (i === 0 || compareBytes(sorted[i - 1]!.key, r.key) !== 0) newer = Infinity;
+    if (r.kind === Kind.RangeDeletion) {
+      kept.push(r);
+      return;
+    }
+    if (newer <= smallestSnapshot) shadowed++;
+    else if (r.kind === Kind.Deletion && r.seq <= smallestSnapshot && !below(r.key)) tombstones++;
+    else kept.push(r);
+    newer = r.seq;
+  });
+  return { kept, shadowed, tombstones };
+}
+
+/** What a reader at `snapshot` gets for `key`: the newest visible point entry here, else whatever lies below. */
+function readAt(entries: Rec[], below: (key: Uint8Array) => boolean, key: Uint8Array, snapshot: number): string | undefined {
+  let best: Rec | undefined;
+  for (const r of entries) {
+    if (r.kind === Kind.RangeDeletion || r.seq > snapshot || compareBytes(r.key, key) !== 0) continue;
+    if (best === undefined || r.seq > best.seq) best = r;
+  }
+  if (best === undefined) return below(key) ? 'below' : undefined;
+  return best.kind === Kind.Deletion ? undefined : hex(best.value);
+}
+
+/** A random history: each entry gets the next sequence and lands in one of the input tables. */
+const historyArb = fc.array(
+  fc.record({
+    key: userKeyArb,
+    kind: kindArb,
+    value: fc.uint8Array({ maxLength: 40 }),
+    table: fc.nat(3),
+  }),
+  { maxLength: 160 },
+);
+
+const optionsArb = fc.record({
+  blockSize: fc.integer({ min: 32, max: 512 }),
+  restartInterval: fc.integer({ min: 1, max: 16 }),
+  compression: fc.constantFrom('lz4' as const, 'none' as const),
+  targetFileSize: fc.integer({ min: 200, max: 4000 }),
+  maxGrandparentOverlapBytes: fc.integer({ min: 1, max: 12_000 }),
+});
+
+// ---------------------------------------------------------------------------
+
+describe('compact against a model', () => {
+  it('keeps exactly the entries the rule keeps, reads the same at every snapshot, and splits within bounds', () => {
+    fc.assert(
+      fc.property(
+        historyArb,
+        fc.nat(200),
+        fc.array(fc.array(userKeyArb, { maxLength: 8 }), { maxLength: 3 }),
+        fc.array(fc.tuple(userKeyArb, fc.integer({ min: 1, max: 4000 })), { maxLength: 12 }),
+        optionsArb,
+        (history, snapshotDraw, deeperKeys, grandparentDraw, o) => {
+          const recs: Rec[] = history.map((h, i) => ({ key: h.key, seq: i + 1, kind: h.kind, value: h.kind === Kind.Deletion ? EMPTY : h.value }));
+          const lastSeq = recs.length;
+          const smallestSnapshot = snapshotDraw % (lastSeq + 2);
+          const deeper = deeperKeys.map(toRanges);
+          const below = (key: Uint8Array): boolean => inRanges(deeper, key);
+          const gpRanges = toRanges(grandparentDraw.map(([k]) => k));
+          const grandparents = gpRanges.map(([a, b], i) => ({ ...range(a, b), size: grandparentDraw[i]![1] }));
+
+          const tableOptions = { blockSize: o.blockSize, restartInterval: o.restartInterval, compression: o.compression, creationTime: CREATION_TIME };
+          const inputs = [0, 1, 2, 3]
+            .map((t) => recs.filter((_, i) => history[i]!.table === t))
+            .filter((part) => part.length > 0)
+            .map((part, i) => ({ number: 10 + i, bytes: buildTable(part, tableOptions) }));
+          const bytesRead = inputs.reduce((n, input) => n + input.bytes.length, 0);
+
+          const { outputs, stats } = compact({
+            inputs,
+            smallestSnapshot,
+            deeperLevels: deeper.map((level) => level.map(([a, b]) => range(a, b))),
+            grandparents,
+            targetFileSize: o.targetFileSize,
+            maxGrandparentOverlapBytes: o.maxGrandparentOverlapBytes,
+            table: tableOptions,
+          });
+
+          // The surviving entries are exactly the model's, in order.
+          const expected = expectedSurvivors(recs, smallestSnapshot, below);
+          const perOutput = outputs.map((out) => readTable(out.bytes));
+          const actual = perOutput.flat();
+          expect(actual.map(showRec)).toEqual(expected.kept.map(showRec));
+
+          // The key property: every reader at or above the smallest snapshot sees the same thing.
+          const probeKeys = [...recs.map((r) => r.key), ...deeper.flat().flat(), new Uint8Array([0x62])];
+          for (let s = smallestSnapshot; s <= Math.max(smallestSnapshot, lastSeq); s++) {
+            for (const key of probeKeys) {
+              const before = readAt(recs, below, key, s);
+              const after = readAt(actual, below, key, s);
+              check(before === after, () => `key ${hex(key)} at snapshot ${s}: ${before} before, ${after} after`);
+            }
+          }
+
+          // A tombstone is gone only if shadowed or if no deeper range holds its key.
+          const survivors = new Set(actual.map(showRec));
+          for (const r of recs) {
+            if (r.kind !== Kind.Deletion || survivors.has(showRec(r)) || !below(r.key)) continue;
+            const shadowedBy = recs.some((n) => compareBytes(n.key, r.key) === 0 && n.seq > r.seq && n.seq <= smallestSnapshot && n.kind !== Kind.RangeDeletion);
+            check(shadowedBy, () => `tombstone ${showRec(r)} dropped though a deeper level holds its key`);
+          }
+
+          // Outputs: sorted, disjoint by user key, properties that describe them, sizes and overlaps within bounds.
+          outputs.forEach((out, i) => {
+            const entries = perOutput[i]!;
+            expect(entries.length).toBeGreaterThan(0);
+            const first = entries[0]!;
+            const last = entries[entries.length - 1]!;
+            expect(hex(out.properties.smallestKey)).toBe(hex(ikeyOf(first)));
+            expect(hex(out.properties.largestKey)).toBe(hex(ikeyOf(last)));
+            expect(out.properties.entries).toBe(entries.length);
+            expect(out.properties.smallestSeq).toBe(Math.min(...entries.map((r) => r.seq)));
+            expect(out.properties.largestSeq).toBe(Math.max(...entries.map((r) => r.seq)));
+            if (i > 0) {
+              const prev = perOutput[i - 1]!;
+              expect(compareBytes(prev[prev.length - 1]!.key, first.key)).toBeLessThan(0);
+            }
+            // Below the target when its last user key began, so over it by at most that key's entries.
+            const lastKeyBytes = entries.filter((r) => compareBytes(r.key, last.key) === 0).reduce((n, r) => n + r.key.length + r.value.length + 32, 0);
+            expect(out.bytes.length).toBeLessThanOrEqual(o.targetFileSize + lastKeyBytes + 128);
+            // LevelDB's bound: the grandparents this output spans (largest key in [first, last)) fit the limit.
+            const spanned = grandparents
+              .filter((g) => compareBytes(userKeyOf(g.largest), first.key) >= 0 && compareBytes(userKeyOf(g.largest), last.key) < 0)
+              .reduce((n, g) => n + g.size, 0);
+            expect(spanned).toBeLessThanOrEqual(o.maxGrandparentOverlapBytes);
+          });
+
+          expect(stats).toEqual({
+            entriesIn: recs.length,
+            entriesOut: expected.kept.length,
+            droppedShadowed: expected.shadowed,
+            droppedTombstones: expected.tombstones,
+            bytesRead,
+            bytesWritten: outputs.reduce((n, out) => n + out.bytes.length, 0),
+          });
+          expect(stats.entriesIn).toBe(stats.entriesOut + stats.droppedShadowed + stats.droppedTombstones);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+const enc = new TextEncoder();
+
+function key(i: number): Uint8Array {
+  return enc.encode(`key${String(i).padStart(6, '0')}`);
+}
+
+function baseRequest(inputs: CompactionRequest['inputs']): CompactionRequest {
+  return { inputs, smallestSnapshot: 0, deeperLevels: [], grandparents: [], table: { compression: 'none', creationTime: CREATION_TIME } };
+}
+
+describe('compact: splitting', () => {
+  it('cuts outputs at the target size, each close to it', () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 4000; i++) recs.push({ key: key(i), seq: i + 1, kind: Kind.Value, value: enc.encode(`value ${i} `.repeat(3)) });
+    const inputs = [0, 1].map((t) => ({ number: t + 1, bytes: buildTable(recs.filter((_, i) => i % 2 === t)) }));
+    const target = 16 * 1024;
+    const { outputs, stats } = compact({ ...baseRequest(inputs), targetFileSize: target });
+    expect(stats.entriesOut).toBe(4000);
+    expect(outputs.length).toBeGreaterThan(5);
+    outputs.forEach((out, i) => {
+      expect(out.bytes.length).toBeLessThanOrEqual(target + 200);
+      if (i < outputs.length - 1) expect(out.bytes.length).toBeGreaterThanOrEqual(target - 200);
+    });
+  });
+
+  it('never splits the versions of one user key, even past the target', () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 500; i++) recs.push({ key: key(7), seq: i + 1, kind: Kind.Value, value: new Uint8Array(100).fill(i & 0xff) });
+    recs.push({ key: key(8), seq: 501, kind: Kind.Value, value: EMPTY });
+    const { outputs, stats } = compact({ ...baseRequest([{ number: 1, bytes: buildTable(recs) }]), targetFileSize: 1024 });
+    expect(stats.entriesOut).toBe(501);
+    expect(outputs.map((out) => readTable(out.bytes).length)).toEqual([500, 1]);
+    expect(outputs[0]!.bytes.length).toBeGreaterThan(50 * 1024);
+  });
+
+  it('cuts an output before it overlaps too many grandparent bytes', () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 200; i++) recs.push({ key: key(i), seq: i + 1, kind: Kind.Value, value: EMPTY });
+    // Grandparents of 1000 bytes, each spanning ten of the keys.
+    const grandparents = [];
+    for (let g = 0; g < 20; g++) grandparents.push({ ...range(key(g * 10), key(g * 10 + 9)), size: 1000 });
+    const request = { ...baseRequest([{ number: 1, bytes: buildTable(recs) }]), grandparents, targetFileSize: 1 << 30 };
+    expect(compact(request).outputs.length).toBe(1);
+    const { outputs } = compact({ ...request, maxGrandparentOverlapBytes: 2500 });
+    // Each output spans at most two whole grandparents (2000 bytes), and passing a third cuts it.
+    const firsts = outputs.map((out) => new TextDecoder().decode(userKeyOf(out.properties.smallestKey)));
+    expect(firsts).toEqual(['key000000', 'key000030', 'key000060', 'key000090', 'key000120', 'key000150', 'key000180']);
+  });
+});
+
+describe('compact: edge cases and errors', () => {
+  it('returns no outputs when every entry is dropped', () => {
+    const recs: Rec[] = [
+      { key: key(1), seq: 1, kind: Kind.Value, value: enc.encode('a') },
+      { key: key(1), seq: 2, kind: Kind.Deletion, value: EMPTY },
+      { key: key(2), seq: 3, kind: Kind.Deletion, value: EMPTY },
+    ];
+    const result = compact({ ...baseRequest([{ number: 1, bytes: buildTable(recs) }]), smallestSnapshot: 3 });
+    expect(result.outputs).toEqual([]);
+    expect(result.stats).toMatchObject({ entriesIn: 3, entriesOut: 0, droppedShadowed: 1, droppedTombstones: 2, bytesWritten: 0 });
+  });
+
+  it('keeps a tombstone whose key a deeper level may hold, and the versions a snapshot still reads', () => {
+    const recs: Rec[] = [
+      { key: key(1), seq: 1, kind: Kind.Value, value: enc.encode('old') },
+      { key: key(1), seq: 5, kind: Kind.Deletion, value: EMPTY },
+      { key: key(1), seq: 9, kind: Kind.Value, value: enc.encode('new') },
+    ];
+    const bytes = buildTable(recs);
+    const below = [[range(key(0), key(1))]];
+    const result = compact({ ...baseRequest([{ number: 1, bytes }]), smallestSnapshot: 5, deeperLevels: below });
+    expect(readTable(result.outputs[0]!.bytes).map((r) => r.seq)).toEqual([9, 5]);
+    const noneBelow = compact({ ...baseRequest([{ number: 1, bytes }]), smallestSnapshot: 4 });
+    expect(readTable(noneBelow.outputs[0]!.bytes).map((r) => r.seq)).toEqual([9, 5, 1]);
+  });
+
+  it('reports a damaged input as corruption naming its file', () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 100; i++) recs.push({ key: key(i), seq: i + 1, kind: Kind.Value, value: enc.encode(`v${i}`) });
+    const bytes = buildTable(recs);
+    bytes[10] ^= 0x40; // inside the first data block
+    const good = buildTable([{ key: key(1000), seq: 500, kind: Kind.Value, value: EMPTY }]);
+    const run = (): CompactionResult => compact(baseRequest([{ number: 12, bytes: good }, { number: 7, bytes }]));
+    expect(run).toThrow(CorruptionError);
+    expect(run).toThrow(/000007\.vt/);
+    expect(() => compact(baseRequest([{ number: 7, bytes: bytes.subarray(0, 50) }]))).toThrow(CorruptionError);
+  });
+
+  it('rejects bad arguments', () => {
+    const bytes = buildTable([{ key: key(1), seq: 1, kind: Kind.Value, value: EMPTY }]);
+    const request = baseRequest([{ number: 1, bytes }]);
+    expect(() => compact({ ...request, smallestSnapshot: -1 })).toThrow(InvalidArgumentError);
+    expect(() => compact({ ...request, smallestSnapshot: 1.5 })).toThrow(InvalidArgumentError);
+    expect(() => compact({ ...request, targetFileSize: 0 })).toThrow(InvalidArgumentError);
+    expect(() => compact({ ...request, maxGrandparentOverlapBytes: -5 })).toThrow(InvalidArgumentError);
+    expect(() => compact({ ...request, table: { blockSize: 0 } })).toThrow(InvalidArgumentError);
+    const short = { smallest: new Uint8Array(3), largest: new Uint8Array(3) };
+    expect(() => compact({ ...request, deeperLevels: [[short]] })).toThrow(InvalidArgumentError);
+    expect(() => compact({ ...request, grandparents: [{ ...short, size: 1 }] })).toThrow(InvalidArgumentError);
+  });
+});
+
+/** Allocates until linear memory grows, then frees it all: every view of the old buffer is detached. */
+function growMemory(): void {
+  const before = raw.memory.buffer;
+  const held: number[] = [];
+  while (raw.memory.buffer === before) held.push(alloc(1 << 20));
+  for (const ptr of held) free(ptr);
+}
+
+describe('ForwardMerge', () => {
+  it('merges table iterators in internal-key order, also across growths of linear memory', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ key: userKeyArb, kind: kindArb, table: fc.nat(4) }), { maxLength: 120 }), fc.array(fc.nat(120), { maxLength: 2 }), (history, growAt) => {
+        const recs: Rec[] = history.map((h, i) => ({ key: h.key, seq: i + 1, kind: h.kind, value: enc.encode(`v${i}`) }));
+        const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
+        const iterators = [0, 1, 2, 3, 4].map((t) => {
+          const bytes = buildTable(recs.filter((_, i) => history[i]!.table === t), { blockSize: 64 });
+          const reader = TableReader.open(new MemoryFile(`t${t}`, bytes), t, bytes.length, cache);
+          const it = reader.iterator();
+          reader.close();
+          return it;
+        });
+        const merge = new ForwardMerge(iterators);
+        const seen: string[] = [];
+        let step = 0;
+        for (merge.seekToFirst(); merge.valid(); merge.next()) {
+          if (growAt.includes(step++)) {
+            // Grow linear memory: every kept key view is detached and must be fetched again.
+            growMemory();
+          }
+          const key = merge.key().slice();
+          const { seq, kind } = parseTrailer(key);
+          seen.push(showRec({ key: userKeyOf(key), seq, kind, value: merge.value().slice() }));
+        }
+        merge.close();
+        expect(seen).toEqual([...recs].sort(compareRecs).map(showRec));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('MemoryFile', () => {
+  it('reads like a file: positional, short at the end, 0 past it; refuses writes and use after close', async () => {
+    const file: FileHandle = new MemoryFile('mem', new Uint8Array([1, 2, 3, 4, 5]));
+    const out = new Uint8Array(4);
+    expect(file.size()).toBe(5);
+    expect(file.readSync(out, 1, 3, 1)).toBe(3);
+    expect([...out]).toEqual([0, 2, 3, 4]);
+    expect(file.readSync(out, 0, 4, 3)).toBe(2);
+    expect([...out]).toEqual([4, 5, 3, 4]);
+    expect(file.readSync(out, 0, 4, 5)).toBe(0);
+    expect(() => file.readSync(out, 2, 4, 0)).toThrow(InvalidArgumentError);
+    expect(() => file.writeSync(out, 0, 1, 0)).toThrow(ReadOnlyError);
+    await expect(file.write(out, 0, 1, null)).rejects.toThrow(ReadOnlyError);
+    await file.datasync();
+    file.closeSync();
+    file.closeSync();
+    expect(() => file.readSync(out, 0, 1, 0)).toThrow(ClosedError);
+    expect(() => file.size()).toThrow(ClosedError);
+  });
+});
+
+describe('TableWorker.compact', () => {
+  it('runs a compaction in the worker thread: same bytes as on this thread, buffers transferred', async () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const k = key(i % 1000);
+      recs.push({ key: k, seq: i + 1, kind: i % 7 === 0 ? Kind.Deletion : Kind.Value, value: i % 7 === 0 ? EMPTY : enc.encode(`value ${i}`) });
+    }
+    const tables = [0, 1, 2].map((t) => buildTable(recs.filter((_, i) => i % 3 === t), { compression: 'lz4' }));
+    const request = (): CompactionRequest => ({
+      inputs: tables.map((bytes, i) => ({ number: i + 1, bytes: bytes.slice() })),
+      smallestSnapshot: 2500,
+      deeperLevels: [[range(key(0), key(100))]],
+      grandparents: [{ ...range(key(200), key(400)), size: 10_000 }],
+      targetFileSize: 4096,
+      table: { creationTime: CREATION_TIME },
+    });
+    const local = compact(request());
+    const worker = new TableWorker();
+    try {
+      const sent = request();
+      const remote = await worker.compact(sent);
+      expect(sent.inputs.every((input) => input.bytes.byteLength === 0)).toBe(true);
+      expect(remote.stats).toEqual(local.stats);
+      expect(remote.outputs.length).toBe(local.outputs.length);
+      expect(local.outputs.length).toBeGreaterThan(1);
+      remote.outputs.forEach((out, i) => expect(hex(out.bytes)).toBe(hex(local.outputs[i]!.bytes)));
+      expect(remote.outputs[0]!.properties.largestKey).toBeInstanceOf(Uint8Array);
+
+      // A damaged input comes back as a CorruptionError, and the worker keeps serving.
+      const bad = request();
+      bad.inputs[1]!.bytes[5] ^= 1;
+      await expect(worker.compact(bad)).rejects.toThrow(CorruptionError);
+      expect((await worker.compact(request())).stats).toEqual(local.stats);
+    } finally {
+      await worker.terminate();
+    }
+  });
+});
