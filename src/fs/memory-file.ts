@@ -26,6 +26,10 @@ export class MemoryFile implements FileHandle {
     return n;
   }
 
+  async read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
+    return this.readSync(buffer, offset, length, position);
+  }
+
   writeSync(): void {
     throw this.#readOnly();
   }
