@@ -137,6 +137,8 @@ export class Compaction {
   readonly largestUserKey: Uint8Array;
   /** The levels below outputLevel, for keyMayExistBelow. */
   readonly #deeper: readonly (readonly FileMetadata[])[];
+  /** Per deeper level, the file index the last keyMayExistBelow call stopped at. */
+  readonly #cursors: number[];
 
   constructor(
     version: Version,
@@ -156,6 +158,7 @@ export class Compaction {
     this.smallestUserKey = lo;
     this.largestUserKey = hi;
     this.#deeper = version.levels.slice(level + 2);
+    this.#cursors = this.#deeper.map(() => 0);
   }
 
   /** Bytes of all input files. */
@@ -171,14 +174,28 @@ export class Compaction {
   /**
    * Whether a level deeper than outputLevel has a file whose range holds
    * `userKey`. When not, the output is the key's bottom-most home: a deletion
-   * of it that no snapshot needs can be dropped. Binary search per level.
+   * of it that no snapshot needs can be dropped. Any order of keys is
+   * answered right; ascending keys, as a compaction asks them, mostly cost one
+   * comparison per level (a per-level cursor), otherwise a binary search.
    */
   keyMayExistBelow(userKey: Uint8Array): boolean {
-    for (const files of this.#deeper) {
-      const i = firstEndingAtOrAfter(files, userKey);
-      if (i < files.length && compareUserKey(files[i]!.smallest, userKey) <= 0) return true;
+    let found = false;
+    for (let d = 0; d < this.#deeper.length; d++) {
+      const files = this.#deeper[d]!;
+      const i = this.#seekLevel(d, files, userKey);
+      this.#cursors[d] = i;
+      if (!found && i < files.length && compareUserKey(files[i]!.smallest, userKey) <= 0) found = true;
     }
-    return false;
+    return found;
+  }
+
+  /** The first file of `files` whose largest user key is >= userKey, searched from the level's cursor when that is valid. */
+  #seekLevel(d: number, files: readonly FileMetadata[], userKey: Uint8Array): number {
+    const c = this.#cursors[d]!;
+    const cursorValid = c === 0 || compareUserKey(files[c - 1]!.largest, userKey) < 0;
+    if (!cursorValid) return firstEndingAtOrAfter(files, userKey, 0);
+    if (c === files.length || compareUserKey(files[c]!.largest, userKey) >= 0) return c;
+    return firstEndingAtOrAfter(files, userKey, c + 1);
   }
 
   /**
@@ -409,9 +426,9 @@ function anyIn(files: readonly FileMetadata[], numbers: ReadonlySet<number>): bo
   return false;
 }
 
-/** Index of the first file of a sorted level whose largest user key is >= userKey (files.length if none). */
-function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array): number {
-  let lo = 0;
+/** Index of the first file of a sorted level at or after `from` whose largest user key is >= userKey (files.length if none). */
+function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array, from: number): number {
+  let lo = from;
   let hi = files.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
