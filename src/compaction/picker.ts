@@ -180,6 +180,7 @@ export class Compaction {
    */
   keyMayExistBelow(userKey: Uint8Array): boolean {
     let found = false;
+    // Every level is sought, even after a hit, so each cursor stays current.
     for (let d = 0; d < this.#deeper.length; d++) {
       const files = this.#deeper[d]!;
       const i = this.#seekLevel(d, files, userKey);
