@@ -24,6 +24,11 @@ import type { InternalIterator } from './iterator/internal.js';
 import { ValueIterator, type IteratorOptions } from './iterator/value-iterator.js';
 import { recover } from './recovery.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
+import { CompactionScheduler } from './compaction/scheduler.js';
+
+/** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
+const L0_SLOWDOWN = 8;
+const L0_STOP = 12;
 
 export interface WriteOptions {
   /** Resolve only after the WAL is fdatasync'ed (survives power loss). Default false: handed to the OS (survives a process crash). */
@@ -85,7 +90,12 @@ export class Database {
   /** Set by a failed WAL/MANIFEST write or sync, or a failed flush: writes are refused from then on. */
   #writeError: Error | undefined;
   #closed = false;
+  /** Times writers were slowed or stopped (counted per group commit). */
+  readonly #stalls = { slowdowns: 0, stops: 0 };
   #closing: Promise<void> | undefined;
+  /** Tables being written that no version names yet: never deleted as obsolete. */
+  readonly #pendingTables = new Set<number>();
+  readonly #compactions: CompactionScheduler;
 
   constructor(parts: DatabaseParts) {
     this.location = parts.dir;
@@ -108,6 +118,21 @@ export class Database {
       makeRoom: () => this.#makeRoom(),
       checkWritable: () => this.#checkWritable(),
     }, Math.min(1024 * 1024, this.#options.memtableSize / 4));
+    this.#compactions = new CompactionScheduler({
+      fs: this.#fs,
+      dir: this.location,
+      options: this.#options,
+      versions: this.#versions,
+      tables: this.#tables,
+      manifestNumber: this.#manifestNumber,
+      pendingTables: this.#pendingTables,
+      // Open iterators read the tables they pinned, which stay readable after
+      // a compaction deletes them; nothing older than the newest write is
+      // needed until snapshots arrive.
+      smallestSnapshot: () => this.#lastSequence,
+      onError: (err) => this.#poison(err),
+    });
+    void this.#compactions.maybeSchedule().catch(() => {});
   }
 
   // ---- Writes ----
@@ -184,7 +209,8 @@ export class Database {
    * (the writers wait; they do not fail) until a flush finishes.
    */
   #makeRoom(): Promise<void> | undefined {
-    if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables) return undefined;
+    const l0 = this.#versions.current.levelFileCount(0);
+    if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables && l0 < L0_SLOWDOWN) return undefined;
     return this.#rotateAndWait();
   }
 
@@ -198,9 +224,21 @@ export class Database {
   }
 
   async #rotateAndWait(): Promise<void> {
+    // Level 0 growing faster than compaction drains it: first slow writers
+    // down, then make them wait (LevelDB's 8 and 12 files).
+    if (this.#versions.current.levelFileCount(0) >= L0_SLOWDOWN) {
+      this.#stalls.slowdowns++;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    while (this.#versions.current.levelFileCount(0) >= L0_STOP) {
+      this.#checkWritable();
+      this.#stalls.stops++;
+      await this.#compactions.maybeSchedule();
+    }
     if (this.#memtableFull()) await this.#rotate();
     while (this.#imm.length > this.#options.maxImmutableMemtables) {
       this.#checkWritable();
+      this.#stalls.stops++;
       await this.#scheduleFlush();
     }
   }
@@ -246,22 +284,44 @@ export class Database {
   async #flushOldest(): Promise<void> {
     const mem = this.#imm[0]!;
     const newFiles = [];
-    if (mem.count > 0) {
-      const meta = await writeTable(this.#fs, this.location, this.#versions.newFileNumber(), await mem.exportRunYielding(), this.#worker, this.#options);
-      newFiles.push({ level: 0, meta });
+    const number = this.#versions.newFileNumber();
+    this.#pendingTables.add(number);
+    try {
+      if (mem.count > 0) {
+        const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunYielding(), this.#worker, this.#options);
+        newFiles.push({ level: 0, meta });
+      }
+      // The WALs of this memtable and older are now in the table.
+      const logNumber = this.#imm[1]?.logNumber ?? this.#mem.logNumber;
+      this.#versions.lastSequence = this.#lastSequence;
+      await this.#versions.logAndApply({ logNumber, newFiles, deletedFiles: [] });
+    } finally {
+      this.#pendingTables.delete(number);
     }
-    // The WALs of this memtable and older are now in the table.
-    const logNumber = this.#imm[1]?.logNumber ?? this.#mem.logNumber;
-    this.#versions.lastSequence = this.#lastSequence;
-    await this.#versions.logAndApply({ logNumber, newFiles, deletedFiles: [] });
     this.#imm.shift();
     mem.unref();
     await deleteObsoleteFiles(this.#fs, this.location, {
-      logNumber,
+      logNumber: this.#versions.logNumber,
       manifestNumber: this.#manifestNumber,
       liveTables: this.#versions.liveFiles(),
-      pendingTables: new Set(),
+      pendingTables: this.#pendingTables,
     });
+    void this.#compactions.maybeSchedule().catch(() => {});
+  }
+
+  /**
+   * Compacts the key range [start, end] (all keys when both are absent):
+   * flushes the memtable, then merges every level holding the range down the
+   * tree, dropping overwritten versions and deletions nothing needs.
+   */
+  async compactRange(start?: Uint8Array | string, end?: Uint8Array | string): Promise<void> {
+    this.#checkWritable();
+    const lo = start === undefined ? undefined : keyBytes(start);
+    const hi = end === undefined ? undefined : keyBytes(end);
+    await this.#commit.idle();
+    if (this.#mem.count > 0) await this.#rotate();
+    await this.#scheduleFlush();
+    await this.#compactions.compactRange(lo, hi);
   }
 
   // ---- Reads ----
@@ -335,6 +395,7 @@ export class Database {
     } catch {
       // Already reported to the writers it stalled; the WAL still holds the data.
     }
+    await this.#compactions.close();
     const errors: unknown[] = [];
     const attempt = async (fn: () => unknown): Promise<void> => {
       try {

@@ -1,5 +1,5 @@
-// Turning a memtable's sorted run into a durable table file: the worker
-// builds the bytes, this thread writes them through the FileSystem.
+// Making a built table durable: the worker builds the bytes, this thread
+// writes them through the FileSystem. Used by flushes and compactions.
 import { join } from 'node:path';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { ResolvedOptions } from '../options.js';
@@ -8,15 +8,11 @@ import type { FileMetadata } from '../version/edit.js';
 import { tableFileName } from '../version/filenames.js';
 import type { TableWorker } from './table-worker.js';
 
-/** Builds, writes and fdatasyncs table `number` from `run`; returns its metadata once the file and its directory entry are durable. */
-export async function writeTable(fs: FileSystem, dir: string, number: number, run: Uint8Array, worker: TableWorker, options: ResolvedOptions): Promise<FileMetadata> {
-  const { bytes, properties } = await worker.build(run, {
-    blockSize: options.blockSize,
-    blockRestartInterval: options.blockRestartInterval,
-    bloomBitsPerKey: options.bloomBitsPerKey,
-    compression: options.compression,
-  });
-  const props = properties as TableProperties;
+/**
+ * Writes table `number` and fdatasyncs it and its directory; returns its
+ * metadata once both are durable (a MANIFEST edit may then name it).
+ */
+export async function writeTableFile(fs: FileSystem, dir: string, number: number, bytes: Uint8Array, properties: TableProperties): Promise<FileMetadata> {
   const file = fs.open(join(dir, tableFileName(number)), 'write');
   try {
     await file.write(bytes, 0, bytes.length, 0);
@@ -24,14 +20,24 @@ export async function writeTable(fs: FileSystem, dir: string, number: number, ru
   } finally {
     file.closeSync();
   }
-  // The directory entry must be durable before a MANIFEST edit names the file.
   await fs.syncDir(dir);
   return {
     number,
     size: bytes.length,
-    smallest: props.smallestKey,
-    largest: props.largestKey,
-    smallestSeq: props.smallestSeq,
-    largestSeq: props.largestSeq,
+    smallest: properties.smallestKey,
+    largest: properties.largestKey,
+    smallestSeq: properties.smallestSeq,
+    largestSeq: properties.largestSeq,
   };
+}
+
+/** Builds table `number` from a memtable's sorted run in the worker and writes it durably. */
+export async function writeTable(fs: FileSystem, dir: string, number: number, run: Uint8Array, worker: TableWorker, options: ResolvedOptions): Promise<FileMetadata> {
+  const { bytes, properties } = await worker.build(run, {
+    blockSize: options.blockSize,
+    blockRestartInterval: options.blockRestartInterval,
+    bloomBitsPerKey: options.bloomBitsPerKey,
+    compression: options.compression,
+  });
+  return writeTableFile(fs, dir, number, bytes, properties as TableProperties);
 }

@@ -1,0 +1,194 @@
+// Running compactions: pick (src/compaction/picker.ts), read the inputs off
+// the event loop, merge them in the compaction worker (its own thread and
+// WebAssembly instance), write the outputs durably, install them with one
+// MANIFEST edit, and only then forget and delete the inputs. One compaction
+// runs at a time; a trivial move is one edit and no I/O.
+import { join } from 'node:path';
+import type { FileSystem } from '../fs/filesystem.js';
+import type { ResolvedOptions } from '../options.js';
+import type { TableCache } from '../table/table-cache.js';
+import type { VersionSet } from '../version/set.js';
+import type { FileMetadata } from '../version/edit.js';
+import { NUM_LEVELS } from '../version/edit.js';
+import { tableFileName } from '../version/filenames.js';
+import { deleteObsoleteFiles } from '../version/obsolete.js';
+import { TableWorker } from '../flush/table-worker.js';
+import { writeTableFile } from '../flush/write-table.js';
+import { CompactPointers, DEFAULT_COMPACTION_OPTIONS, compactionsForRange, pickCompaction, pickRangeCompaction, type Compaction } from './picker.js';
+import type { CompactionRequest } from './compactor.js';
+
+export interface CompactionHost {
+  fs: FileSystem;
+  dir: string;
+  options: ResolvedOptions;
+  versions: VersionSet;
+  tables: TableCache;
+  manifestNumber: number;
+  /** Tables being written that no version names yet; shared with flushes. */
+  pendingTables: Set<number>;
+  /** The oldest sequence a reader may still read at. */
+  smallestSnapshot(): number;
+  /** Called with a failed compaction's error: the engine stops writing. */
+  onError(err: unknown): void;
+}
+
+export interface CompactionStats {
+  compactions: number;
+  trivialMoves: number;
+  bytesRead: number;
+  bytesWritten: number;
+}
+
+export class CompactionScheduler {
+  readonly #host: CompactionHost;
+  readonly #worker = new TableWorker();
+  readonly #pointers = new CompactPointers();
+  readonly #inProgress = new Set<number>();
+  #running: Promise<void> | undefined;
+  /** Tail of the queue that runs compactions one at a time, background and manual alike. */
+  #serial: Promise<void> = Promise.resolve();
+  #failed = false;
+  #closed = false;
+  readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0 };
+
+  constructor(host: CompactionHost) {
+    this.#host = host;
+  }
+
+  /** Starts compacting if the tree needs it and nothing runs; returns the run (shared). */
+  maybeSchedule(): Promise<void> {
+    if (this.#closed || this.#failed) return Promise.resolve();
+    this.#running ??= this.#runWhileNeeded().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Resolves when the running compactions (if any) are done. */
+  async idle(): Promise<void> {
+    await this.#running?.catch(() => {});
+    await this.#serial;
+  }
+
+  /** Compacts every level overlapping [lo, hi] (user keys; unbounded when absent) down the tree. */
+  async compactRange(lo?: Uint8Array, hi?: Uint8Array): Promise<void> {
+    for (const level of compactionsForRange(this.#host.versions.current, lo, hi)) {
+      await this.#oneAtATime(async () => {
+        const c = pickRangeCompaction(this.#host.versions.current, level, lo, hi);
+        if (c) await this.#guarded(() => this.#run(c));
+      });
+    }
+    await this.maybeSchedule();
+  }
+
+  /** Runs `step` after every compaction queued before it; picks inside it see the current version. */
+  #oneAtATime<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(step);
+    this.#serial = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
+    await this.#worker.terminate();
+  }
+
+  async #runWhileNeeded(): Promise<void> {
+    for (;;) {
+      if (this.#closed || this.#failed) return;
+      const ran = await this.#oneAtATime(async () => {
+        const c = pickCompaction(this.#host.versions.current, DEFAULT_COMPACTION_OPTIONS, this.#inProgress, this.#pointers);
+        if (c) await this.#guarded(() => this.#run(c));
+        return c !== undefined;
+      });
+      if (!ran) return;
+    }
+  }
+
+  async #guarded(run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      this.#failed = true;
+      this.#host.onError(err);
+      throw err;
+    }
+  }
+
+  async #run(c: Compaction): Promise<void> {
+    const host = this.#host;
+    const numbers = c.fileNumbers();
+    for (const n of numbers) this.#inProgress.add(n);
+    const outputs: number[] = [];
+    try {
+      if (c.trivialMove) {
+        await host.versions.logAndApply(c.edit());
+        this.stats.trivialMoves++;
+        return;
+      }
+      const files = [...c.inputs, ...c.outputLevelInputs];
+      const inputs = await Promise.all(files.map(async (meta) => ({ number: meta.number, bytes: await this.#readTable(meta) })));
+      const result = await this.#worker.compact(this.#request(c, inputs));
+      const metas: FileMetadata[] = [];
+      for (const output of result.outputs) {
+        const number = host.versions.newFileNumber();
+        outputs.push(number);
+        host.pendingTables.add(number);
+        metas.push(await writeTableFile(host.fs, host.dir, number, output.bytes, output.properties));
+      }
+      await host.versions.logAndApply({ ...c.edit(metas) });
+      this.stats.compactions++;
+      this.stats.bytesRead += result.stats.bytesRead;
+      this.stats.bytesWritten += result.stats.bytesWritten;
+      for (const n of numbers) host.tables.evict(n);
+      await deleteObsoleteFiles(host.fs, host.dir, {
+        logNumber: host.versions.logNumber,
+        manifestNumber: host.manifestNumber,
+        liveTables: host.versions.liveFiles(),
+        pendingTables: host.pendingTables,
+      });
+    } finally {
+      for (const n of numbers) this.#inProgress.delete(n);
+      for (const n of outputs) host.pendingTables.delete(n);
+    }
+  }
+
+  #request(c: Compaction, inputs: CompactionRequest['inputs']): CompactionRequest {
+    const version = this.#host.versions.current;
+    const deeperLevels = [];
+    for (let level = c.outputLevel + 1; level < NUM_LEVELS; level++) {
+      deeperLevels.push(version.levels[level]!.map((f) => ({ smallest: f.smallest, largest: f.largest })));
+    }
+    const o = this.#host.options;
+    return {
+      inputs,
+      smallestSnapshot: this.#host.smallestSnapshot(),
+      deeperLevels,
+      grandparents: c.grandparents.map((f) => ({ smallest: f.smallest, largest: f.largest, size: f.size })),
+      targetFileSize: DEFAULT_COMPACTION_OPTIONS.targetFileSize,
+      maxGrandparentOverlapBytes: DEFAULT_COMPACTION_OPTIONS.maxGrandparentOverlapBytes,
+      table: { blockSize: o.blockSize, restartInterval: o.blockRestartInterval, bitsPerKey: o.bloomBitsPerKey, compression: o.compression },
+    };
+  }
+
+  /** A whole table file, read off the event loop. */
+  async #readTable(meta: FileMetadata): Promise<Uint8Array> {
+    const file = this.#host.fs.open(join(this.#host.dir, tableFileName(meta.number)), 'read');
+    try {
+      const bytes = new Uint8Array(meta.size);
+      let done = 0;
+      while (done < meta.size) {
+        const n = await file.read(bytes, done, meta.size - done, done);
+        if (n === 0) break;
+        done += n;
+      }
+      return bytes.subarray(0, done);
+    } finally {
+      file.closeSync();
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from '../src/index.js';
+import { tempDirs } from './support/temp-dir.js';
+
+const newDir = tempDirs('compaction');
+const dec = new TextDecoder();
+const key = (i: number) => String(i).padStart(16, '0');
+const options = { memtableSize: 64 * 1024 };
+
+function tableBytes(dir: string): { files: number; bytes: number } {
+  const tables = readdirSync(dir).filter((n) => n.endsWith('.vt'));
+  return { files: tables.length, bytes: tables.reduce((n, t) => n + statSync(join(dir, t)).size, 0) };
+}
+
+describe('compaction', () => {
+  it('keeps every key through background compactions of random writes, and keeps level 0 small', async () => {
+    const dir = newDir();
+    const db = await open(dir, options);
+    const model = new Map<string, string>();
+    let x = 12345;
+    for (let round = 0; round < 30; round++) {
+      const ops = [];
+      for (let i = 0; i < 500; i++) {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        const k = key(x % 20_000);
+        if (x % 7 === 0) {
+          ops.push({ type: 'del' as const, key: k });
+          model.delete(k);
+        } else {
+          const v = `${round}:${i}:`.repeat(6);
+          ops.push({ type: 'put' as const, key: k, value: v });
+          model.set(k, v);
+        }
+      }
+      await db.batch(ops);
+    }
+    await db.compactRange(); // also waits for what runs in the background
+    const got = (await db.iterator().all()).map(([k, v]) => [dec.decode(k), dec.decode(v)]);
+    expect(got).toEqual([...model].sort(([a], [b]) => (a < b ? -1 : 1)));
+    for (const [k, v] of [...model].slice(0, 200)) expect(dec.decode((await db.get(k))!)).toBe(v);
+    // 30 memtables of writes end in a handful of non-overlapping tables, not 30 level-0 files.
+    expect(tableBytes(dir).files).toBeLessThan(10);
+    await db.close();
+    const reopened = await open(dir, options);
+    expect((await reopened.iterator().all()).length).toBe(model.size);
+    await reopened.close();
+  });
+
+  it('compactRange drops overwritten versions and deletions, shrinking the tables', async () => {
+    const dir = newDir();
+    const db = await open(dir, options);
+    for (let pass = 0; pass < 4; pass++) {
+      for (let b = 0; b < 5000; b += 500) {
+        const ops = [];
+        for (let i = b; i < b + 500; i++) ops.push({ type: 'put' as const, key: key(i), value: `pass${pass}-${i}`.padEnd(100, '.') });
+        await db.batch(ops);
+      }
+    }
+    const deletes = [];
+    for (let i = 0; i < 5000; i += 2) deletes.push({ type: 'del' as const, key: key(i) });
+    await db.batch(deletes);
+    // At least the newest version of all 5,000 keys is in tables by now.
+    const before = tableBytes(dir);
+    await db.compactRange(key(0), key(99_999)); // flushes first
+    const after = tableBytes(dir);
+    // Left: one version of 2,500 live keys, no deletions, no older versions.
+    expect(after.bytes).toBeLessThan(before.bytes * 0.75);
+    expect(await db.get(key(0))).toBeUndefined();
+    expect(dec.decode((await db.get(key(1)))!)).toBe('pass3-1'.padEnd(100, '.'));
+    expect((await db.iterator().all()).length).toBe(2500);
+    await db.close();
+  });
+
+  it('an iterator opened before a compaction keeps reading its view after the inputs are deleted', async () => {
+    const dir = newDir();
+    const db = await open(dir, options);
+    for (let b = 0; b < 4000; b += 500) {
+      const ops = [];
+      for (let i = b; i < b + 500; i++) ops.push({ type: 'put' as const, key: key(i), value: `old-${i}`.padEnd(100, '.') });
+      await db.batch(ops);
+    }
+    await db.compactRange();
+    const it = db.iterator();
+    const first = await it.nextv(10);
+    for (let i = 0; i < 4000; i++) await db.put(key(i), 'new');
+    await db.compactRange(); // rewrites every table the iterator reads
+    const rest = await it.all();
+    const all = [...first, ...rest];
+    expect(all.length).toBe(4000);
+    expect(all.every(([k, v], i) => dec.decode(k) === key(i) && dec.decode(v) === `old-${i}`.padEnd(100, '.'))).toBe(true);
+    expect(dec.decode((await db.get(key(7)))!)).toBe('new');
+    await db.close();
+  });
+});
