@@ -25,6 +25,7 @@ import { ValueIterator, type IteratorOptions } from './iterator/value-iterator.j
 import { recover } from './recovery.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
 import { CompactionScheduler } from './compaction/scheduler.js';
+import { SnapshotList, readSequence, type Snapshot } from './snapshot.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -40,6 +41,11 @@ export type BatchOp =
   | { type: 'del'; key: Uint8Array | string };
 
 export type { IteratorOptions };
+
+export interface ReadOptions {
+  /** Read the database as of this snapshot (from db.snapshot()). */
+  snapshot?: Snapshot;
+}
 
 function syncOption(options: WriteOptions | undefined): boolean {
   if (options === undefined) return false;
@@ -96,6 +102,7 @@ export class Database {
   /** Tables being written that no version names yet: never deleted as obsolete. */
   readonly #pendingTables = new Set<number>();
   readonly #compactions: CompactionScheduler;
+  readonly #snapshots = new SnapshotList();
 
   constructor(parts: DatabaseParts) {
     this.location = parts.dir;
@@ -127,9 +134,8 @@ export class Database {
       manifestNumber: this.#manifestNumber,
       pendingTables: this.#pendingTables,
       // Open iterators read the tables they pinned, which stay readable after
-      // a compaction deletes them; nothing older than the newest write is
-      // needed until snapshots arrive.
-      smallestSnapshot: () => this.#lastSequence,
+      // a compaction deletes them; live snapshots need their versions kept.
+      smallestSnapshot: () => this.#snapshots.oldest(this.#lastSequence),
       onError: (err) => this.#poison(err),
     });
     void this.#compactions.maybeSchedule().catch(() => {});
@@ -327,32 +333,43 @@ export class Database {
   // ---- Reads ----
 
   /** The value of `key`, or undefined. Synchronous: memtables and cached blocks are answered on this thread. */
-  getSync(key: Uint8Array | string): Uint8Array | undefined {
+  getSync(key: Uint8Array | string, options?: ReadOptions): Uint8Array | undefined {
     this.#checkOpen();
-    return this.#get(keyBytes(key), this.#lastSequence);
+    return this.#get(keyBytes(key), readSequence(options, this.#lastSequence));
   }
 
-  get(key: Uint8Array | string): Promise<Uint8Array | undefined> {
+  get(key: Uint8Array | string, options?: ReadOptions): Promise<Uint8Array | undefined> {
     try {
-      return Promise.resolve(this.getSync(key));
+      return Promise.resolve(this.getSync(key, options));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  getMany(keys: Array<Uint8Array | string>): Promise<Array<Uint8Array | undefined>> {
+  getMany(keys: Array<Uint8Array | string>, options?: ReadOptions): Promise<Array<Uint8Array | undefined>> {
     try {
       this.#checkOpen();
       if (!Array.isArray(keys)) throw new InvalidArgumentError('getMany takes an array of keys');
-      const seq = this.#lastSequence;
+      const seq = readSequence(options, this.#lastSequence);
       return Promise.resolve(keys.map((k) => this.#get(keyBytes(k), seq)));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  async has(key: Uint8Array | string): Promise<boolean> {
-    return (await this.get(key)) !== undefined;
+  async has(key: Uint8Array | string, options?: ReadOptions): Promise<boolean> {
+    return (await this.get(key, options)) !== undefined;
+  }
+
+  /**
+   * The database as it is now, for reads that must not see later writes:
+   * `get(key, { snapshot })`, `iterator({ snapshot })`. It survives flushes
+   * and compactions; release() it when done so compaction can drop what
+   * only it needed.
+   */
+  snapshot(): Snapshot {
+    this.#checkOpen();
+    return this.#snapshots.take(this.#lastSequence);
   }
 
   #get(userKey: Uint8Array, seq: number): Uint8Array | undefined {
@@ -364,9 +381,9 @@ export class Database {
   }
 
   /** Iterates [key, value] pairs in key order (or reverse), as the database was when the iterator was created. */
-  iterator(options: IteratorOptions = {}): ValueIterator {
+  iterator(options: IteratorOptions & ReadOptions = {}): ValueIterator {
     this.#checkOpen();
-    const snapshot = this.#lastSequence;
+    const snapshot = readSequence(options, this.#lastSequence);
     const sources: InternalIterator[] = [this.#mem.iterator(), ...this.#imm.map((m) => m.iterator())];
     sources.push(...this.#tables.iterators(this.#versions.current));
     const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, ...ValueIterator.bounds(options) }), () => this.#iterators.delete(it));

@@ -8,6 +8,7 @@ import type { FileSystem } from '../fs/filesystem.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TableCache } from '../table/table-cache.js';
 import type { VersionSet } from '../version/set.js';
+import type { Version } from '../version/version.js';
 import type { FileMetadata } from '../version/edit.js';
 import { NUM_LEVELS } from '../version/edit.js';
 import { tableFileName } from '../version/filenames.js';
@@ -37,6 +38,12 @@ export interface CompactionStats {
   trivialMoves: number;
   bytesRead: number;
   bytesWritten: number;
+}
+
+/** The deepest level with a table overlapping [lo, hi], or -1. */
+function deepestLevelHolding(version: Version, lo?: Uint8Array, hi?: Uint8Array): number {
+  for (let level = NUM_LEVELS - 1; level >= 0; level--) if (version.overlappingFiles(level, lo, hi).length > 0) return level;
+  return -1;
 }
 
 export class CompactionScheduler {
@@ -72,13 +79,19 @@ export class CompactionScheduler {
 
   /** Compacts every level overlapping [lo, hi] (user keys; unbounded when absent) down the tree. */
   async compactRange(lo?: Uint8Array, hi?: Uint8Array): Promise<void> {
-    for (const level of compactionsForRange(this.#host.versions.current, lo, hi)) {
-      await this.#oneAtATime(async () => {
-        const c = pickRangeCompaction(this.#host.versions.current, level, lo, hi);
-        if (c) await this.#guarded(() => this.#run(c));
-      });
-    }
+    for (const level of compactionsForRange(this.#host.versions.current, lo, hi)) await this.#compactLevelRange(level, lo, hi);
+    // The range now sits in one level; rewriting it there (into the next)
+    // drops what no reader needs any more, e.g. after a snapshot's release.
+    const deepest = deepestLevelHolding(this.#host.versions.current, lo, hi);
+    if (deepest >= 0 && deepest < NUM_LEVELS - 1) await this.#compactLevelRange(deepest, lo, hi);
     await this.maybeSchedule();
+  }
+
+  async #compactLevelRange(level: number, lo?: Uint8Array, hi?: Uint8Array): Promise<void> {
+    await this.#oneAtATime(async () => {
+      const c = pickRangeCompaction(this.#host.versions.current, level, lo, hi);
+      if (c) await this.#guarded(() => this.#run(c));
+    });
   }
 
   /** Runs `step` after every compaction queued before it; picks inside it see the current version. */
