@@ -17,7 +17,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { TRAILER_SIZE } from '../keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit } from '../version/edit.js';
-import type { Version } from '../version/version.js';
+import { compareUserKey, firstEndingAtOrAfter, type Version } from '../version/version.js';
 
 export interface CompactionOptions {
   /** Level-0 file count at which level 0 scores 1. Default 4 (LevelDB's). */
@@ -427,18 +427,6 @@ function anyIn(files: readonly FileMetadata[], numbers: ReadonlySet<number>): bo
   return false;
 }
 
-/** Index of the first file of a sorted level at or after `from` whose largest user key is >= userKey (files.length if none). */
-function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array, from: number): number {
-  let lo = from;
-  let hi = files.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareUserKey(files[mid]!.largest, userKey) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Index of the first file of a sorted level whose largest user key is > userKey (files.length if none). */
 function firstEndingAfter(files: readonly FileMetadata[], userKey: Uint8Array): number {
   let lo = 0;
@@ -449,14 +437,6 @@ function firstEndingAfter(files: readonly FileMetadata[], userKey: Uint8Array): 
     else hi = mid;
   }
   return lo;
-}
-
-/** Bytewise order of the user-key part of internal key `ikey` against user key `userKey`, without a view. */
-function compareUserKey(ikey: Uint8Array, userKey: Uint8Array): number {
-  const ikeyLen = ikey.length - TRAILER_SIZE;
-  const n = Math.min(ikeyLen, userKey.length);
-  for (let i = 0; i < n; i++) if (ikey[i] !== userKey[i]) return ikey[i]! - userKey[i]!;
-  return ikeyLen - userKey.length;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -248,9 +248,9 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) =>
   return out;
 }
 
-/** Index of the first file of a sorted level whose largest user key is >= userKey (files.length if none). */
-function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array): number {
-  let lo = 0;
+/** Index of the first file of a sorted level, at or after `from`, whose largest user key is >= userKey (files.length if none). */
+export function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array, from = 0): number {
+  let lo = from;
   let hi = files.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
@@ -261,7 +261,7 @@ function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Arra
 }
 
 /** Bytewise order of the user-key part of internal key `ikey` against user key `userKey`. */
-function compareUserKey(ikey: Uint8Array, userKey: Uint8Array): number {
+export function compareUserKey(ikey: Uint8Array, userKey: Uint8Array): number {
   return compareBytePrefixes(ikey, ikey.length - TRAILER_SIZE, userKey, userKey.length);
 }
 
