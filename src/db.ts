@@ -24,7 +24,8 @@ import type { InternalIterator } from './iterator/internal.js';
 import { ValueIterator, type IteratorOptions } from './iterator/value-iterator.js';
 import { recover } from './recovery.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
-import { CompactionScheduler } from './compaction/scheduler.js';
+import { CompactionScheduler, type CompactionStats } from './compaction/scheduler.js';
+import type { LevelSummary } from './version/version.js';
 import { SnapshotList, readSequence, type Snapshot } from './snapshot.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
@@ -328,6 +329,19 @@ export class Database {
     if (this.#mem.count > 0) await this.#rotate();
     await this.#scheduleFlush();
     await this.#compactions.compactRange(lo, hi);
+  }
+
+  /** Resolves once no compaction runs and the tree needs none (flushes in flight are waited for first). */
+  async waitForCompactions(): Promise<void> {
+    this.#checkOpen();
+    await this.#flushing;
+    await this.#compactions.maybeSchedule();
+    await this.#compactions.idle();
+  }
+
+  /** Compaction counters (bytes read and written, running now, most at once) and each level's files and bytes. */
+  compactionStats(): CompactionStats & { levels: LevelSummary[] } {
+    return { ...this.#compactions.stats, levels: this.#versions.levelSummaries() };
   }
 
   // ---- Reads ----

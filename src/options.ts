@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/filesystem.js';
 import { nodeFileSystem } from './fs/node-fs.js';
+import { type CompactionOptions, resolveCompactionOptions } from './compaction/picker.js';
 
 export interface Options {
   /** Create the directory and an empty database when none exists. Default true. */
@@ -27,6 +28,17 @@ export interface Options {
   maxOpenFiles?: number;
   /** The filesystem; tests substitute one that injects faults. Default node:fs. */
   fs?: FileSystem;
+  /**
+   * 'leveled' (default): each level >= 1 one sorted run, ten times the one
+   * above; least space and fewest tables per read. 'tiered': runs of similar
+   * size are merged when four accumulate; less write amplification, more
+   * space. docs/ARCHITECTURE.md compares them.
+   */
+  compactionStyle?: 'leveled' | 'tiered';
+  /** Compactions that may run at once, each in its own worker thread. Default 2. */
+  maxBackgroundCompactions?: number;
+  /** Leveled compaction's shape: level targets, table size (src/compaction/picker.ts). Default {} (its defaults). */
+  compaction?: Partial<CompactionOptions>;
 }
 
 export type ResolvedOptions = Required<Options>;
@@ -43,6 +55,9 @@ export const DEFAULTS: ResolvedOptions = {
   blockCacheSize: 8 * 1024 * 1024,
   maxOpenFiles: 256,
   fs: nodeFileSystem,
+  compactionStyle: 'leveled',
+  maxBackgroundCompactions: 2,
+  compaction: {},
 };
 
 /** The largest key varve accepts, in bytes. */
@@ -82,6 +97,12 @@ export function resolveOptions(options: Options | undefined): ResolvedOptions {
   }
   integerIn('blockCacheSize', o.blockCacheSize, 0, 1024 * 1024 * 1024);
   integerIn('maxOpenFiles', o.maxOpenFiles, 8, 1_000_000);
+  if (o.compactionStyle !== 'leveled' && o.compactionStyle !== 'tiered') {
+    throw new InvalidArgumentError(`option compactionStyle must be 'leveled' or 'tiered', got ${String(o.compactionStyle)}`);
+  }
+  integerIn('maxBackgroundCompactions', o.maxBackgroundCompactions, 1, 16);
+  if (typeof o.compaction !== 'object' || o.compaction === null) throw new InvalidArgumentError('option compaction must be an object');
+  resolveCompactionOptions(o.compaction);
   if (typeof o.fs !== 'object' || o.fs === null || typeof o.fs.open !== 'function') {
     throw new InvalidArgumentError('option fs must implement the FileSystem interface');
   }

@@ -69,10 +69,12 @@ function modelL0Closure(v: Version, a?: number, b?: number): FileMetadata[] {
   }
 }
 
-function modelScores(v: Version, o: CompactionOptions): number[] {
-  const out = [v.levels[0]!.length / o.l0CompactionTrigger];
+/** Files being compacted (`busy`) do not count towards their level's score. */
+function modelScores(v: Version, o: CompactionOptions, busy: ReadonlySet<number> = new Set()): number[] {
+  const idle = (level: number): FileMetadata[] => v.levels[level]!.filter((f) => !busy.has(f.number));
+  const out = [idle(0).length / o.l0CompactionTrigger];
   for (let level = 1; level < NUM_LEVELS - 1; level++) {
-    out.push(bytesOf(v.levels[level]!) / (o.maxBytesForLevelBase * o.levelMultiplier ** (level - 1)));
+    out.push(bytesOf(idle(level)) / (o.maxBytesForLevelBase * o.levelMultiplier ** (level - 1)));
   }
   return out;
 }
@@ -283,7 +285,7 @@ describe('pickCompaction', () => {
     fc.assert(
       fc.property(busyArb, optionsArb, ({ v, busy }, o) => {
         const c = pickCompaction(v, o, busy);
-        const m = modelScores(v, o);
+        const m = modelScores(v, o, busy);
         const eligible = m.map((score, level) => ({ score, level })).filter((s) => s.score >= 1);
         const free = eligible.filter((s) => modelLevelHasFreeSeed(v, s.level, busy));
         if (free.length === 0) {

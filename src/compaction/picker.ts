@@ -15,9 +15,9 @@
 // user-key range, then more files of L if they fit inside that range without
 // touching another L+1 file (LevelDB's expansion), bounded by maxExpandedBytes.
 import { InvalidArgumentError } from '../errors.js';
-import { TRAILER_SIZE } from '../keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit } from '../version/edit.js';
 import { compareUserKey, firstEndingAtOrAfter, type Version } from '../version/version.js';
+import { type CompactionPlan, compareBytes, conflictsWithAny, totalBytes, userKeyOfInternal, userKeyRange } from './plan.js';
 
 export interface CompactionOptions {
   /** Level-0 file count at which level 0 scores 1. Default 4 (LevelDB's). */
@@ -43,6 +43,7 @@ export interface CompactionOptions {
 }
 
 const MiB = 1024 * 1024;
+const NOTHING_IN_PROGRESS: ReadonlySet<number> = new Set();
 
 export const DEFAULT_COMPACTION_OPTIONS: CompactionOptions = Object.freeze({
   l0CompactionTrigger: 4,
@@ -90,10 +91,15 @@ export function levelTargetBytes(options: CompactionOptions, level: number): num
   return options.maxBytesForLevelBase * options.levelMultiplier ** (level - 1);
 }
 
-/** The score of each level 0..NUM_LEVELS-2 (index = level); the last level has none. */
-export function scores(version: Version, options: CompactionOptions): number[] {
-  const out = [version.levelFileCount(0) / options.l0CompactionTrigger];
-  for (let level = 1; level < NUM_LEVELS - 1; level++) out.push(version.levelBytes(level) / levelTargetBytes(options, level));
+/**
+ * The score of each level 0..NUM_LEVELS-2 (index = level); the last level has
+ * none. Files in `inProgress` are not counted: work already running does not
+ * call for more (RocksDB's rule too).
+ */
+export function scores(version: Version, options: CompactionOptions, inProgress: ReadonlySet<number> = NOTHING_IN_PROGRESS): number[] {
+  const idle = (level: number): FileMetadata[] => version.levels[level]!.filter((f) => !inProgress.has(f.number));
+  const out = [idle(0).length / options.l0CompactionTrigger];
+  for (let level = 1; level < NUM_LEVELS - 1; level++) out.push(totalBytes(idle(level)) / levelTargetBytes(options, level));
   return out;
 }
 
@@ -121,7 +127,7 @@ function checkLevel(level: number): number {
 }
 
 /** One merge of files at `level` with the overlapping files at `outputLevel` = level + 1. */
-export class Compaction {
+export class Compaction implements CompactionPlan {
   readonly level: number;
   readonly outputLevel: number;
   /** Inputs at `level` in the level's order (level 0: newest first). */
@@ -159,6 +165,11 @@ export class Compaction {
     this.largestUserKey = hi;
     this.#deeper = version.levels.slice(level + 2);
     this.#cursors = this.#deeper.map(() => 0);
+  }
+
+  /** Inputs of both levels. */
+  get inputFiles(): readonly FileMetadata[] {
+    return [...this.inputs, ...this.outputLevelInputs];
   }
 
   /** Bytes of all input files. */
@@ -217,11 +228,10 @@ export class Compaction {
   }
 }
 
-const NOTHING_IN_PROGRESS: ReadonlySet<number> = new Set();
-
 /**
  * The compaction to run next, or undefined when no level scores >= 1 or every
- * candidate would touch a file in `inProgress` (file numbers being compacted).
+ * candidate would touch a file in `inProgress` (file numbers being compacted)
+ * or conflict with one of `running` (src/compaction/plan.ts).
  * Levels are tried by score, highest first; within a level, seeds are tried in
  * turn until one gives a compaction free of in-progress files. Picking a level
  * >= 1 advances its pointer in `pointers` (omit it and every pick of a level
@@ -232,28 +242,35 @@ export function pickCompaction(
   options: CompactionOptions,
   inProgress: ReadonlySet<number> = NOTHING_IN_PROGRESS,
   pointers: CompactPointers = new CompactPointers(),
+  running: readonly CompactionPlan[] = [],
 ): Compaction | undefined {
-  const levelScores = scores(version, options);
+  const levelScores = scores(version, options, inProgress);
   const ranked = levelScores
     .map((score, level) => ({ score, level }))
     .filter((s) => s.score >= 1)
     .sort((a, b) => b.score - a.score || a.level - b.level);
   for (const { level } of ranked) {
-    const compaction = level === 0 ? pickLevel0(version, options, inProgress) : pickLevel(version, options, level, inProgress, pointers);
+    const compaction =
+      level === 0 ? pickLevel0(version, options, inProgress, running) : pickLevel(version, options, level, inProgress, pointers, running);
     if (compaction !== undefined) return compaction;
   }
   return undefined;
 }
 
 /** Seeds oldest first: the oldest L0 files hold the data most overdue to move down. */
-function pickLevel0(version: Version, options: CompactionOptions, inProgress: ReadonlySet<number>): Compaction | undefined {
+function pickLevel0(
+  version: Version,
+  options: CompactionOptions,
+  inProgress: ReadonlySet<number>,
+  running: readonly CompactionPlan[],
+): Compaction | undefined {
   const files = version.levels[0]!;
   for (let i = files.length - 1; i >= 0; i--) {
     const seed = files[i]!;
     if (inProgress.has(seed.number)) continue;
     const inputs = level0Closure(version, seed.smallest, seed.largest);
     const compaction = setUpCompaction(version, options, 0, inputs, inProgress);
-    if (compaction !== undefined) return compaction;
+    if (compaction !== undefined && !conflictsWithAny(compaction, running)) return compaction;
   }
   return undefined;
 }
@@ -265,6 +282,7 @@ function pickLevel(
   level: number,
   inProgress: ReadonlySet<number>,
   pointers: CompactPointers,
+  running: readonly CompactionPlan[],
 ): Compaction | undefined {
   const files = version.levels[level]!;
   const pointer = pointers.get(level);
@@ -273,7 +291,7 @@ function pickLevel(
     const seed = files[(start + n) % files.length]!;
     if (inProgress.has(seed.number)) continue;
     const compaction = setUpCompaction(version, options, level, [seed], inProgress);
-    if (compaction === undefined) continue;
+    if (compaction === undefined || conflictsWithAny(compaction, running)) continue;
     pointers.set(level, userKeyOfInternal(compaction.inputs[compaction.inputs.length - 1]!.largest));
     return compaction;
   }
@@ -398,29 +416,6 @@ function level0ClosureOfRange(version: Version, lo?: Uint8Array, hi?: Uint8Array
   }
 }
 
-/** Smallest and largest user keys over non-empty `files`. */
-function userKeyRange(files: readonly FileMetadata[]): [Uint8Array, Uint8Array] {
-  let lo = userKeyOfInternal(files[0]!.smallest);
-  let hi = userKeyOfInternal(files[0]!.largest);
-  for (let i = 1; i < files.length; i++) {
-    const s = userKeyOfInternal(files[i]!.smallest);
-    const l = userKeyOfInternal(files[i]!.largest);
-    if (compareBytes(s, lo) < 0) lo = s;
-    if (compareBytes(l, hi) > 0) hi = l;
-  }
-  return [lo, hi];
-}
-
-function userKeyOfInternal(ikey: Uint8Array): Uint8Array {
-  return ikey.subarray(0, ikey.length - TRAILER_SIZE);
-}
-
-function totalBytes(files: readonly FileMetadata[]): number {
-  let bytes = 0;
-  for (const f of files) bytes += f.size;
-  return bytes;
-}
-
 function anyIn(files: readonly FileMetadata[], numbers: ReadonlySet<number>): boolean {
   if (numbers.size === 0) return false;
   for (const f of files) if (numbers.has(f.number)) return true;
@@ -439,8 +434,3 @@ function firstEndingAfter(files: readonly FileMetadata[], userKey: Uint8Array): 
   return lo;
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}

@@ -1,9 +1,18 @@
-// Running compactions: pick (src/compaction/picker.ts), read the inputs off
-// the event loop, merge them in the compaction worker (its own thread and
-// WebAssembly instance), write the outputs durably, install them with one
-// MANIFEST edit, and only then forget and delete the inputs. One compaction
-// runs at a time; a trivial move is one edit and no I/O.
+// Running compactions: pick (src/compaction/picker.ts, or
+// src/compaction/tiered-picker.ts), read the inputs off the event loop, merge
+// them in a compaction worker (its own thread and WebAssembly instance),
+// write the outputs durably, install them with one MANIFEST edit, and only
+// then forget and delete the inputs. A trivial move is one edit and no I/O.
+//
+// Up to maxBackgroundCompactions run at once, each in its own worker, when
+// they do not conflict (src/compaction/plan.ts): their input files are
+// marked busy, and pickers skip busy files and conflicting compactions.
+// Installs go through the version set's queue, so edits apply in order. A
+// manual compaction (compactRange) waits for the compactions it conflicts
+// with, and no new background compaction starts while it waits, so it is
+// never starved; it then runs alongside those it does not conflict with.
 import { join } from 'node:path';
+import { VarveError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TableCache } from '../table/table-cache.js';
@@ -15,7 +24,9 @@ import { tableFileName } from '../version/filenames.js';
 import { deleteObsoleteFiles } from '../version/obsolete.js';
 import { TableWorker } from '../flush/table-worker.js';
 import { writeTableFile } from '../flush/write-table.js';
-import { CompactPointers, DEFAULT_COMPACTION_OPTIONS, compactionsForRange, pickCompaction, pickRangeCompaction, type Compaction } from './picker.js';
+import { CompactPointers, type CompactionOptions, compactionsForRange, pickCompaction, pickRangeCompaction, resolveCompactionOptions } from './picker.js';
+import { type CompactionPlan, conflictsWithAny } from './plan.js';
+import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
 import type { CompactionRequest } from './compactor.js';
 
 export interface CompactionHost {
@@ -38,6 +49,9 @@ export interface CompactionStats {
   trivialMoves: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Compactions running now, and the most that ever ran at once. */
+  running: number;
+  peakRunning: number;
 }
 
 /** The deepest level with a table overlapping [lo, hi], or -1. */
@@ -48,56 +62,94 @@ function deepestLevelHolding(version: Version, lo?: Uint8Array, hi?: Uint8Array)
 
 export class CompactionScheduler {
   readonly #host: CompactionHost;
-  readonly #worker = new TableWorker();
+  readonly #options: CompactionOptions;
   readonly #pointers = new CompactPointers();
+  /** Workers not running a compaction; one per possible compaction (background ones and one manual). */
+  readonly #idleWorkers: TableWorker[] = [];
+  readonly #allWorkers: TableWorker[] = [];
   readonly #inProgress = new Set<number>();
-  #running: Promise<void> | undefined;
-  /** Tail of the queue that runs compactions one at a time, background and manual alike. */
-  #serial: Promise<void> = Promise.resolve();
+  /** Each running compaction, and its run (never rejects). */
+  readonly #running = new Map<CompactionPlan, Promise<void>>();
+  #background = 0;
+  /** A manual compaction waits for running ones: no background one starts meanwhile. */
+  #manualWaiting = false;
+  /** Tail of the queue that runs manual compactions one at a time. */
+  #manual: Promise<void> = Promise.resolve();
+  /** Resolves when no background compaction runs and none is needed. */
+  #drained: { promise: Promise<void>; resolve(): void } | undefined;
   #failed = false;
   #closed = false;
-  readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0 };
+  readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0, running: 0, peakRunning: 0 };
 
   constructor(host: CompactionHost) {
     this.#host = host;
+    this.#options = resolveCompactionOptions(host.options.compaction);
+    for (let i = 0; i < host.options.maxBackgroundCompactions + 1; i++) this.#allWorkers.push(new TableWorker());
+    this.#idleWorkers.push(...this.#allWorkers);
   }
 
-  /** Starts compacting if the tree needs it and nothing runs; returns the run (shared). */
+  /**
+   * Starts background compactions while the tree needs them and slots are
+   * free; resolves when none runs and none is needed (shared by callers).
+   */
   maybeSchedule(): Promise<void> {
-    if (this.#closed || this.#failed) return Promise.resolve();
-    this.#running ??= this.#runWhileNeeded().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+    this.#fill();
+    // Nothing of its own to wait for: wait for a manual compaction, if one runs, to change the tree.
+    if (this.#background === 0) return this.#running.size > 0 ? Promise.race(this.#running.values()) : Promise.resolve();
+    if (this.#drained === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#drained = { promise, resolve };
+    }
+    return this.#drained.promise;
   }
 
-  /** Resolves when the running compactions (if any) are done. */
+  /** Resolves when no compaction runs or waits to (background and manual). */
   async idle(): Promise<void> {
-    await this.#running?.catch(() => {});
-    await this.#serial;
+    await this.#manual;
+    while (this.#running.size > 0) await Promise.all(this.#running.values());
   }
 
   /** Compacts every level overlapping [lo, hi] (user keys; unbounded when absent) down the tree. */
   async compactRange(lo?: Uint8Array, hi?: Uint8Array): Promise<void> {
-    for (const level of compactionsForRange(this.#host.versions.current, lo, hi)) await this.#compactLevelRange(level, lo, hi);
-    // The range now sits in one level; rewriting it there (into the next)
-    // drops what no reader needs any more, e.g. after a snapshot's release.
-    const deepest = deepestLevelHolding(this.#host.versions.current, lo, hi);
-    if (deepest >= 0 && deepest < NUM_LEVELS - 1) await this.#compactLevelRange(deepest, lo, hi);
+    if (this.#host.options.compactionStyle === 'tiered') {
+      await this.#manually(() => pickTieredRangeCompaction(this.#host.versions.current, lo, hi));
+    } else {
+      for (const level of compactionsForRange(this.#host.versions.current, lo, hi)) {
+        await this.#manually(() => pickRangeCompaction(this.#host.versions.current, level, lo, hi));
+      }
+      // The range now sits in one level; rewriting it there (into the next)
+      // drops what no reader needs any more, e.g. after a snapshot's release.
+      const deepest = deepestLevelHolding(this.#host.versions.current, lo, hi);
+      if (deepest >= 0 && deepest < NUM_LEVELS - 1) await this.#manually(() => pickRangeCompaction(this.#host.versions.current, deepest, lo, hi));
+    }
     await this.maybeSchedule();
   }
 
-  async #compactLevelRange(level: number, lo?: Uint8Array, hi?: Uint8Array): Promise<void> {
-    await this.#oneAtATime(async () => {
-      const c = pickRangeCompaction(this.#host.versions.current, level, lo, hi);
-      if (c) await this.#guarded(() => this.#run(c));
+  /**
+   * Queues a manual compaction: at its turn, picks with `pick` on the current
+   * version and waits until it conflicts with nothing running, then runs it.
+   */
+  #manually(pick: () => CompactionPlan | undefined): Promise<void> {
+    const step = async (): Promise<void> => {
+      for (;;) {
+        if (this.#failed) throw new VarveError('ERR_COMPACTION', 'an earlier compaction failed');
+        const plan = pick();
+        if (plan === undefined) return;
+        if (!this.#conflicts(plan)) {
+          this.#manualWaiting = false;
+          await this.#start(plan, false);
+          return;
+        }
+        this.#manualWaiting = true;
+        await Promise.race(this.#running.values());
+      }
+    };
+    const run = this.#manual.then(step).finally(() => {
+      this.#manualWaiting = false;
+      this.#fill();
     });
-  }
-
-  /** Runs `step` after every compaction queued before it; picks inside it see the current version. */
-  #oneAtATime<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.#serial.then(step);
-    this.#serial = run.then(
+    this.#manual = run.then(
       () => undefined,
       () => undefined,
     );
@@ -107,19 +159,58 @@ export class CompactionScheduler {
   async close(): Promise<void> {
     this.#closed = true;
     await this.idle();
-    await this.#worker.terminate();
+    await Promise.all(this.#allWorkers.map((w) => w.terminate()));
   }
 
-  async #runWhileNeeded(): Promise<void> {
-    for (;;) {
-      if (this.#closed || this.#failed) return;
-      const ran = await this.#oneAtATime(async () => {
-        const c = pickCompaction(this.#host.versions.current, DEFAULT_COMPACTION_OPTIONS, this.#inProgress, this.#pointers);
-        if (c) await this.#guarded(() => this.#run(c));
-        return c !== undefined;
-      });
-      if (!ran) return;
+  #conflicts(plan: CompactionPlan): boolean {
+    return plan.fileNumbers().some((n) => this.#inProgress.has(n)) || conflictsWithAny(plan, this.#running.keys());
+  }
+
+  /** Starts background compactions until the slots are full or nothing more is called for. */
+  #fill(): void {
+    while (!this.#closed && !this.#failed && !this.#manualWaiting && this.#background < this.#host.options.maxBackgroundCompactions) {
+      const plan = this.#pick();
+      if (plan === undefined) break;
+      void this.#start(plan, true).catch(() => {});
     }
+    if (this.#background === 0 && this.#drained !== undefined) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained.resolve();
+    }
+  }
+
+  #pick(): CompactionPlan | undefined {
+    const version = this.#host.versions.current;
+    const running = [...this.#running.keys()];
+    if (this.#host.options.compactionStyle === 'tiered') return pickTieredCompaction(version, DEFAULT_TIERED_OPTIONS, this.#inProgress, running);
+    return pickCompaction(version, this.#options, this.#inProgress, this.#pointers, running);
+  }
+
+  /** Marks the plan's files busy, runs it in an idle worker, and when it ends schedules more. */
+  #start(plan: CompactionPlan, background: boolean): Promise<void> {
+    const numbers = plan.fileNumbers();
+    for (const n of numbers) this.#inProgress.add(n);
+    const worker = this.#idleWorkers.pop()!;
+    if (background) this.#background++;
+    this.stats.running++;
+    this.stats.peakRunning = Math.max(this.stats.peakRunning, this.stats.running);
+    const run = this.#guarded(() => this.#run(plan, worker)).finally(() => {
+      for (const n of numbers) this.#inProgress.delete(n);
+      this.#idleWorkers.push(worker);
+      this.#running.delete(plan);
+      if (background) this.#background--;
+      this.stats.running--;
+      this.#fill();
+    });
+    this.#running.set(
+      plan,
+      run.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    return run;
   }
 
   async #guarded(run: () => Promise<void>): Promise<void> {
@@ -132,10 +223,8 @@ export class CompactionScheduler {
     }
   }
 
-  async #run(c: Compaction): Promise<void> {
+  async #run(c: CompactionPlan, worker: TableWorker): Promise<void> {
     const host = this.#host;
-    const numbers = c.fileNumbers();
-    for (const n of numbers) this.#inProgress.add(n);
     const outputs: number[] = [];
     try {
       if (c.trivialMove) {
@@ -143,9 +232,8 @@ export class CompactionScheduler {
         this.stats.trivialMoves++;
         return;
       }
-      const files = [...c.inputs, ...c.outputLevelInputs];
-      const inputs = await Promise.all(files.map(async (meta) => ({ number: meta.number, bytes: await this.#readTable(meta) })));
-      const result = await this.#worker.compact(this.#request(c, inputs));
+      const inputs = await Promise.all(c.inputFiles.map(async (meta) => ({ number: meta.number, bytes: await this.#readTable(meta) })));
+      const result = await worker.compact(this.#request(c, inputs));
       const metas: FileMetadata[] = [];
       for (const output of result.outputs) {
         const number = host.versions.newFileNumber();
@@ -153,11 +241,11 @@ export class CompactionScheduler {
         host.pendingTables.add(number);
         metas.push(await writeTableFile(host.fs, host.dir, number, output.bytes, output.properties));
       }
-      await host.versions.logAndApply({ ...c.edit(metas) });
+      await host.versions.logAndApply(c.edit(metas));
       this.stats.compactions++;
       this.stats.bytesRead += result.stats.bytesRead;
       this.stats.bytesWritten += result.stats.bytesWritten;
-      for (const n of numbers) host.tables.evict(n);
+      for (const n of c.fileNumbers()) host.tables.evict(n);
       await deleteObsoleteFiles(host.fs, host.dir, {
         logNumber: host.versions.logNumber,
         manifestNumber: host.manifestNumber,
@@ -165,12 +253,11 @@ export class CompactionScheduler {
         pendingTables: host.pendingTables,
       });
     } finally {
-      for (const n of numbers) this.#inProgress.delete(n);
       for (const n of outputs) host.pendingTables.delete(n);
     }
   }
 
-  #request(c: Compaction, inputs: CompactionRequest['inputs']): CompactionRequest {
+  #request(c: CompactionPlan, inputs: CompactionRequest['inputs']): CompactionRequest {
     const version = this.#host.versions.current;
     const deeperLevels = [];
     for (let level = c.outputLevel + 1; level < NUM_LEVELS; level++) {
@@ -182,8 +269,8 @@ export class CompactionScheduler {
       smallestSnapshot: this.#host.smallestSnapshot(),
       deeperLevels,
       grandparents: c.grandparents.map((f) => ({ smallest: f.smallest, largest: f.largest, size: f.size })),
-      targetFileSize: DEFAULT_COMPACTION_OPTIONS.targetFileSize,
-      maxGrandparentOverlapBytes: DEFAULT_COMPACTION_OPTIONS.maxGrandparentOverlapBytes,
+      targetFileSize: this.#options.targetFileSize,
+      maxGrandparentOverlapBytes: this.#options.maxGrandparentOverlapBytes,
       table: { blockSize: o.blockSize, restartInterval: o.blockRestartInterval, bitsPerKey: o.bloomBitsPerKey, compression: o.compression },
     };
   }

@@ -1,0 +1,76 @@
+// What the scheduler needs of a compaction, whichever strategy picked it
+// (src/compaction/picker.ts for leveled, src/compaction/tiered-picker.ts for
+// tiered), and the rule that decides which compactions may run at once.
+import type { FileMetadata, VersionEdit } from '../version/edit.js';
+import { TRAILER_SIZE } from '../keys.js';
+
+export interface CompactionPlan {
+  /** The shallowest level an input comes from. */
+  readonly level: number;
+  /** Where the outputs go; every level in [level, outputLevel] may change. */
+  readonly outputLevel: number;
+  /** One file changes level with one edit and no I/O. */
+  readonly trivialMove: boolean;
+  /** Every input file, any order. */
+  readonly inputFiles: readonly FileMetadata[];
+  /** Files of outputLevel + 1 the outputs are cut against (empty: cut by size only). */
+  readonly grandparents: readonly FileMetadata[];
+  /** Smallest and largest user keys over all inputs. */
+  readonly smallestUserKey: Uint8Array;
+  readonly largestUserKey: Uint8Array;
+  /** Numbers of all input files. */
+  fileNumbers(): number[];
+  /** The one MANIFEST edit that installs it: inputs deleted, `outputs` added at outputLevel. */
+  edit(outputs?: readonly FileMetadata[]): VersionEdit;
+}
+
+/**
+ * Whether two compactions must not run at once: they share a file, or the
+ * levels each may change ([level, outputLevel]) meet and their user-key
+ * ranges overlap. The second clause keeps outputs of a level disjoint and
+ * keeps a compaction's view of the levels below its output (which decides
+ * which tombstones it drops) true while it runs: data only moves down, and
+ * only compactions disjoint from it in keys or levels move any.
+ */
+export function compactionsConflict(a: CompactionPlan, b: CompactionPlan): boolean {
+  const numbers = new Set(a.fileNumbers());
+  if (b.fileNumbers().some((n) => numbers.has(n))) return true;
+  const levelsMeet = a.level <= b.outputLevel && b.level <= a.outputLevel;
+  const keysMeet = compareBytes(a.smallestUserKey, b.largestUserKey) <= 0 && compareBytes(b.smallestUserKey, a.largestUserKey) <= 0;
+  return levelsMeet && keysMeet;
+}
+
+/** Whether `plan` conflicts with any of `running`. */
+export function conflictsWithAny(plan: CompactionPlan, running: Iterable<CompactionPlan>): boolean {
+  for (const other of running) if (compactionsConflict(plan, other)) return true;
+  return false;
+}
+
+/** Smallest and largest user keys over non-empty `files`. */
+export function userKeyRange(files: readonly FileMetadata[]): [Uint8Array, Uint8Array] {
+  let lo = userKeyOfInternal(files[0]!.smallest);
+  let hi = userKeyOfInternal(files[0]!.largest);
+  for (let i = 1; i < files.length; i++) {
+    const s = userKeyOfInternal(files[i]!.smallest);
+    const l = userKeyOfInternal(files[i]!.largest);
+    if (compareBytes(s, lo) < 0) lo = s;
+    if (compareBytes(l, hi) > 0) hi = l;
+  }
+  return [lo, hi];
+}
+
+export function userKeyOfInternal(ikey: Uint8Array): Uint8Array {
+  return ikey.subarray(0, ikey.length - TRAILER_SIZE);
+}
+
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+export function totalBytes(files: readonly FileMetadata[]): number {
+  let bytes = 0;
+  for (const f of files) bytes += f.size;
+  return bytes;
+}
