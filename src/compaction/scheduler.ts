@@ -57,9 +57,15 @@ export class CompactionScheduler {
   #failed = false;
   #closed = false;
   readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0 };
+  #active = 0;
 
   constructor(host: CompactionHost) {
     this.#host = host;
+  }
+
+  /** Compactions running now (trivial moves included). */
+  get active(): number {
+    return this.#active;
   }
 
   /** Starts compacting if the tree needs it and nothing runs; returns the run (shared). */
@@ -137,6 +143,7 @@ export class CompactionScheduler {
     const numbers = c.fileNumbers();
     for (const n of numbers) this.#inProgress.add(n);
     const outputs: number[] = [];
+    this.#active++;
     try {
       if (c.trivialMove) {
         await host.versions.logAndApply(c.edit());
@@ -165,6 +172,7 @@ export class CompactionScheduler {
         pendingTables: host.pendingTables,
       });
     } finally {
+      this.#active--;
       for (const n of numbers) this.#inProgress.delete(n);
       for (const n of outputs) host.pendingTables.delete(n);
     }
