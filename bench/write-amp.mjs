@@ -104,25 +104,25 @@ async function run(style, workload) {
     }
     // Reopening flushes what the memtable holds (WAL replay), so the tables hold every write.
     await db.waitForCompactions();
-    const first = db.compactionStats();
-    compactionWritten = first.bytesWritten;
-    compactions = first.compactions;
-    moves = first.trivialMoves;
-    peak = first.peakRunning;
+    const first = db.stats();
+    compactionWritten = first.write.compactionBytesWritten;
+    compactions = first.write.compactions;
+    moves = first.write.trivialMoves;
+    peak = first.background.peakCompactions;
     await db.close();
     db = await open(dir, options);
     await db.waitForCompactions();
     const loadSeconds = (performance.now() - started) / 1000;
-    const stats = db.compactionStats();
+    const stats = db.stats();
     const userBytes = N * (KEY_SIZE + VALUE_SIZE);
     const tableBytes = stats.levels.reduce((s, l) => s + l.bytes, 0);
     // Compaction counters restart with the reopen; the table bytes written by both opens are all flushes and compactions.
-    const compactionBytes = compactionWritten + stats.bytesWritten;
+    const compactionBytes = compactionWritten + stats.write.compactionBytesWritten;
     const flushBytes = counts.table - compactionBytes;
     const shape = stats.levels.filter((l) => l.files > 0).map((l) => `L${l.level}:${l.files}/${mib(l.bytes)}M`).join(' ');
     // Space amplification: what the tree holds now over what a full compaction leaves (the live data alone).
     await db.compactRange();
-    const liveBytes = db.compactionStats().levels.reduce((s, l) => s + l.bytes, 0);
+    const liveBytes = db.stats().levels.reduce((s, l) => s + l.bytes, 0);
     return {
       style,
       workload,
@@ -134,9 +134,9 @@ async function run(style, workload) {
       compactionMiB: Number(mib(compactionBytes)),
       writeAmp: Number(((flushBytes + compactionBytes) / userBytes).toFixed(2)),
       writeAmpWithWal: Number(((flushBytes + compactionBytes + counts.wal) / userBytes).toFixed(2)),
-      compactions: compactions + stats.compactions,
-      trivialMoves: moves + stats.trivialMoves,
-      peakRunning: Math.max(peak, stats.peakRunning),
+      compactions: compactions + stats.write.compactions,
+      trivialMoves: moves + stats.write.trivialMoves,
+      peakRunning: Math.max(peak, stats.background.peakCompactions),
       shape,
       spaceAmp: Number((tableBytes / liveBytes).toFixed(2)),
     };

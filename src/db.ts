@@ -24,9 +24,11 @@ import type { InternalIterator } from './iterator/internal.js';
 import { ValueIterator, type IteratorOptions } from './iterator/value-iterator.js';
 import { recover } from './recovery.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
-import { CompactionScheduler, type CompactionStats } from './compaction/scheduler.js';
-import type { LevelSummary } from './version/version.js';
+import { CompactionScheduler } from './compaction/scheduler.js';
 import { SnapshotList, readSequence, type Snapshot } from './snapshot.js';
+import { writeStats, type DatabaseStats, type LevelStats } from './stats.js';
+import { levelTargetBytes, scores } from './compaction/picker.js';
+import { checkCheckpointTarget, writeCheckpoint } from './checkpoint.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -97,8 +99,13 @@ export class Database {
   /** Set by a failed WAL/MANIFEST write or sync, or a failed flush: writes are refused from then on. */
   #writeError: Error | undefined;
   #closed = false;
-  /** Times writers were slowed or stopped (counted per group commit). */
-  readonly #stalls = { slowdowns: 0, stops: 0 };
+  /** Times writers were slowed or stopped (counted per group commit), and the milliseconds they waited. */
+  readonly #stalls = { slowdowns: 0, stops: 0, stallMs: 0 };
+  readonly #walStats = { syncs: 0, bytes: 0, records: 0 };
+  /** Flushes that wrote a table, and the bytes of those tables. */
+  readonly #flushStats = { flushes: 0, bytesWritten: 0 };
+  /** Set by a checkpoint: the next turn of the commit queue freezes the memtable. */
+  #freezeRequested = false;
   #closing: Promise<void> | undefined;
   /** Tables being written that no version names yet: never deleted as obsolete. */
   readonly #pendingTables = new Set<number>();
@@ -185,8 +192,11 @@ export class Database {
 
   #appendToLog(ptr: number, len: number): void {
     try {
+      const before = this.#wal.writer.offset;
       this.#wal.writer.addRecord(ptr, len);
       this.#wal.writer.flushSync();
+      this.#walStats.bytes += this.#wal.writer.offset - before;
+      this.#walStats.records++;
     } catch (err) {
       throw this.#poison(err);
     }
@@ -194,6 +204,7 @@ export class Database {
 
   async #syncLog(): Promise<void> {
     try {
+      this.#walStats.syncs++;
       await this.#wal.writer.sync();
     } catch (err) {
       throw this.#poison(err);
@@ -216,6 +227,7 @@ export class Database {
    * (the writers wait; they do not fail) until a flush finishes.
    */
   #makeRoom(): Promise<void> | undefined {
+    if (this.#freezeRequested) return this.#freezeForCheckpoint();
     const l0 = this.#versions.current.levelFileCount(0);
     if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables && l0 < L0_SLOWDOWN) return undefined;
     return this.#rotateAndWait();
@@ -235,24 +247,41 @@ export class Database {
     // down, then make them wait (LevelDB's 8 and 12 files).
     if (this.#versions.current.levelFileCount(0) >= L0_SLOWDOWN) {
       this.#stalls.slowdowns++;
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await this.#stalled(new Promise((resolve) => setTimeout(resolve, 1)));
     }
     while (this.#versions.current.levelFileCount(0) >= L0_STOP) {
       this.#checkWritable();
       this.#stalls.stops++;
-      await this.#compactions.maybeSchedule();
+      await this.#stalled(this.#compactions.maybeSchedule());
     }
     if (this.#memtableFull()) await this.#rotate();
     while (this.#imm.length > this.#options.maxImmutableMemtables) {
       this.#checkWritable();
       this.#stalls.stops++;
-      await this.#scheduleFlush();
+      await this.#stalled(this.#scheduleFlush());
     }
+  }
+
+  /** Waits for `wait`, adding the time to the stall total. */
+  async #stalled(wait: Promise<unknown>): Promise<void> {
+    const start = performance.now();
+    try {
+      await wait;
+    } finally {
+      this.#stalls.stallMs += performance.now() - start;
+    }
+  }
+
+  /** Freezes the memtable at a turn of the commit queue, where no commit is half done. */
+  async #freezeForCheckpoint(): Promise<void> {
+    this.#freezeRequested = false;
+    if (this.#mem.count > 0) await this.#rotate();
   }
 
   /** Freezes the memtable and switches to a new WAL. The old WAL is synced first so only the newest WAL can have a torn tail. */
   async #rotate(): Promise<void> {
     try {
+      this.#walStats.syncs++;
       await this.#wal.writer.sync();
       this.#wal.writer.close();
       const number = this.#versions.newFileNumber();
@@ -302,6 +331,10 @@ export class Database {
       const logNumber = this.#imm[1]?.logNumber ?? this.#mem.logNumber;
       this.#versions.lastSequence = this.#lastSequence;
       await this.#versions.logAndApply({ logNumber, newFiles, deletedFiles: [] });
+      for (const { meta } of newFiles) {
+        this.#flushStats.flushes++;
+        this.#flushStats.bytesWritten += meta.size;
+      }
     } finally {
       this.#pendingTables.delete(number);
     }
@@ -339,9 +372,74 @@ export class Database {
     await this.#compactions.idle();
   }
 
-  /** Compaction counters (bytes read and written, running now, most at once) and each level's files and bytes. */
-  compactionStats(): CompactionStats & { levels: LevelSummary[] } {
-    return { ...this.#compactions.stats, levels: this.#versions.levelSummaries() };
+  /**
+   * Writes a copy of the database to `dir` (which must not exist; its parent
+   * must) that opens as a database. It holds every write acknowledged before
+   * the call; writes made during the call may or may not be in it, as a
+   * prefix of the write order. Tables are hard-linked where the filesystem
+   * allows, copied otherwise.
+   */
+  async checkpoint(dir: string): Promise<void> {
+    this.#checkWritable();
+    checkCheckpointTarget(this.#fs, dir);
+    // An empty write takes a turn of the commit queue, where makeRoom freezes the memtable.
+    this.#freezeRequested = true;
+    await this.#commit.write([], false);
+    await this.#scheduleFlush();
+    // A flush that failed earlier leaves frozen memtables unflushed without rejecting here.
+    this.#checkWritable();
+    await writeCheckpoint(this.#fs, this.location, dir, this.#versions);
+  }
+
+  // ---- Stats ----
+
+  /** Counters since open and gauges of now, as a plain JSON-serializable object (README, "Statistics"). */
+  stats(): DatabaseStats {
+    this.#checkOpen();
+    const compaction = this.#compactions.stats;
+    const tables = this.#tables.stats();
+    let immutableBytes = 0;
+    for (const m of this.#imm) immutableBytes += m.approximateBytes;
+    return {
+      levels: this.#levelStats(),
+      write: writeStats({
+        userBytesWritten: this.#commit.userBytesWritten,
+        walBytesWritten: this.#walStats.bytes,
+        flushBytesWritten: this.#flushStats.bytesWritten,
+        compactionBytesRead: compaction.bytesRead,
+        compactionBytesWritten: compaction.bytesWritten,
+        flushes: this.#flushStats.flushes,
+        compactions: compaction.compactions,
+        trivialMoves: compaction.trivialMoves,
+      }),
+      filter: tables.filter,
+      blockCache: tables.blockCache,
+      tableCache: tables.tableCache,
+      stalls: { ...this.#stalls },
+      memtable: { activeBytes: this.#mem.approximateBytes, immutableCount: this.#imm.length, immutableBytes },
+      wal: { ...this.#walStats },
+      sequence: this.#lastSequence,
+      snapshots: this.#snapshots.held,
+      background: {
+        flushing: this.#flushing !== undefined,
+        compactions: compaction.running,
+        peakCompactions: compaction.peakRunning,
+        error: this.#writeError ? this.#writeError.message : null,
+      },
+    };
+  }
+
+  #levelStats(): LevelStats[] {
+    const version = this.#versions.current;
+    const options = this.#compactions.options;
+    const levelScores = scores(version, options);
+    return version.summary().map(({ level, files, bytes }) => ({
+      level,
+      files,
+      bytes,
+      targetBytes: level === 0 ? null : levelTargetBytes(options, level),
+      score: levelScores[level] ?? null,
+    }));
   }
 
   // ---- Reads ----

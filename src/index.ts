@@ -4,6 +4,18 @@ export type { WriteOptions, BatchOp, IteratorOptions, ReadOptions } from './db.j
 export { Snapshot } from './snapshot.js';
 export type { ValueIterator } from './iterator/value-iterator.js';
 export type { Options } from './options.js';
+export type {
+  DatabaseStats,
+  LevelStats,
+  WriteStats,
+  FilterStats,
+  BlockCacheStats,
+  TableCacheStats,
+  StallStats,
+  MemtableStats,
+  WalStats,
+  BackgroundStats,
+} from './stats.js';
 export { DEFAULTS, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js';
 export type { FileSystem, FileHandle, FileLock, OpenMode } from './fs/filesystem.js';
 export { nodeFileSystem } from './fs/node-fs.js';

@@ -28,13 +28,16 @@ export class Snapshot {
 /** The live snapshots of one database, counted by sequence. */
 export class SnapshotList {
   readonly #counts = new Map<number, number>();
+  #held = 0;
 
   take(sequence: number): Snapshot {
+    this.#held++;
     this.#counts.set(sequence, (this.#counts.get(sequence) ?? 0) + 1);
     return new Snapshot(sequence, (s) => this.#drop(s.sequence));
   }
 
   #drop(sequence: number): void {
+    this.#held--;
     const n = this.#counts.get(sequence)!;
     if (n === 1) this.#counts.delete(sequence);
     else this.#counts.set(sequence, n - 1);
@@ -49,6 +52,11 @@ export class SnapshotList {
 
   get size(): number {
     return this.#counts.size;
+  }
+
+  /** Snapshots taken and not released (several may share a sequence). */
+  get held(): number {
+    return this.#held;
   }
 }
 

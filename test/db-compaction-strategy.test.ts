@@ -80,7 +80,7 @@ describe('leveled level shape', () => {
         if (i > 0) expect(userKeyText(files[i - 1]!.largest) < userKeyText(files[i]!.smallest)).toBe(true);
       }
     }
-    const levels = db.compactionStats().levels;
+    const levels = db.stats().levels;
     expect(levels.map((l) => l.files)).toEqual(v.levels.map((files) => files.length));
     await expectMatches(db, model);
     await db.close();
@@ -108,13 +108,13 @@ describe('parallel compactions', () => {
     await randomBatches(db, model, rand, 180, 40_000, check);
     await expectMatches(db, model);
     await db.waitForCompactions();
-    const stats = db.compactionStats();
-    expect(stats.peakRunning).toBe(2);
-    expect(stats.running).toBe(0);
-    expect(stats.compactions).toBeGreaterThan(10);
+    const stats = db.stats();
+    expect(stats.background.peakCompactions).toBe(2);
+    expect(stats.background.compactions).toBe(0);
+    expect(stats.write.compactions).toBeGreaterThan(10);
     // bytesWritten is the sum of outputs: no more than what the tables hold plus what was since rewritten or deleted.
-    expect(stats.bytesWritten).toBeGreaterThan(0);
-    expect(stats.bytesRead).toBeGreaterThan(0);
+    expect(stats.write.compactionBytesWritten).toBeGreaterThan(0);
+    expect(stats.write.compactionBytesRead).toBeGreaterThan(0);
     expect(checks).toBe(3600);
     await expectMatches(db, model);
     // A manual compaction alongside background ones.
@@ -132,7 +132,7 @@ describe('parallel compactions', () => {
     const model = new Map<string, string>();
     await randomBatches(db, model, rng(99), 100, 40_000);
     await db.waitForCompactions();
-    expect(db.compactionStats().peakRunning).toBe(1);
+    expect(db.stats().background.peakCompactions).toBe(1);
     await expectMatches(db, model);
     await db.close();
   });
@@ -158,8 +158,8 @@ describe('tiered compaction', () => {
     };
     await randomBatches(db, model, rand, 150, 20_000, check);
     await db.waitForCompactions();
-    const shape = db.compactionStats();
-    expect(shape.compactions).toBeGreaterThan(0);
+    const shape = db.stats();
+    expect(shape.write.compactions).toBeGreaterThan(0);
     // Runs: each level-0 file and each non-empty level; merging keeps them under the trigger once quiescent.
     const runs = shape.levels[0]!.files + shape.levels.slice(1).filter((l) => l.files > 0).length;
     expect(runs).toBeLessThan(4);
@@ -170,7 +170,7 @@ describe('tiered compaction', () => {
     await randomBatches(db, model, rand, 40, 20_000, check);
     await db.compactRange();
     // One run is left, at the bottom, with no tombstones: entries = live keys.
-    const after = db.compactionStats().levels;
+    const after = db.stats().levels;
     expect(after.filter((l) => l.files > 0).map((l) => l.level)).toEqual([NUM_LEVELS - 1]);
     await expectMatches(db, model);
     for (const [k, v] of [...model].slice(0, 300)) expect(dec.decode(db.getSync(k)!)).toBe(v);

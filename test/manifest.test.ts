@@ -84,6 +84,9 @@ class FaultyFs implements FileSystem {
   mkdir(d: string): void {
     nodeFileSystem.mkdir(d);
   }
+  rmdir(d: string): Promise<void> {
+    return nodeFileSystem.rmdir(d);
+  }
   rename(from: string, to: string): void {
     this.#hit('rename', from);
     nodeFileSystem.rename(from, to);

@@ -660,7 +660,7 @@ describe('VersionSet', () => {
     expect([...set.liveFiles()]).toEqual([b]);
     reader2.unref();
     expect([...set.liveFiles()]).toEqual([]);
-    expect(set.levelSummaries().every((s) => s.files === 0)).toBe(true);
+    expect(set.current.summary().every((s) => s.files === 0)).toBe(true);
   });
 
   it('allocates file numbers and never lets the last sequence go back', () => {

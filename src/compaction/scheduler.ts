@@ -62,7 +62,7 @@ function deepestLevelHolding(version: Version, lo?: Uint8Array, hi?: Uint8Array)
 
 export class CompactionScheduler {
   readonly #host: CompactionHost;
-  readonly #options: CompactionOptions;
+  readonly options: CompactionOptions;
   readonly #pointers = new CompactPointers();
   /** Workers not running a compaction; one per possible compaction (background ones and one manual). */
   readonly #idleWorkers: TableWorker[] = [];
@@ -83,7 +83,7 @@ export class CompactionScheduler {
 
   constructor(host: CompactionHost) {
     this.#host = host;
-    this.#options = resolveCompactionOptions(host.options.compaction);
+    this.options = resolveCompactionOptions(host.options.compaction);
     for (let i = 0; i < host.options.maxBackgroundCompactions + 1; i++) this.#allWorkers.push(new TableWorker());
     this.#idleWorkers.push(...this.#allWorkers);
   }
@@ -184,7 +184,7 @@ export class CompactionScheduler {
     const version = this.#host.versions.current;
     const running = [...this.#running.keys()];
     if (this.#host.options.compactionStyle === 'tiered') return pickTieredCompaction(version, DEFAULT_TIERED_OPTIONS, this.#inProgress, running);
-    return pickCompaction(version, this.#options, this.#inProgress, this.#pointers, running);
+    return pickCompaction(version, this.options, this.#inProgress, this.#pointers, running);
   }
 
   /** Marks the plan's files busy, runs it in an idle worker, and when it ends schedules more. */
@@ -269,8 +269,8 @@ export class CompactionScheduler {
       smallestSnapshot: this.#host.smallestSnapshot(),
       deeperLevels,
       grandparents: c.grandparents.map((f) => ({ smallest: f.smallest, largest: f.largest, size: f.size })),
-      targetFileSize: this.#options.targetFileSize,
-      maxGrandparentOverlapBytes: this.#options.maxGrandparentOverlapBytes,
+      targetFileSize: this.options.targetFileSize,
+      maxGrandparentOverlapBytes: this.options.maxGrandparentOverlapBytes,
       table: { blockSize: o.blockSize, restartInterval: o.blockRestartInterval, bitsPerKey: o.bloomBitsPerKey, compression: o.compression },
     };
   }

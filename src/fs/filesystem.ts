@@ -47,6 +47,8 @@ export interface FileSystem {
   /** Names (not paths) of the entries of `dir`. */
   readdir(dir: string): string[];
   mkdir(dir: string): void;
+  /** Removes an empty directory, off the calling thread. */
+  rmdir(dir: string): Promise<void>;
   rename(from: string, to: string): void;
   /** Removes a file, off the calling thread (freeing a large file's blocks takes milliseconds). */
   unlink(path: string): Promise<void>;

@@ -149,6 +149,14 @@ export class NodeFileSystem implements FileSystem {
     io('mkdir', dir, () => fs.mkdirSync(dir, { recursive: true }));
   }
 
+  async rmdir(dir: string): Promise<void> {
+    try {
+      await fs.promises.rmdir(dir);
+    } catch (err) {
+      throw ioError('rmdir', dir, err);
+    }
+  }
+
   rename(from: string, to: string): void {
     io('rename', `${from} -> ${to}`, () => fs.renameSync(from, to));
   }

@@ -10,19 +10,55 @@ import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
-import { TableReader, type TableEntry } from './reader.js';
+import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
+import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
+
+export interface TableCacheCounters {
+  filter: FilterStats;
+  blockCache: BlockCacheStats;
+  tableCache: TableCacheStats;
+}
 
 export class TableCache {
   readonly #fs: FileSystem;
   readonly #dir: string;
   readonly #readers: LruCache<TableReader>;
   readonly #blocks: LruCache<CachedBlock>;
+  /** Readers not yet disposed; their counters are summed with those of disposed ones. */
+  readonly #openReaders = new Set<TableReader>();
+  /** Counters of disposed readers, so they outlive table-cache eviction. */
+  readonly #retiredFilter: FilterStats = { checks: 0, useful: 0, falsePositives: 0 };
 
   constructor(fs: FileSystem, dir: string, maxOpenFiles: number, blockCacheBytes: number) {
     this.#fs = fs;
     this.#dir = dir;
     this.#blocks = new LruCache<CachedBlock>(blockCacheBytes, freeCachedBlock);
-    this.#readers = new LruCache<TableReader>(maxOpenFiles, (reader) => reader.close());
+    this.#readers = new LruCache<TableReader>(maxOpenFiles, (reader) => this.#dispose(reader));
+  }
+
+  #dispose(reader: TableReader): void {
+    this.#openReaders.delete(reader);
+    addFilterCounters(this.#retiredFilter, reader.stats);
+    reader.close();
+  }
+
+  /** Filter, block-cache and table-cache counters since this cache was made (not per call: walks the open readers). */
+  stats(): TableCacheCounters {
+    const filter = { ...this.#retiredFilter };
+    for (const reader of this.#openReaders) addFilterCounters(filter, reader.stats);
+    const blocks = this.#blocks.stats;
+    const readers = this.#readers.stats;
+    return {
+      filter,
+      blockCache: {
+        hits: blocks.hits,
+        misses: blocks.misses,
+        hitRate: ratio(blocks.hits, blocks.hits + blocks.misses),
+        bytes: this.#blocks.usage,
+        capacity: this.#blocks.capacity,
+      },
+      tableCache: { openTables: this.#readers.size, hits: readers.hits, misses: readers.misses },
+    };
   }
 
   /** A pinned reader for the table; release it with `#readers.release`. */
@@ -37,6 +73,7 @@ export class TableCache {
       file.closeSync();
       throw err;
     }
+    this.#openReaders.add(reader);
     return this.#readers.insert(meta.number, reader, 1);
   }
 
@@ -75,6 +112,12 @@ export class TableCache {
     this.#readers.eraseIf(() => true);
     this.#blocks.eraseIf(() => true);
   }
+}
+
+function addFilterCounters(into: FilterStats, from: TableReaderStats): void {
+  into.checks += from.filterChecks;
+  into.useful += from.filterSkips;
+  into.falsePositives += from.filterFalsePositives;
 }
 
 /** An iterator that releases a pin when closed. */

@@ -9,7 +9,7 @@
 import { CorruptionError, InvalidArgumentError, ReadOnlyError } from '../errors.js';
 import { MAX_SEQUENCE } from '../keys.js';
 import { COMPARATOR_NAME, type FileMetadata, type VersionEdit, decodeVersionEdit, encodeVersionEdit } from './edit.js';
-import { type LevelSummary, Version, VersionBuilder } from './version.js';
+import { Version, VersionBuilder } from './version.js';
 
 /** Where encoded edits go: the open MANIFEST (src/version/manifest.ts). */
 export interface ManifestSink {
@@ -199,11 +199,6 @@ export class VersionSet {
     const numbers = new Set<number>();
     for (const version of this.#live) for (const n of version.fileNumbers()) numbers.add(n);
     return numbers;
-  }
-
-  /** Files and bytes per level of the current version. */
-  levelSummaries(): LevelSummary[] {
-    return this.#current.summary();
   }
 
   // ---- Internals ----

@@ -47,6 +47,8 @@ export class GroupCommit {
   readonly #batch = new WriteBatch(64 * 1024);
   #queue: Pending[] = [];
   #busy = false;
+  /** Key + value bytes of every committed operation. */
+  #userBytes = 0;
 
   constructor(target: CommitTarget, maxGroupBytes: number) {
     this.#target = target;
@@ -59,6 +61,11 @@ export class GroupCommit {
       this.#queue.push({ ops, sync, resolve, reject });
       if (!this.#busy) void this.#drain();
     });
+  }
+
+  /** Key + value bytes of every operation committed so far. */
+  get userBytesWritten(): number {
+    return this.#userBytes;
   }
 
   /** Resolves when every queued write has been committed or failed. */
@@ -105,9 +112,11 @@ export class GroupCommit {
     const batch = this.#batch;
     batch.clear();
     let sync = false;
+    let userBytes = 0;
     for (const w of group) {
       sync ||= w.sync;
       for (const op of w.ops) {
+        userBytes += op.key.length + (op.value?.length ?? 0);
         if (op.kind === Kind.Deletion) batch.del(op.key);
         else batch.put(op.key, op.value!);
       }
@@ -118,5 +127,6 @@ export class GroupCommit {
     this.#target.appendToLog(batch.ptr, batch.len);
     if (sync) await this.#target.syncLog();
     this.#target.apply(batch.ptr, batch.len, first + batch.count - 1);
+    this.#userBytes += userBytes;
   }
 }
