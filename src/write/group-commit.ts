@@ -13,8 +13,9 @@ import { WriteBatch } from '../batch.js';
 import { Kind } from '../keys.js';
 
 export interface WriteOp {
-  kind: typeof Kind.Value | typeof Kind.Deletion;
+  kind: typeof Kind.Value | typeof Kind.Deletion | typeof Kind.RangeDeletion;
   key: Uint8Array;
+  /** The value; for a range deletion, the encoded end (src/rangedel/tombstone.ts). */
   value: Uint8Array | undefined;
 }
 
@@ -109,7 +110,8 @@ export class GroupCommit {
       sync ||= w.sync;
       for (const op of w.ops) {
         if (op.kind === Kind.Deletion) batch.del(op.key);
-        else batch.put(op.key, op.value!);
+        else if (op.kind === Kind.Value) batch.put(op.key, op.value!);
+        else batch.putWithKind(op.kind, op.key, op.value!);
       }
     }
     if (batch.count === 0) return;
