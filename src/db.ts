@@ -203,7 +203,7 @@ export class Database {
   clear(range: ClearRange = {}, options?: WriteOptions): Promise<void> {
     return this.#write(() => {
       const { start, end } = clearBounds(range);
-      return rangeOp(start, end);
+      return isEmptyRange(start, end) ? [] : rangeOp(start, end);
     }, options);
   }
 

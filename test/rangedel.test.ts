@@ -10,6 +10,7 @@ import { TombstoneFragments, visibleAt } from '../src/rangedel/fragments.js';
 import type { RangeTombstone } from '../src/rangedel/tombstone.js';
 import { TableBuilder } from '../src/table/builder.js';
 import { TableReader } from '../src/table/reader.js';
+import { compact } from '../src/compaction/compactor.js';
 import { WriteBatch } from '../src/batch.js';
 import { Memtable } from '../src/memtable/memtable.js';
 import { Version, VersionBuilder } from '../src/version/version.js';
@@ -194,7 +195,7 @@ type Op =
 
 const K = 40;
 const name = (i: number) => `k${String(i).padStart(2, '0')}`;
-const pad = 'v'.repeat(1500);
+const pad = 'v'.repeat(6000);
 const valueOf = (n: number) => `${n}:${pad}`;
 
 const simpleOpArb: fc.Arbitrary<Op> = fc.oneof(
@@ -290,4 +291,133 @@ describe('range deletions in the engine, against a model', () => {
       { numRuns: 12 },
     );
   }, 60_000);
+});
+
+/** Point entries and range deletions over every table file in `dir`. */
+function tableCounts(dir: string): { points: number; rangeDeletions: number; bytes: number } {
+  let points = 0;
+  let rangeDeletions = 0;
+  let bytes = 0;
+  for (const n of readdirSync(dir).filter((f) => f.endsWith('.vt'))) {
+    const data = new Uint8Array(readFileSync(join(dir, n)));
+    const reader = TableReader.open(new MemoryFile(n, data), 1, data.length, new TestBlockCache());
+    points += reader.properties.entries - reader.properties.rangeDeletions;
+    rangeDeletions += reader.properties.rangeDeletions;
+    bytes += data.length;
+    reader.close();
+  }
+  return { points, rangeDeletions, bytes };
+}
+
+describe('compaction of range deletions', () => {
+  it('drops covered data, keeps the tombstone while a snapshot needs it, then drops it at the bottom', async () => {
+    const dir = newDir();
+    const db = await open(dir, { memtableSize: 64 * 1024 });
+    const value = 'v'.repeat(200);
+    await db.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: name(i % 1000).padEnd(6, `${i}`), value })));
+    await db.compactRange();
+    const before = tableCounts(dir);
+    expect(before.rangeDeletions).toBe(0);
+    const snap = db.snapshot();
+    await db.deleteRange('k10', 'k60');
+    await db.compactRange();
+    const held = tableCounts(dir);
+    // The snapshot sees the data under the tombstone: all of it stays.
+    expect(held.rangeDeletions).toBe(1);
+    expect(held.points).toBe(before.points);
+    expect((await db.iterator({ snapshot: snap }).all()).length).toBe(before.points);
+    snap.release();
+    await db.compactRange();
+    const after = tableCounts(dir);
+    const live = (await db.iterator().all()).length;
+    expect(after.points).toBe(live);
+    expect(after.points).toBeLessThan(before.points);
+    expect(after.bytes).toBeLessThan(before.bytes);
+    // Nothing deeper can hold keys in its range: the tombstone itself is gone.
+    expect(after.rangeDeletions).toBe(0);
+    expect(await db.get('k20x')).toBeUndefined();
+    await db.close();
+  });
+
+  it('writes a tombstone-only output when deeper data needs it, and spreads clipped tombstones over cut outputs', () => {
+    const tombstoneOnly = buildTable([], [{ start: b('k05'), end: undefined, seq: 50 }]);
+    const deeper = [[{ smallest: makeInternalKey(b('k00'), 1, Kind.Value), largest: makeInternalKey(b('k39'), 1, Kind.Value) }]];
+    const alone = compact({ inputs: [{ number: 1, bytes: tombstoneOnly }], smallestSnapshot: 100, deeperLevels: deeper, grandparents: [] });
+    expect(alone.outputs.length).toBe(1);
+    expect(alone.outputs[0]!.properties.rangeDeletions).toBe(1);
+    expect(compareLargestToUserKey(alone.outputs[0]!.properties.largestKey, b('\xff\xff'))).toBeGreaterThan(0);
+    // With nothing deeper the tombstone goes.
+    expect(compact({ inputs: [{ number: 1, bytes: buildTable([], [{ start: b('k05'), end: undefined, seq: 50 }]) }], smallestSnapshot: 100, deeperLevels: [], grandparents: [] }).outputs).toEqual([]);
+
+    // Points k00..k39 under a newer tombstone [k02, k30) that a snapshot (at 10) cannot see yet: everything stays,
+    // cut into small outputs; each output carries the part of the tombstone within its range.
+    const points = Array.from({ length: 40 }, (_, i): [string, number, string] => [name(i), 1 + i, 'p'.repeat(300)]);
+    const input = buildTable(points, [{ start: b('k02'), end: b('k30'), seq: 60 }]);
+    const cut = compact({ inputs: [{ number: 2, bytes: input }], smallestSnapshot: 10, deeperLevels: [], grandparents: [], targetFileSize: 2000 });
+    expect(cut.outputs.length).toBeGreaterThan(3);
+    const metas = cut.outputs.map((o, i) => meta(10 + i, o.properties.smallestKey, o.properties.largestKey));
+    const builder = new VersionBuilder(Version.empty());
+    builder.apply({ deletedFiles: [], newFiles: metas.map((m) => ({ level: 1, meta: m })) });
+    const v = builder.build(); // outputs do not overlap, sentinel bounds included
+    const tombstones = cut.outputs.flatMap((o, i) => {
+      const r = TableReader.open(new MemoryFile('o', o.bytes), 10 + i, o.bytes.length, new TestBlockCache());
+      const ts = [...r.rangeTombstones];
+      r.close();
+      return ts;
+    });
+    // The pieces tile [k02, k30) exactly.
+    expect(tombstones.every((t) => t.seq === 60)).toBe(true);
+    expect(dec.decode(tombstones[0]!.start)).toBe('k02');
+    expect(dec.decode(tombstones[tombstones.length - 1]!.end!)).toBe('k30');
+    for (let i = 1; i < tombstones.length; i++) expect(compare(tombstones[i - 1]!.end!, tombstones[i]!.start)).toBe(0);
+    expect(v.filesForKey(b('k15')).length).toBe(1);
+    expect(cut.stats.entriesOut).toBe(40);
+    // Once the snapshot is gone (smallest snapshot 100) the covered points go too.
+    const dropped = compact({ inputs: [{ number: 2, bytes: input }], smallestSnapshot: 100, deeperLevels: [], grandparents: [] });
+    expect(dropped.stats.entriesOut).toBe(12);
+    expect(dropped.outputs.reduce((n, o) => n + o.properties.rangeDeletions, 0)).toBe(0);
+  });
+});
+
+describe('clear and deleteRange', () => {
+  const forms: Array<[string, Parameters<Database['clear']>[0], (k: string) => boolean]> = [
+    ['no bounds', {}, () => true],
+    ['gte', { gte: 'k10' }, (k) => k >= 'k10'],
+    ['gt', { gt: 'k10' }, (k) => k > 'k10'],
+    ['lt', { lt: 'k10' }, (k) => k < 'k10'],
+    ['lte', { lte: 'k10' }, (k) => k <= 'k10'],
+    ['gt and lte', { gt: 'k05', lte: 'k15' }, (k) => k > 'k05' && k <= 'k15'],
+    ['gte and lt, both sides tighter', { gte: 'k05', gt: 'k07', lt: 'k15', lte: 'k12' }, (k) => k > 'k07' && k <= 'k12'],
+    ['empty range', { gte: 'k15', lt: 'k05' }, () => false],
+  ];
+  for (const [what, range, deleted] of forms) {
+    it(`clear with ${what} deletes exactly its keys, before and after a reopen`, async () => {
+      const dir = newDir();
+      let db = await open(dir);
+      const keys = Array.from({ length: 20 }, (_, i) => name(i)).concat(['k10\x00', 'k10\x00\x00', '']);
+      await db.batch(keys.map((k) => ({ type: 'put' as const, key: k, value: 'x' })));
+      await db.clear(range);
+      const want = keys.filter((k) => !deleted(k)).sort();
+      const read = async () => (await db.iterator().all()).map(([k]) => dec.decode(k));
+      expect(await read()).toEqual(want);
+      await db.close();
+      db = await open(dir);
+      expect(await read()).toEqual(want);
+      await db.put('k03', 'new');
+      expect(await db.get('k03')).toBeDefined();
+      await db.close();
+    });
+  }
+
+  it('treats start == end as a no-op and rejects start > end', async () => {
+    const db = await open(newDir());
+    await db.put('a', '1');
+    await db.deleteRange('a', 'a');
+    expect(await db.get('a')).toBeDefined();
+    await expect(db.deleteRange('b', 'a')).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(db.batch([{ type: 'deleteRange', start: 'b', end: 'a' }])).rejects.toBeInstanceOf(InvalidArgumentError);
+    await db.batch([{ type: 'deleteRange', start: 'a', end: 'b' }, { type: 'put', key: 'a', value: '2' }]);
+    expect(dec.decode((await db.get('a'))!)).toBe('2');
+    await db.close();
+  });
 });
