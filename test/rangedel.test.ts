@@ -99,7 +99,7 @@ function buildTable(points: Array<[string, number, string]>, ts: RangeTombstone[
 }
 
 function openTable(bytes: Uint8Array): TableReader {
-  return TableReader.open(new MemoryFile('t.vt', bytes), 7, bytes.length, new TestBlockCache());
+  return TableReader.open(new MemoryFile('t.vt', bytes), 7, bytes.length, new TestBlockCache(1 << 20));
 }
 
 describe('table range-deletion block', () => {
@@ -300,7 +300,7 @@ function tableCounts(dir: string): { points: number; rangeDeletions: number; byt
   let bytes = 0;
   for (const n of readdirSync(dir).filter((f) => f.endsWith('.vt'))) {
     const data = new Uint8Array(readFileSync(join(dir, n)));
-    const reader = TableReader.open(new MemoryFile(n, data), 1, data.length, new TestBlockCache());
+    const reader = TableReader.open(new MemoryFile(n, data), 1, data.length, new TestBlockCache(1 << 20));
     points += reader.properties.entries - reader.properties.rangeDeletions;
     rangeDeletions += reader.properties.rangeDeletions;
     bytes += data.length;
@@ -360,7 +360,7 @@ describe('compaction of range deletions', () => {
     builder.apply({ deletedFiles: [], newFiles: metas.map((m) => ({ level: 1, meta: m })) });
     const v = builder.build(); // outputs do not overlap, sentinel bounds included
     const tombstones = cut.outputs.flatMap((o, i) => {
-      const r = TableReader.open(new MemoryFile('o', o.bytes), 10 + i, o.bytes.length, new TestBlockCache());
+      const r = TableReader.open(new MemoryFile('o', o.bytes), 10 + i, o.bytes.length, new TestBlockCache(1 << 20));
       const ts = [...r.rangeTombstones];
       r.close();
       return ts;
