@@ -19,8 +19,9 @@ export function exclusiveBound(end: Uint8Array | undefined): Uint8Array {
 /** Whether `largest` is an exclusive sentinel. */
 export function isExclusiveBound(largest: Uint8Array): boolean {
   const t = largest.length - TRAILER_SIZE;
-  if (t < 0) return false;
-  for (let i = 0; i < TRAILER_SIZE; i++) if (largest[t + i] !== SENTINEL_TRAILER[i]) return false;
+  // The kind byte first: almost every bound is a point key and fails here.
+  if (t < 0 || largest[t] !== Kind.RangeDeletion) return false;
+  for (let i = 1; i < TRAILER_SIZE; i++) if (largest[t + i] !== SENTINEL_TRAILER[i]) return false;
   return true;
 }
 
