@@ -31,5 +31,5 @@ export {
   skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
   skiplistDestroy, skiplistExportSize, skiplistExport,
-  skiplistExportNext,
+  skiplistExportNext, skiplistSkippedRangeDeletions,
 } from './skiplist';

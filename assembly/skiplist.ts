@@ -55,6 +55,7 @@ const RNG_SEED: u32 = 0x2545f491;
 const SEEK_KIND: u32 = 0xff;
 const MAX_KIND: u32 = 3;
 const KIND_DELETION: u32 = 0;
+const KIND_RANGE_DELETION: u32 = 3;
 /** Sequences must stay exact as f64 on the host side. */
 const MAX_SEQUENCE: u64 = (<u64>1 << 53) - 1;
 
@@ -331,13 +332,19 @@ function validateBatch(batch: usize, len: u32): i32 {
   return <i32>count;
 }
 
+/** Range deletions the last skiplistInsertBatch left out of the list. */
+let skippedRangeDeletions: u32 = 0;
+
 /**
- * Inserts every record of the batch at `batch` (`len` bytes). The batch is
- * validated first: a malformed one inserts nothing. Returns the number of
- * records inserted or a negative error code. Only exhausted memory, which
- * traps in the heap, can stop a valid batch part way.
+ * Inserts every record of the batch at `batch` (`len` bytes); with
+ * `skipRangeDeletions` non-zero, records of kind 3 are left out (the engine
+ * keeps those outside the list) and counted for skiplistSkippedRangeDeletions.
+ * The batch is validated first: a malformed one inserts nothing. Returns the
+ * number of records in the batch or a negative error code. Only exhausted
+ * memory, which traps in the heap, can stop a valid batch part way.
  */
-export function skiplistInsertBatch(list: usize, batch: usize, len: u32): i32 {
+export function skiplistInsertBatch(list: usize, batch: usize, len: u32, skipRangeDeletions: u32): i32 {
+  skippedRangeDeletions = 0;
   const count = validateBatch(batch, len);
   if (count <= 0) return count;
   const first = load<u64>(batch);
@@ -345,6 +352,10 @@ export function skiplistInsertBatch(list: usize, batch: usize, len: u32): i32 {
   let previous: usize = 0;
   for (let i: u32 = 0; i < <u32>count; i++) {
     pos = <u32>parseRecord(batch, pos, len);
+    if (skipRangeDeletions != 0 && recKind == KIND_RANGE_DELETION) {
+      skippedRangeDeletions++;
+      continue;
+    }
     const trailer = ((first + <u64>i) << 8) | <u64>recKind;
     const node = newNode(list, batch + recKey, recKeyLen, trailer, batch + recValue, recValueLen);
     if (node == 0) return ERR_OUT_OF_MEMORY;
@@ -352,6 +363,11 @@ export function skiplistInsertBatch(list: usize, batch: usize, len: u32): i32 {
     previous = node;
   }
   return count;
+}
+
+/** How many range deletions the last skiplistInsertBatch left out. */
+export function skiplistSkippedRangeDeletions(): u32 {
+  return skippedRangeDeletions;
 }
 
 // ---- Lookups ----

@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { Kind, isKind } from './keys.js';
 import { varintLength, writeVarint } from './varint.js';
+import { encodeEnd } from './rangedel/tombstone.js';
 import { Region, u8, view } from './wasm/heap.js';
 
 export const BATCH_HEADER_SIZE = 12;
@@ -60,6 +61,15 @@ export class WriteBatch {
 
   del(key: Uint8Array): this {
     return this.#append(Kind.Deletion, key, EMPTY);
+  }
+
+  /**
+   * Deletes every key in [start, end); `end` undefined deletes every key at
+   * or after `start`. The record is start#seq of kind RangeDeletion with the
+   * end as its value (empty for no end).
+   */
+  deleteRange(start: Uint8Array, end: Uint8Array | undefined): this {
+    return this.#append(Kind.RangeDeletion, start, encodeEnd(end));
   }
 
   /** Appends a record of any kind; a deletion carries no value. */

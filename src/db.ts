@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { ClosedError, InvalidArgumentError, ReadOnlyError } from './errors.js';
 import { keyBytes, valueBytes } from './encoding.js';
 import { Kind } from './keys.js';
+import { compareBytes, encodeEnd, isEmptyRange, successor } from './rangedel/tombstone.js';
+import { TombstoneFragments, visibleAt } from './rangedel/fragments.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import type { FileHandle, FileLock, FileSystem } from './fs/filesystem.js';
 import { GroupCommit, type WriteOp } from './write/group-commit.js';
@@ -41,7 +43,17 @@ export interface WriteOptions {
 
 export type BatchOp =
   | { type: 'put'; key: Uint8Array | string; value: Uint8Array | string }
-  | { type: 'del'; key: Uint8Array | string };
+  | { type: 'del'; key: Uint8Array | string }
+  /** Deletes every key in [start, end); see Database.deleteRange. */
+  | { type: 'deleteRange'; start: Uint8Array | string; end: Uint8Array | string };
+
+/** The range clear() deletes: the iterator's bound options; an absent side is unbounded. */
+export interface ClearRange {
+  gt?: Uint8Array | string;
+  gte?: Uint8Array | string;
+  lt?: Uint8Array | string;
+  lte?: Uint8Array | string;
+}
 
 export type { IteratorOptions };
 
@@ -57,10 +69,33 @@ function syncOption(options: WriteOptions | undefined): boolean {
   return options.sync === true;
 }
 
-function toOp(op: BatchOp): WriteOp {
+/**
+ * The write op deleting [start, end) (end undefined: unbounded), or none
+ * when the range is empty. start > end is an InvalidArgumentError.
+ */
+function rangeOp(start: Uint8Array, end: Uint8Array | undefined): WriteOp[] {
+  if (end !== undefined && compareBytes(start, end) > 0) throw new InvalidArgumentError('deleteRange: start sorts after end');
+  if (isEmptyRange(start, end)) return [];
+  return [{ kind: Kind.RangeDeletion, key: start, value: encodeEnd(end) }];
+}
+
+/** [start, end) of a clear() range: gt k starts at k + 0x00, lte k ends at k + 0x00; the tighter bound wins when both are given. */
+function clearBounds(range: ClearRange): { start: Uint8Array; end: Uint8Array | undefined } {
+  if (typeof range !== 'object' || range === null) throw new InvalidArgumentError('clear takes an object of bounds');
+  const lows = [range.gte === undefined ? undefined : keyBytes(range.gte), range.gt === undefined ? undefined : successor(keyBytes(range.gt))];
+  const highs = [range.lt === undefined ? undefined : keyBytes(range.lt), range.lte === undefined ? undefined : successor(keyBytes(range.lte))];
+  let start: Uint8Array = new Uint8Array(0);
+  for (const k of lows) if (k !== undefined && compareBytes(k, start) > 0) start = k;
+  let end: Uint8Array | undefined;
+  for (const k of highs) if (k !== undefined && (end === undefined || compareBytes(k, end) < 0)) end = k;
+  return { start, end };
+}
+
+function toOps(op: BatchOp): WriteOp[] {
   if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('a batch operation must be an object');
-  if (op.type === 'put') return { kind: Kind.Value, key: keyBytes(op.key), value: valueBytes(op.value) };
-  if (op.type === 'del') return { kind: Kind.Deletion, key: keyBytes(op.key), value: undefined };
+  if (op.type === 'put') return [{ kind: Kind.Value, key: keyBytes(op.key), value: valueBytes(op.value) }];
+  if (op.type === 'del') return [{ kind: Kind.Deletion, key: keyBytes(op.key), value: undefined }];
+  if (op.type === 'deleteRange') return rangeOp(keyBytes(op.start), keyBytes(op.end));
   throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type?: unknown }).type)}`);
 }
 
@@ -159,11 +194,32 @@ export class Database {
     return this.#write(() => [{ kind: Kind.Deletion, key: keyBytes(key), value: undefined }], options);
   }
 
+  /**
+   * Deletes every key in [start, end) with one range tombstone (no scan).
+   * start equal to end deletes nothing and writes nothing; start after end
+   * is an InvalidArgumentError.
+   */
+  deleteRange(start: Uint8Array | string, end: Uint8Array | string, options?: WriteOptions): Promise<void> {
+    return this.#write(() => rangeOp(keyBytes(start), keyBytes(end)), options);
+  }
+
+  /**
+   * Deletes every key within the bounds (all keys with none) with one range
+   * tombstone: no lower bound starts at the empty key, no upper bound is a
+   * tombstone without end. An empty range writes nothing.
+   */
+  clear(range: ClearRange = {}, options?: WriteOptions): Promise<void> {
+    return this.#write(() => {
+      const { start, end } = clearBounds(range);
+      return isEmptyRange(start, end) ? [] : rangeOp(start, end);
+    }, options);
+  }
+
   /** Applies every operation atomically: after a crash all or none of them are there. */
   batch(ops: BatchOp[], options?: WriteOptions): Promise<void> {
     return this.#write(() => {
       if (!Array.isArray(ops)) throw new InvalidArgumentError('batch takes an array of operations');
-      return ops.map(toOp);
+      return ops.flatMap(toOps);
     }, options);
   }
 
@@ -324,7 +380,7 @@ export class Database {
     this.#pendingTables.add(number);
     try {
       if (mem.count > 0) {
-        const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunYielding(), this.#worker, this.#options);
+        const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunYielding(), mem.rangeTombstones, this.#worker, this.#options);
         newFiles.push({ level: 0, meta });
       }
       // The WALs of this memtable and older are now in the table.
@@ -484,10 +540,21 @@ export class Database {
     return this.#snapshots.take(this.#lastSequence);
   }
 
+  /**
+   * Sources newest first; `covering` is the newest range deletion (<= seq)
+   * covering the key in the sources met so far, the current one included:
+   * the first entry found is the answer unless it is older than that.
+   */
   #get(userKey: Uint8Array, seq: number): Uint8Array | undefined {
+    let covering = this.#mem.coveringTombstoneSeq(userKey, seq);
     let entry = this.#mem.get(userKey, seq);
-    for (let i = this.#imm.length - 1; entry === undefined && i >= 0; i--) entry = this.#imm[i]!.get(userKey, seq);
-    if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq);
+    for (let i = this.#imm.length - 1; entry === undefined && i >= 0; i--) {
+      const imm = this.#imm[i]!;
+      covering = Math.max(covering, imm.coveringTombstoneSeq(userKey, seq));
+      entry = imm.get(userKey, seq);
+    }
+    if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq, covering);
+    else if (entry.seq < covering) return undefined;
     if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
     return entry.value;
   }
@@ -496,11 +563,20 @@ export class Database {
   iterator(options: IteratorOptions & ReadOptions = {}): ValueIterator {
     this.#checkOpen();
     const snapshot = readSequence(options, this.#lastSequence);
+    const bounds = ValueIterator.bounds(options);
     const sources: InternalIterator[] = [this.#mem.iterator(), ...this.#imm.map((m) => m.iterator())];
     sources.push(...this.#tables.iterators(this.#versions.current));
-    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, ...ValueIterator.bounds(options) }), () => this.#iterators.delete(it));
+    const tombstones = this.#rangeTombstones(snapshot, bounds.gt ?? bounds.gte, bounds.lt ?? bounds.lte);
+    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, ...bounds, tombstones }), () => this.#iterators.delete(it));
     this.#iterators.add(it);
     return it;
+  }
+
+  /** The range deletions visible at `snapshot` from every source meeting user keys [lo, hi], fragmented; undefined when none. */
+  #rangeTombstones(snapshot: number, lo?: Uint8Array, hi?: Uint8Array): TombstoneFragments | undefined {
+    const all = [this.#mem, ...this.#imm].flatMap((m) => m.rangeTombstones);
+    all.push(...this.#tables.rangeTombstones(this.#versions.current, lo, hi));
+    return TombstoneFragments.build(all, visibleAt(snapshot));
   }
 
   // ---- Lifecycle ----

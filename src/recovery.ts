@@ -49,7 +49,7 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
   let mem = new Memtable(0, chunkSize);
   const flush = async () => {
     if (mem.count > 0) {
-      const meta = await writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), worker, options);
+      const meta = await writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), mem.rangeTombstones, worker, options);
       replay.newFiles.push({ level: 0, meta });
     }
     mem.unref();

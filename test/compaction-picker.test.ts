@@ -177,7 +177,7 @@ function checkCompaction(v: Version, c: Compaction, o: CompactionOptions, busy: 
 
   const [allLo, allHi] = span([...c.inputs, ...c.outputLevelInputs]);
   expect(num(c.smallestUserKey)).toBe(allLo);
-  expect(num(c.largestUserKey)).toBe(allHi);
+  expect(num(c.largestUserKey!)).toBe(allHi);
   expect(c.inputBytes).toBe(bytesOf(c.inputs) + bytesOf(c.outputLevelInputs));
   const expectedGrandparents = level + 2 < NUM_LEVELS ? modelOverlap(v, level + 2, allLo, allHi) : [];
   expect(numbers(c.grandparents)).toEqual(expectedGrandparents);

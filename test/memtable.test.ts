@@ -14,7 +14,7 @@ import {
   hex,
   ikeyOf,
   insertRecs,
-  kindArb,
+  pointKindArb as kindArb,
   show,
   userKeyArb,
   type Rec,

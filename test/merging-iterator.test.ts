@@ -5,7 +5,7 @@ import type { InternalIterator } from '../src/iterator/internal.js';
 import { MergingIterator } from '../src/iterator/merging.js';
 import { Kind, makeInternalKey } from '../src/keys.js';
 import { Memtable } from '../src/memtable/memtable.js';
-import { ArrayIterator, EMPTY, compareInternal, compareRecs, ikeyOf, insertRecs, kindArb, show, userKeyArb, type Rec } from './support/internal-model.js';
+import { ArrayIterator, EMPTY, compareInternal, compareRecs, ikeyOf, insertRecs, pointKindArb as kindArb, show, userKeyArb, type Rec } from './support/internal-model.js';
 
 /** Records with unique internal keys: each gets its own sequence. */
 const recsArb = fc

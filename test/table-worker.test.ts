@@ -42,7 +42,7 @@ describe('table worker', () => {
     const run = makeRun(100_000);
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
-    const { bytes, properties } = await worker.build(run, options);
+    const { bytes, properties } = await worker.build(run, [], options);
     histogram.disable();
     expect(run.byteLength).toBe(0); // transferred, not copied
     const props = properties as TableProperties;
@@ -67,8 +67,8 @@ describe('table worker', () => {
 
   it('reports a malformed run as a typed error and keeps working', async () => {
     const worker = new TableWorker();
-    await expect(worker.build(new Uint8Array([1, 2, 3]), options)).rejects.toMatchObject({ name: 'VarveError', message: expect.stringContaining('table build failed') });
-    const { properties } = await worker.build(makeRun(10), options);
+    await expect(worker.build(new Uint8Array([1, 2, 3]), [], options)).rejects.toMatchObject({ name: 'VarveError', message: expect.stringContaining('table build failed') });
+    const { properties } = await worker.build(makeRun(10), [], options);
     expect((properties as TableProperties).entries).toBe(10);
     await worker.terminate();
   });

@@ -18,6 +18,9 @@ import { TableReader } from '../table/reader.js';
 import { tableFileName } from '../version/filenames.js';
 import { u8 } from '../wasm/heap.js';
 import { ForwardMerge } from './forward-merge.js';
+import { type Fragment, type SeqFilter, TombstoneFragments } from '../rangedel/fragments.js';
+import { type RangeTombstone, beforeEnd, compareBytes } from '../rangedel/tombstone.js';
+import { compareLargestToUserKey } from '../version/bounds.js';
 
 /** A table's key range: its smallest and largest internal keys (as in FileMetadata). */
 export interface KeyRange {
@@ -92,10 +95,14 @@ export function compact(request: CompactionRequest): CompactionResult {
   const deeper = new DeeperLevels(request.deeperLevels);
   const stats: CompactionStats = { entriesIn: 0, entriesOut: 0, droppedShadowed: 0, droppedTombstones: 0, bytesRead: 0, bytesWritten: 0 };
   const outputs = new OutputSplitter(request.table ?? {}, targetFileSize, maxOverlap, request.grandparents);
-  const merged = openInputs(request.inputs, stats);
+  const tombstones: RangeTombstone[] = [];
+  const merged = openInputs(request.inputs, stats, tombstones);
   try {
+    const fragments = TombstoneFragments.build(tombstones, keepForSnapshot(smallestSnapshot));
+    if (fragments !== undefined) outputs.setRangeDeletions(keptFragments(fragments, smallestSnapshot, deeper));
     let userKey: Uint8Array | undefined;
     let newerSeq = NO_SEQUENCE;
+    let coveringSeq = -1;
     for (merged.seekToFirst(); merged.valid(); merged.next()) {
       const key = merged.key();
       const userLen = key.length - TRAILER_SIZE;
@@ -104,8 +111,9 @@ export function compact(request: CompactionRequest): CompactionResult {
       if (newUserKey) {
         userKey = key.slice(0, userLen);
         newerSeq = NO_SEQUENCE;
+        coveringSeq = fragments === undefined ? -1 : fragments.coveringSeq(userKey, smallestSnapshot);
       }
-      const verdict = decide(kind, seq, newerSeq, smallestSnapshot, deeper, userKey!);
+      const verdict = decide(kind, seq, newerSeq, coveringSeq, smallestSnapshot, deeper, userKey!);
       if (kind !== Kind.RangeDeletion) newerSeq = seq;
       stats.entriesIn++;
       if (verdict === Verdict.DropShadowed) stats.droppedShadowed++;
@@ -129,20 +137,29 @@ export function compact(request: CompactionRequest): CompactionResult {
 /**
  * The one place that decides an entry's fate (LevelDB's DoCompactionWork
  * rule). `newerSeq` is the sequence of the next newer entry of the same
- * user key (NO_SEQUENCE for the newest).
+ * user key (NO_SEQUENCE for the newest); `coveringSeq` that of the newest
+ * range deletion at or below the smallest snapshot covering the key (-1: none).
  * - Shadowed: a newer entry at or below the smallest snapshot is what every
- *   reader sees instead of this one.
+ *   reader sees instead of this one; so is a newer range deletion at or
+ *   below it (every reader sees the key deleted).
  * - A deletion at or below the smallest snapshot, with nothing older left
  *   visible here, still hides older versions in deeper levels: it goes only
  *   when no deeper level may hold its key.
- * Values with expiry are kept as values. Range deletions are always kept
- * and do not shadow point entries (reads ignore them for now, and one
- * covers keys other than its start key). Expiry and range-deletion
- * handling will change this function and nothing else.
+ * Values with expiry are kept as values. Kind-3 entries met among the points
+ * (only old-style data blocks hold any) are kept as they are: range
+ * deletions travel in range-deletion blocks (keptFragments).
  */
-function decide(kind: number, seq: number, newerSeq: number, smallestSnapshot: number, deeper: DeeperLevels, userKey: Uint8Array): Verdict {
+function decide(
+  kind: number,
+  seq: number,
+  newerSeq: number,
+  coveringSeq: number,
+  smallestSnapshot: number,
+  deeper: DeeperLevels,
+  userKey: Uint8Array,
+): Verdict {
   if (kind === Kind.RangeDeletion) return Verdict.Keep;
-  if (newerSeq <= smallestSnapshot) return Verdict.DropShadowed;
+  if (newerSeq <= smallestSnapshot || seq < coveringSeq) return Verdict.DropShadowed;
   if (kind === Kind.Deletion && seq <= smallestSnapshot && !deeper.mayContain(userKey)) return Verdict.DropTombstone;
   return Verdict.Keep;
 }
@@ -152,7 +169,7 @@ function decide(kind: number, seq: number, newerSeq: number, smallestSnapshot: n
  * the readers share a cache of capacity 0: a block lives while an iterator
  * pins it and is freed when it moves on.
  */
-function openInputs(inputs: CompactionInput[], stats: CompactionStats): ForwardMerge {
+function openInputs(inputs: CompactionInput[], stats: CompactionStats, tombstones: RangeTombstone[]): ForwardMerge {
   const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
   const iterators: InternalIterator[] = [];
   try {
@@ -160,6 +177,7 @@ function openInputs(inputs: CompactionInput[], stats: CompactionStats): ForwardM
       const reader = TableReader.open(new MemoryFile(tableFileName(input.number), input.bytes), input.number, input.bytes.length, cache);
       // The iterator keeps the reader's memory alive; closing it frees both.
       iterators.push(reader.iterator());
+      tombstones.push(...reader.rangeTombstones);
       reader.close();
       stats.bytesRead += input.bytes.length;
     }
@@ -168,6 +186,32 @@ function openInputs(inputs: CompactionInput[], stats: CompactionStats): ForwardM
     throw err;
   }
   return new ForwardMerge(iterators);
+}
+
+/**
+ * Of a fragment's sequences, those a reader may still need: every one above
+ * the smallest snapshot, and the newest at or below it (it hides from every
+ * reader all that the older ones would).
+ */
+function keepForSnapshot(smallestSnapshot: number): SeqFilter {
+  return (seqs) => {
+    const i = seqs.findIndex((s) => s <= smallestSnapshot);
+    return i < 0 ? seqs : seqs.slice(0, i + 1);
+  };
+}
+
+/**
+ * The fragments the outputs carry: a sequence at or below the smallest
+ * snapshot is dropped once no deeper level may hold a key in the fragment
+ * (what it covered here is dropped by decide()).
+ */
+function keptFragments(fragments: TombstoneFragments, smallestSnapshot: number, deeper: DeeperLevels): Fragment[] {
+  const out: Fragment[] = [];
+  for (const f of fragments.fragments) {
+    const seqs = deeper.mayOverlap(f.start, f.end) ? f.seqs : f.seqs.filter((s) => s > smallestSnapshot);
+    if (seqs.length > 0) out.push({ start: f.start, end: f.end, seqs });
+  }
+  return out;
 }
 
 /**
@@ -186,6 +230,8 @@ class OutputSplitter {
   #started = false;
   #builder: TableBuilder | undefined;
   readonly #outputs: CompactionOutput[] = [];
+  /** Range-deletion fragments not yet written, sorted; an output takes those before its cut, clipped there. */
+  #fragments: Fragment[] = [];
 
   constructor(options: TableBuilderOptions, targetFileSize: number, maxOverlap: number, grandparents: Array<KeyRange & { size: number }>) {
     // Validates the options before any work (the builder checks them).
@@ -197,17 +243,22 @@ class OutputSplitter {
     this.#grandparents = grandparents;
   }
 
+  /** The sorted, non-overlapping fragments to spread over the outputs. */
+  setRangeDeletions(fragments: Fragment[]): void {
+    this.#fragments = fragments;
+  }
+
   /** Called before the first entry of each user key, kept or not: the only place an output is cut. */
   startUserKey(userKey: Uint8Array): void {
     const grandparents = this.#grandparents;
-    while (this.#grandparent < grandparents.length && compareToUserKeyOf(userKey, grandparents[this.#grandparent]!.largest) > 0) {
+    while (this.#grandparent < grandparents.length && compareLargestToUserKey(grandparents[this.#grandparent]!.largest, userKey) < 0) {
       if (this.#started) this.#overlap += grandparents[this.#grandparent]!.size;
       this.#grandparent++;
     }
     this.#started = true;
     const overlapFull = this.#overlap > this.#maxOverlap;
     const cut = this.#builder !== undefined && (overlapFull || this.#builder.estimatedFileSize >= this.#targetFileSize);
-    if (cut) this.#finishOutput();
+    if (cut) this.#finishOutput(userKey);
     // The count restarts with each output, and once it is over the limit even with no output open.
     if (cut || overlapFull) this.#overlap = 0;
   }
@@ -221,7 +272,7 @@ class OutputSplitter {
   }
 
   finish(): CompactionOutput[] {
-    if (this.#builder !== undefined) this.#finishOutput();
+    if (this.#builder !== undefined || this.#fragments.length > 0) this.#finishOutput(undefined);
     return this.#outputs;
   }
 
@@ -231,9 +282,20 @@ class OutputSplitter {
     this.#builder = undefined;
   }
 
-  #finishOutput(): void {
-    const builder = this.#builder!;
+  /** Finishes the output, adding the fragments below `cut` (all at the last output), clipped to end at it. */
+  #finishOutput(cut: Uint8Array | undefined): void {
+    const builder = (this.#builder ??= new TableBuilder(this.#options));
     this.#builder = undefined;
+    const rest: Fragment[] = [];
+    for (const f of this.#fragments) {
+      if (cut !== undefined && compareBytes(f.start, cut) >= 0) rest.push(f);
+      else {
+        const clipped = cut !== undefined && beforeEnd(cut, f.end);
+        for (const seq of f.seqs) builder.addRangeDeletion(f.start, clipped ? cut : f.end, seq);
+        if (clipped) rest.push({ start: cut!, end: f.end, seqs: f.seqs });
+      }
+    }
+    this.#fragments = rest;
     this.#outputs.push(builder.finish());
   }
 }
@@ -250,18 +312,32 @@ class DeeperLevels {
   /** Whether some file of a deeper level has `userKey` within its range: a binary search per level. */
   mayContain(userKey: Uint8Array): boolean {
     for (const files of this.#levels) {
-      // The first file whose largest user key is >= userKey.
-      let lo = 0;
-      let hi = files.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareToUserKeyOf(userKey, files[mid]!.largest) > 0) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo < files.length && compareToUserKeyOf(userKey, files[lo]!.smallest) >= 0) return true;
+      const i = firstReaching(files, userKey);
+      if (i < files.length && compareToUserKeyOf(userKey, files[i]!.smallest) >= 0) return true;
     }
     return false;
   }
+
+  /** Whether some file of a deeper level meets user keys [start, end) (end undefined: unbounded). */
+  mayOverlap(start: Uint8Array, end: Uint8Array | undefined): boolean {
+    for (const files of this.#levels) {
+      const i = firstReaching(files, start);
+      if (i < files.length && (end === undefined || compareToUserKeyOf(end, files[i]!.smallest) > 0)) return true;
+    }
+    return false;
+  }
+}
+
+/** The first file of a sorted level whose range reaches `userKey` (files.length if none). */
+function firstReaching(files: KeyRange[], userKey: Uint8Array): number {
+  let lo = 0;
+  let hi = files.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareLargestToUserKey(files[mid]!.largest, userKey) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Throws unless every bound is an internal key (at least a trailer long). */

@@ -18,6 +18,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit } from '../version/edit.js';
 import { compareUserKey, firstEndingAtOrAfter, type Version } from '../version/version.js';
 import { type CompactionPlan, compareBytes, conflictsWithAny, totalBytes, userKeyOfInternal, userKeyRange } from './plan.js';
+import { compareLargestToUserKey, upperUserKey } from '../version/bounds.js';
 
 export interface CompactionOptions {
   /** Level-0 file count at which level 0 scores 1. Default 4 (LevelDB's). */
@@ -138,9 +139,9 @@ export class Compaction implements CompactionPlan {
   readonly grandparents: readonly FileMetadata[];
   /** One file moves to outputLevel unchanged: `edit()` with no outputs; no table is written. */
   readonly trivialMove: boolean;
-  /** Smallest and largest user keys over all inputs. */
+  /** Smallest and largest user keys over all inputs (largest undefined: unbounded, from a range deletion). */
   readonly smallestUserKey: Uint8Array;
-  readonly largestUserKey: Uint8Array;
+  readonly largestUserKey: Uint8Array | undefined;
   /** The levels below outputLevel, for keyMayExistBelow. */
   readonly #deeper: readonly (readonly FileMetadata[])[];
   /** Per deeper level, the file index the last keyMayExistBelow call stopped at. */
@@ -204,9 +205,9 @@ export class Compaction implements CompactionPlan {
   /** The first file of `files` whose largest user key is >= userKey, searched from the level's cursor when that is valid. */
   #seekLevel(d: number, files: readonly FileMetadata[], userKey: Uint8Array): number {
     const c = this.#cursors[d]!;
-    const cursorValid = c === 0 || compareUserKey(files[c - 1]!.largest, userKey) < 0;
+    const cursorValid = c === 0 || compareLargestToUserKey(files[c - 1]!.largest, userKey) < 0;
     if (!cursorValid) return firstEndingAtOrAfter(files, userKey, 0);
-    if (c === files.length || compareUserKey(files[c]!.largest, userKey) >= 0) return c;
+    if (c === files.length || compareLargestToUserKey(files[c]!.largest, userKey) >= 0) return c;
     return firstEndingAtOrAfter(files, userKey, c + 1);
   }
 
@@ -390,12 +391,12 @@ export function compactionsForRange(version: Version, lo?: Uint8Array, hi?: Uint
 // ---- Key ranges ----
 
 /** The inputs of `level` overlapping [lo, hi]; at level 0 closed under overlap. */
-function overlappingInputs(version: Version, level: number, lo: Uint8Array, hi: Uint8Array): readonly FileMetadata[] {
+function overlappingInputs(version: Version, level: number, lo: Uint8Array, hi: Uint8Array | undefined): readonly FileMetadata[] {
   return level === 0 ? level0ClosureOfRange(version, lo, hi) : version.overlappingFiles(level, lo, hi);
 }
 
 function level0Closure(version: Version, smallest: Uint8Array, largest: Uint8Array): FileMetadata[] {
-  return level0ClosureOfRange(version, userKeyOfInternal(smallest), userKeyOfInternal(largest));
+  return level0ClosureOfRange(version, userKeyOfInternal(smallest), upperUserKey(largest));
 }
 
 /**
@@ -408,7 +409,7 @@ function level0ClosureOfRange(version: Version, lo?: Uint8Array, hi?: Uint8Array
     if (files.length === 0) return files;
     const [spanLo, spanHi] = userKeyRange(files);
     const wideLo = lo === undefined || compareBytes(spanLo, lo) >= 0 ? lo : spanLo;
-    const wideHi = hi === undefined || compareBytes(spanHi, hi) <= 0 ? hi : spanHi;
+    const wideHi = hi === undefined || (spanHi !== undefined && compareBytes(spanHi, hi) <= 0) ? hi : spanHi;
     if (wideLo === lo && wideHi === hi) return files;
     lo = wideLo;
     hi = wideHi;
@@ -428,7 +429,7 @@ function firstEndingAfter(files: readonly FileMetadata[], userKey: Uint8Array): 
   let hi = files.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareUserKey(files[mid]!.largest, userKey) <= 0) lo = mid + 1;
+    if (compareLargestToUserKey(files[mid]!.largest, userKey) <= 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -3,6 +3,7 @@
 // tiered), and the rule that decides which compactions may run at once.
 import type { FileMetadata, VersionEdit } from '../version/edit.js';
 import { TRAILER_SIZE } from '../keys.js';
+import { upperUserKey } from '../version/bounds.js';
 
 export interface CompactionPlan {
   /** The shallowest level an input comes from. */
@@ -15,9 +16,9 @@ export interface CompactionPlan {
   readonly inputFiles: readonly FileMetadata[];
   /** Files of outputLevel + 1 the outputs are cut against (empty: cut by size only). */
   readonly grandparents: readonly FileMetadata[];
-  /** Smallest and largest user keys over all inputs. */
+  /** Smallest and largest user keys over all inputs (inclusive; largest undefined: unbounded). */
   readonly smallestUserKey: Uint8Array;
-  readonly largestUserKey: Uint8Array;
+  readonly largestUserKey: Uint8Array | undefined;
   /** Numbers of all input files. */
   fileNumbers(): number[];
   /** The one MANIFEST edit that installs it: inputs deleted, `outputs` added at outputLevel. */
@@ -36,8 +37,13 @@ export function compactionsConflict(a: CompactionPlan, b: CompactionPlan): boole
   const numbers = new Set(a.fileNumbers());
   if (b.fileNumbers().some((n) => numbers.has(n))) return true;
   const levelsMeet = a.level <= b.outputLevel && b.level <= a.outputLevel;
-  const keysMeet = compareBytes(a.smallestUserKey, b.largestUserKey) <= 0 && compareBytes(b.smallestUserKey, a.largestUserKey) <= 0;
+  const keysMeet = atOrBelow(a.smallestUserKey, b.largestUserKey) && atOrBelow(b.smallestUserKey, a.largestUserKey);
   return levelsMeet && keysMeet;
+}
+
+/** Whether `key` <= `upper`, an inclusive upper bound (undefined: unbounded). */
+function atOrBelow(key: Uint8Array, upper: Uint8Array | undefined): boolean {
+  return upper === undefined || compareBytes(key, upper) <= 0;
 }
 
 /** Whether `plan` conflicts with any of `running`. */
@@ -46,15 +52,19 @@ export function conflictsWithAny(plan: CompactionPlan, running: Iterable<Compact
   return false;
 }
 
-/** Smallest and largest user keys over non-empty `files`. */
-export function userKeyRange(files: readonly FileMetadata[]): [Uint8Array, Uint8Array] {
+/**
+ * Smallest and largest user keys over non-empty `files`, as inclusive
+ * bounds: an exclusive range-deletion bound counts as its user key (one key
+ * too far, which only ever adds a file), an unbounded one as undefined.
+ */
+export function userKeyRange(files: readonly FileMetadata[]): [Uint8Array, Uint8Array | undefined] {
   let lo = userKeyOfInternal(files[0]!.smallest);
-  let hi = userKeyOfInternal(files[0]!.largest);
+  let hi = upperUserKey(files[0]!.largest);
   for (let i = 1; i < files.length; i++) {
     const s = userKeyOfInternal(files[i]!.smallest);
-    const l = userKeyOfInternal(files[i]!.largest);
+    const l = upperUserKey(files[i]!.largest);
     if (compareBytes(s, lo) < 0) lo = s;
-    if (compareBytes(l, hi) > 0) hi = l;
+    if (hi !== undefined && (l === undefined || compareBytes(l, hi) > 0)) hi = l;
   }
   return [lo, hi];
 }

@@ -84,7 +84,7 @@ export class RunMerge implements CompactionPlan {
   /** The merged runs, newest first. */
   readonly runs: readonly SortedRun[];
   readonly smallestUserKey: Uint8Array;
-  readonly largestUserKey: Uint8Array;
+  readonly largestUserKey: Uint8Array | undefined;
   /** Whether the oldest run of the tree is merged: the output has nothing below it. */
   readonly includesOldestRun: boolean;
 

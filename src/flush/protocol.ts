@@ -2,12 +2,15 @@
 // an id; its response carries the same id. Buffers travel transferred, not
 // copied, in both directions.
 import type { CompactionRequest, CompactionResult } from '../compaction/compactor.js';
+import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 export interface BuildRequest {
   type: 'build';
   id: number;
   /** The memtable's sorted run (docs/FORMAT.md, "Sorted runs"), transferred. */
   run: ArrayBuffer;
+  /** The memtable's range deletions (copied). */
+  rangeDeletions: RangeTombstone[];
   options: { blockSize: number; blockRestartInterval: number; bloomBitsPerKey: number; compression: 'lz4' | 'none' };
 }
 

@@ -5,6 +5,7 @@ import type { CompactionRequest, CompactionResult } from '../compaction/compacto
 import { CorruptionError, VarveError } from '../errors.js';
 import type { BuildRequest, BuildResponse, CompactRequest, CompactResponse, WorkerError, WorkerRequest, WorkerResponse } from './protocol.js';
 import { workerUrl } from './worker-url.js';
+import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 interface Waiter {
   resolve(r: WorkerResponse): void;
@@ -30,10 +31,11 @@ export class TableWorker {
     return worker;
   }
 
-  /** Builds a table from a sorted run; the run's buffer is transferred (unusable afterwards). */
-  build(run: Uint8Array, options: BuildRequest['options']): Promise<{ bytes: Uint8Array; properties: unknown }> {
+  /** Builds a table from a sorted run and range deletions; the run's buffer is transferred (unusable afterwards). */
+  build(run: Uint8Array, rangeDeletions: readonly RangeTombstone[], options: BuildRequest['options']): Promise<{ bytes: Uint8Array; properties: unknown }> {
     const buffer = wholeBuffer(run);
-    return this.#send<BuildResponse>((id) => ({ type: 'build', id, run: buffer, options }), [buffer]).then((r) => {
+    const tombstones = [...rangeDeletions];
+    return this.#send<BuildResponse>((id) => ({ type: 'build', id, run: buffer, rangeDeletions: tombstones, options }), [buffer]).then((r) => {
       if (r.error) throw new VarveError(r.error.code, `table build failed: ${r.error.message}`);
       return { bytes: r.bytes!, properties: r.properties };
     });

@@ -17,6 +17,7 @@ function build(request: BuildRequest): BuildResponse {
   });
   try {
     builder.addRun(new Uint8Array(request.run));
+    for (const t of request.rangeDeletions) builder.addRangeDeletion(t.start, t.end, t.seq);
     const { bytes, properties } = builder.finish();
     return { id: request.id, bytes, properties };
   } finally {

@@ -7,6 +7,7 @@ import type { TableProperties } from '../table/format.js';
 import type { FileMetadata } from '../version/edit.js';
 import { tableFileName } from '../version/filenames.js';
 import type { TableWorker } from './table-worker.js';
+import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 /**
  * Writes table `number` and fdatasyncs it and its directory; returns its
@@ -31,9 +32,17 @@ export async function writeTableFile(fs: FileSystem, dir: string, number: number
   };
 }
 
-/** Builds table `number` from a memtable's sorted run in the worker and writes it durably. */
-export async function writeTable(fs: FileSystem, dir: string, number: number, run: Uint8Array, worker: TableWorker, options: ResolvedOptions): Promise<FileMetadata> {
-  const { bytes, properties } = await worker.build(run, {
+/** Builds table `number` from a memtable's sorted run and range deletions in the worker and writes it durably. */
+export async function writeTable(
+  fs: FileSystem,
+  dir: string,
+  number: number,
+  run: Uint8Array,
+  rangeDeletions: readonly RangeTombstone[],
+  worker: TableWorker,
+  options: ResolvedOptions,
+): Promise<FileMetadata> {
+  const { bytes, properties } = await worker.build(run, rangeDeletions, {
     blockSize: options.blockSize,
     blockRestartInterval: options.blockRestartInterval,
     bloomBitsPerKey: options.bloomBitsPerKey,

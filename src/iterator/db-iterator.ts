@@ -6,11 +6,15 @@
 //
 // Position invariant between calls: forward, the source is at the first
 // entry of the next user key not yet considered; reverse, at the last entry
-// of the previous one. Range deletions (kind 3) are skipped for now.
+// of the previous one. Range deletions come as fragments gathered when the
+// iterator is created (none in the common case: one null check per key); a
+// key whose newest visible version is older than the fragment covering it
+// is left out. Kind-3 entries in the stream itself are skipped.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey, makeSeekKey } from '../keys.js';
 import { copyOut } from '../copy-out.js';
 import type { InternalIterator } from './internal.js';
+import type { TombstoneFragments } from '../rangedel/fragments.js';
 
 export interface DbIteratorOptions {
   /** Entries with a larger sequence are invisible. */
@@ -22,6 +26,8 @@ export interface DbIteratorOptions {
   reverse?: boolean | undefined;
   /** Most entries to return in all; -1 or undefined for no limit. */
   limit?: number | undefined;
+  /** Range deletions visible at the snapshot, fragmented; undefined when there are none. */
+  tombstones?: TombstoneFragments | undefined;
 }
 
 export type IteratorEntry = [key: Uint8Array, value: Uint8Array];
@@ -87,6 +93,7 @@ export class DbIterator {
   readonly #upper: Bound | undefined;
   readonly #reverse: boolean;
   readonly #limit: number;
+  readonly #tombstones: TombstoneFragments | undefined;
   #returned = 0;
   /** Not yet positioned: the first next() starts from the bound. */
   #fresh = true;
@@ -108,6 +115,12 @@ export class DbIterator {
     this.#upper = tighter(checkKey('lt', options.lt), checkKey('lte', options.lte), -1);
     this.#reverse = options.reverse === true;
     this.#limit = checkLimit(options.limit);
+    this.#tombstones = options.tombstones;
+  }
+
+  /** Whether a range deletion visible at the snapshot removes version `seq` of `userKey`. */
+  #rangeDeleted(userKey: Uint8Array, seq: number): boolean {
+    return this.#tombstones !== undefined && this.#tombstones.coveringSeq(userKey, this.#snapshot) > seq;
   }
 
   /** The next entry in iteration order, or undefined at the end of the range or the limit. */
@@ -207,10 +220,11 @@ export class DbIterator {
         source.next();
       } else if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
         const key = copyOut(ikey, 0, u);
+        const seq = sequenceOf(ikey, u);
         const v = source.value();
         const value = copyOut(v, 0, v.length);
         this.#skipVersions(key, u);
-        return [key, value];
+        if (!this.#rangeDeleted(key, seq)) return [key, value];
       } else if (kind === Kind.Deletion) {
         this.#skipVersions(this.#copyToScratch(ikey, u), u);
       } else {
@@ -247,12 +261,15 @@ export class DbIterator {
       if (hasLower && this.#belowLower(ikey, u)) return undefined;
       const key = copyOut(ikey, 0, u);
       let value: Uint8Array | undefined;
+      let valueSeq = 0;
       for (;;) {
         const kind = ikey[u]!;
-        if (sequenceOf(ikey, u) <= this.#snapshot) {
+        const seq = sequenceOf(ikey, u);
+        if (seq <= this.#snapshot) {
           if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
             const v = source.value();
             value = copyOut(v, 0, v.length);
+            valueSeq = seq;
           }
           else if (kind === Kind.Deletion) value = undefined;
           else if (kind !== Kind.RangeDeletion) throw new CorruptionError(`entry of unknown kind ${kind}`);
@@ -262,7 +279,7 @@ export class DbIterator {
         ikey = source.key();
         if (!sameUserKey(ikey, key, u)) break;
       }
-      if (value !== undefined) return [key, value];
+      if (value !== undefined && !this.#rangeDeleted(key, valueSeq)) return [key, value];
     }
     return undefined;
   }

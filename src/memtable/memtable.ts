@@ -8,6 +8,10 @@ import type { InternalIterator } from '../iterator/internal.js';
 import { alloc, free, u8 } from '../wasm/heap.js';
 import { DEFAULT_CHUNK_SIZE, SkipList, node as skiplistNode, type Entry } from '../wasm/skiplist.js';
 import { MemtableIterator } from './iterator.js';
+import { Kind } from '../keys.js';
+import { readVarint } from '../varint.js';
+import { TombstoneFragments } from '../rangedel/fragments.js';
+import { type RangeTombstone, decodeEnd } from '../rangedel/tombstone.js';
 
 export type MemtableEntry = Entry;
 
@@ -21,6 +25,11 @@ export class Memtable {
   readonly logNumber: number;
   #list: SkipList | undefined;
   #refs = 1;
+  /** Range deletions, kept out of the skip list so point reads never meet them; in arrival order. */
+  readonly #tombstones: RangeTombstone[] = [];
+  #tombstoneBytes = 0;
+  /** Fragments of #tombstones, built on the first read after a change. */
+  #fragments: TombstoneFragments | undefined;
 
   constructor(logNumber: number, chunkSize = DEFAULT_CHUNK_SIZE) {
     if (!Number.isSafeInteger(logNumber) || logNumber < 0) {
@@ -41,7 +50,46 @@ export class Memtable {
    * CorruptionError and inserts nothing.
    */
   insertBatchAt(ptr: number, len: number): number {
-    return this.#live().insertBatchAt(ptr, len);
+    const { count, rangeDeletions } = this.#live().insertPointsAt(ptr, len);
+    if (rangeDeletions > 0) this.#addRangeDeletions(ptr, len);
+    return count;
+  }
+
+  /** Collects the range deletions of a batch the kernel has validated (rare: parsed here, in JavaScript). */
+  #addRangeDeletions(ptr: number, len: number): void {
+    const mem = u8();
+    const dv = new DataView(mem.buffer, ptr, len);
+    const first = dv.getUint32(0, true) + dv.getUint32(4, true) * 0x1_0000_0000;
+    const count = dv.getUint32(8, true);
+    const end = ptr + len;
+    let pos = ptr + 12;
+    for (let i = 0; i < count; i++) {
+      const kind = mem[pos]!;
+      const key = readVarint(mem, pos + 1, end)!;
+      const keyStart = key.next;
+      pos = keyStart + key.value;
+      if (kind === Kind.Deletion) continue;
+      const value = readVarint(mem, pos, end)!;
+      pos = value.next + value.value;
+      if (kind !== Kind.RangeDeletion) continue;
+      const start = mem.slice(keyStart, keyStart + key.value);
+      const stop = decodeEnd(mem.slice(value.next, pos));
+      this.#tombstones.push({ start, end: stop, seq: first + i });
+      this.#tombstoneBytes += start.length + (stop?.length ?? 0) + 32;
+    }
+    this.#fragments = undefined;
+  }
+
+  /** The largest sequence <= snapshotSeq of a range deletion covering `userKey`, or -1. */
+  coveringTombstoneSeq(userKey: Uint8Array, snapshotSeq: number): number {
+    if (this.#tombstones.length === 0) return -1;
+    this.#fragments ??= TombstoneFragments.build(this.#tombstones);
+    return this.#fragments!.coveringSeq(userKey, snapshotSeq);
+  }
+
+  /** The range deletions received so far (do not modify). */
+  get rangeTombstones(): readonly RangeTombstone[] {
+    return this.#tombstones;
   }
 
   /** The newest entry of `userKey` with sequence <= snapshotSeq, a deletion included (the caller stops there). */
@@ -53,11 +101,12 @@ export class Memtable {
 
   /** Heap bytes the memtable holds: what the engine compares with the flush threshold. */
   get approximateBytes(): number {
-    return this.#live().bytes;
+    return this.#live().bytes + this.#tombstoneBytes;
   }
 
+  /** Entries held, range deletions included. */
   get count(): number {
-    return this.#live().count;
+    return this.#live().count + this.#tombstones.length;
   }
 
   get destroyed(): boolean {

@@ -5,7 +5,7 @@
 // file is copied out once. Depends only on the WebAssembly wrappers, so a
 // worker thread can run it with its own instance.
 import { InvalidArgumentError } from '../errors.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, isKind } from '../keys.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareInternalKeys, isKind, makeInternalKey } from '../keys.js';
 import { BlockBuilder, DEFAULT_RESTART_INTERVAL } from '../wasm/block.js';
 import { bloomBuildAt, bloomSize } from '../wasm/bloom.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
@@ -33,6 +33,8 @@ import {
 } from './format.js';
 import { varintLength, writeVarint } from '../varint.js';
 import { GrowableBuffer } from './growable-buffer.js';
+import { type RangeTombstone, encodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
+import { largestOf, smallestOf } from '../version/bounds.js';
 import { writeSeparator, writeSuccessor } from './separator.js';
 
 export interface TableBuilderOptions {
@@ -102,6 +104,9 @@ export class TableBuilder {
   #smallestSeq = MAX_SEQUENCE;
   #largestSeq = 0;
   #smallestKey: Uint8Array = new Uint8Array(0);
+  /** Range deletions for the range-deletion block, in any order until finish sorts them. */
+  readonly #tombstones: RangeTombstone[] = [];
+  #tombstoneBytes = 0;
   #finished = false;
   #failed = false;
 
@@ -137,7 +142,8 @@ export class TableBuilder {
       this.#smallestKey.length +
       largestKeyLen +
       3 * BLOCK_TRAILER_SIZE +
-      FOOTER_SIZE
+      FOOTER_SIZE +
+      this.#tombstoneBytes
     );
   }
 
@@ -191,18 +197,31 @@ export class TableBuilder {
     }
   }
 
+  /**
+   * Adds the range deletion [start, end)#seq (end undefined: unbounded) to
+   * the range-deletion block. Any order; (start, seq) must be unique.
+   */
+  addRangeDeletion(start: Uint8Array, end: Uint8Array | undefined, seq: number): void {
+    this.#checkUsable();
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidArgumentError(`sequence ${seq} is not an integer in [0, 2^53)`);
+    if (isEmptyRange(start, end)) throw new InvalidArgumentError('a range deletion must not be empty');
+    this.#tombstones.push({ start: start.slice(), end: end?.slice(), seq });
+    this.#tombstoneBytes += start.length + (end?.length ?? 0) + TRAILER_SIZE + ENTRY_OVERHEAD;
+  }
+
   /** Writes the filter, index, properties and footer; returns the file. The builder is then spent. */
   finish(): TableBuildResult {
     this.#checkUsable();
     try {
       if (this.#data.entryCount > 0) this.#cutBlock();
       if (this.#pending !== undefined) this.#addIndexEntry(undefined);
+      const rangeDeletions = this.#writeRangeDeletions();
       const filter = this.#writeFilter();
       const indexBlock = this.#index.finish();
       const index = this.#writeBlock(indexBlock.ptr, indexBlock.len, true);
       const properties = this.#properties(index.size, filter.size);
       const props = this.#writePropertiesBlock(properties);
-      this.#writeFooter(index, filter, props);
+      this.#writeFooter(index, filter, props, rangeDeletions);
       const bytes = copyOut(this.#file.ptr, this.#file.length);
       return { bytes, properties };
     } finally {
@@ -381,8 +400,42 @@ export class TableBuilder {
     return this.#sealBlock(size, Compression.None);
   }
 
+  /**
+   * The range-deletion block (docs/FORMAT.md): one entry per tombstone,
+   * key start#seq (kind 3), value the end, in internal-key order; counted
+   * in the properties like entries. NO_BLOCK when there are none.
+   */
+  #writeRangeDeletions(): BlockHandle {
+    const tombstones = this.#tombstones;
+    if (tombstones.length === 0) return NO_BLOCK;
+    const keys = tombstones.map((t) => makeInternalKey(t.start, t.seq, Kind.RangeDeletion));
+    const order = keys.map((_, i) => i).sort((a, b) => compareInternalKeys(keys[a]!, keys[b]!));
+    const block = new BlockBuilder(1);
+    try {
+      for (let i = 0; i < order.length; i++) {
+        const key = keys[order[i]!]!;
+        if (i > 0 && compareInternalKeys(keys[order[i - 1]!]!, key) === 0) throw new InvalidArgumentError('a range deletion was added twice');
+        const t = tombstones[order[i]!]!;
+        const value = encodeEnd(t.end);
+        block.add(key, value);
+        this.#entries++;
+        this.#rangeDeletions++;
+        this.#rawKeyBytes += key.length;
+        this.#rawValueBytes += value.length;
+        if (t.seq < this.#smallestSeq) this.#smallestSeq = t.seq;
+        if (t.seq > this.#largestSeq) this.#largestSeq = t.seq;
+      }
+      const { ptr, len } = block.finish();
+      return this.#writeBlock(ptr, len, this.#compress);
+    } finally {
+      block.destroy();
+    }
+  }
+
   #properties(indexSize: number, filterSize: number): TableProperties {
     const empty = this.#entries === 0;
+    const pointsSmallest = this.#dataBlocks === 0 ? undefined : this.#smallestKey;
+    const pointsLargest = this.#dataBlocks === 0 ? undefined : copyOut(this.#lastKey.ptr, this.#lastKeyLen);
     return {
       entries: this.#entries,
       deletions: this.#deletions,
@@ -397,8 +450,8 @@ export class TableBuilder {
       largestSeq: this.#largestSeq,
       creationTime: this.#creationTime ?? Date.now(),
       formatVersion: TABLE_FORMAT_VERSION,
-      smallestKey: this.#smallestKey,
-      largestKey: empty ? new Uint8Array(0) : copyOut(this.#lastKey.ptr, this.#lastKeyLen),
+      smallestKey: empty ? new Uint8Array(0) : smallestOf(pointsSmallest, this.#tombstones),
+      largestKey: empty ? new Uint8Array(0) : largestOf(pointsLargest, this.#tombstones),
     };
   }
 
@@ -409,10 +462,10 @@ export class TableBuilder {
     return this.#sealBlock(size, Compression.None);
   }
 
-  #writeFooter(index: BlockHandle, filter: BlockHandle, properties: BlockHandle): void {
+  #writeFooter(index: BlockHandle, filter: BlockHandle, properties: BlockHandle, rangeDeletions: BlockHandle): void {
     this.#file.reserve(FOOTER_SIZE);
     const pos = this.#file.end;
-    writeFooterFields(view(), pos, { index, filter, properties, rangeDeletions: NO_BLOCK, version: TABLE_FORMAT_VERSION });
+    writeFooterFields(view(), pos, { index, filter, properties, rangeDeletions, version: TABLE_FORMAT_VERSION });
     view().setUint32(pos + F_CHECKSUM, maskCrc(crc32cAt(pos, F_CHECKSUM)), true);
     this.#file.length += FOOTER_SIZE;
   }

@@ -111,7 +111,7 @@ export interface Footer {
   index: BlockHandle;
   filter: BlockHandle;
   properties: BlockHandle;
-  /** Reserved for the range-deletion block; { 0, 0 } (none) in version 1. */
+  /** The range-deletion block; { 0, 0 } when the table has none. */
   rangeDeletions: BlockHandle;
   version: number;
 }
@@ -173,7 +173,7 @@ export interface TableProperties {
   entries: number;
   /** Entries of kind 0. */
   deletions: number;
-  /** Entries of kind 3. */
+  /** Entries of kind 3 (those of the range-deletion block included in `entries`). */
   rangeDeletions: number;
   /** Sum of internal-key lengths (trailers included). */
   rawKeyBytes: number;
@@ -270,7 +270,9 @@ function checkProperties(p: TableProperties): void {
   if (!keyLengthOk(p.smallestKey) || !keyLengthOk(p.largestKey)) {
     throw new CorruptionError('properties smallest/largest keys do not match the entry count');
   }
-  if (p.deletions + p.rangeDeletions > p.entries || p.smallestSeq > p.largestSeq || empty !== (p.dataBlocks === 0)) {
+  // Range deletions live in their own block: a table may hold only those and no data block.
+  const pointsWithoutBlocks = p.dataBlocks === 0 && p.entries > p.rangeDeletions;
+  if (p.deletions + p.rangeDeletions > p.entries || p.smallestSeq > p.largestSeq || (empty && p.dataBlocks !== 0) || pointsWithoutBlocks) {
     throw new CorruptionError('properties counts are inconsistent');
   }
 }

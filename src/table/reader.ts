@@ -6,7 +6,9 @@
 // the offset of the block or footer that failed.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import type { InternalIterator } from '../iterator/internal.js';
-import { SEEK_KIND, TRAILER_SIZE, isKind, writeTrailer } from '../keys.js';
+import { Kind, SEEK_KIND, TRAILER_SIZE, isKind, writeTrailer } from '../keys.js';
+import { TombstoneFragments } from '../rangedel/fragments.js';
+import { type RangeTombstone, decodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { BlockCursor, DecodedBlock } from '../wasm/block.js';
 import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
@@ -87,6 +89,10 @@ export class TableReader {
   /** Offset and stored size of each data block, from the index. */
   readonly #offsets: Uint32Array;
   readonly #sizes: Uint32Array;
+  /** The range-deletion block's tombstones, as stored (empty for most tables). */
+  readonly rangeTombstones: readonly RangeTombstone[];
+  /** Those tombstones fragmented for lookups; undefined when there are none. */
+  readonly #fragments: TombstoneFragments | undefined;
   #cursor = new BlockCursor();
   /** get()'s scratch: an 8-byte hash, then the seek key. */
   #scratch = new Region(64);
@@ -105,6 +111,7 @@ export class TableReader {
     filter: CachedBlock;
     offsets: Uint32Array;
     sizes: Uint32Array;
+    tombstones: RangeTombstone[];
   }) {
     this.#file = parts.file;
     this.#io = new BlockIO(parts.file);
@@ -118,6 +125,8 @@ export class TableReader {
     this.#filter = parts.filter;
     this.#offsets = parts.offsets;
     this.#sizes = parts.sizes;
+    this.rangeTombstones = parts.tombstones;
+    this.#fragments = TombstoneFragments.build(parts.tombstones);
   }
 
   /**
@@ -147,11 +156,15 @@ export class TableReader {
         throw corruption(file.path, metaEnd, `${what} handle [${handle.offset}, +${handle.size}) runs past the footer`);
       }
     }
-    if (footer.rangeDeletions.offset !== 0 || footer.rangeDeletions.size !== 0) {
-      throw corruption(file.path, metaEnd, 'range-deletion handle is not empty in format version 1');
+    const hasRangeDeletions = footer.rangeDeletions.offset !== 0 || footer.rangeDeletions.size !== 0;
+    if (hasRangeDeletions && footer.rangeDeletions.offset + footer.rangeDeletions.size + BLOCK_TRAILER_SIZE > metaEnd) {
+      throw corruption(file.path, metaEnd, 'range-deletion block handle runs past the footer');
     }
     const properties = io.readPropertiesBlock(footer);
-    const dataEnd = Math.min(footer.index.offset, footer.filter.offset, footer.properties.offset);
+    const tombstones = hasRangeDeletions ? io.readRangeDeletions(footer.rangeDeletions) : [];
+    const metaStarts = [footer.index.offset, footer.filter.offset, footer.properties.offset];
+    if (hasRangeDeletions) metaStarts.push(footer.rangeDeletions.offset);
+    const dataEnd = Math.min(...metaStarts);
     const held: CachedBlock[] = [];
     let index: DecodedBlock | undefined;
     try {
@@ -170,7 +183,7 @@ export class TableReader {
         throw err instanceof CorruptionError ? corruption(file.path, footer.index.offset, 'index block', err) : err;
       }
       const { offsets, sizes } = readIndexHandles(file.path, footer.index.offset, index, dataEnd, properties);
-      return new TableReader({ file, fileNumber, cache, cacheId, properties, indexBlock, index, filter, offsets, sizes });
+      return new TableReader({ file, fileNumber, cache, cacheId, properties, indexBlock, index, filter, offsets, sizes, tombstones });
     } catch (err) {
       index?.release();
       for (const block of held) freeCachedBlock(block);
@@ -203,6 +216,11 @@ export class TableReader {
     const found = this.#find(target, targetLen, userKey);
     if (found === undefined) this.stats.filterFalsePositives++;
     return found;
+  }
+
+  /** The largest sequence <= snapshotSeq of this table's range deletions covering `userKey`, or -1. */
+  coveringTombstoneSeq(userKey: Uint8Array, snapshotSeq: number): number {
+    return this.#fragments === undefined ? -1 : this.#fragments.coveringSeq(userKey, snapshotSeq);
   }
 
   /** An iterator over every entry. Close it; the reader's memory lives until its last iterator closes. */
@@ -391,6 +409,36 @@ class BlockIO {
       throw corruption(path, offset, `${what} does not decompress (${n < 0 ? lz4.errorName(n) : `${n} of ${rawLen} bytes`})`);
     }
     return { ptr: out, len: rawLen };
+  }
+
+  /**
+   * Reads and checks the range-deletion block: entries of kind 3 in strictly
+   * increasing internal-key order, each a non-empty range.
+   */
+  readRangeDeletions(handle: BlockHandle): RangeTombstone[] {
+    const path = this.#file.path;
+    const block = this.readBlock(handle, 'range-deletion block');
+    let decoded: DecodedBlock | undefined;
+    try {
+      decoded = DecodedBlock.decode(block.ptr, block.len);
+      const out: RangeTombstone[] = [];
+      for (let i = 0; i < decoded.count; i++) {
+        const key = decoded.key(i);
+        if (key.length < TRAILER_SIZE) throw new CorruptionError(`entry ${i} has a key under 8 bytes`);
+        const { seq, kind } = trailerAt(new DataView(key.buffer, key.byteOffset, key.length), 0, key.length);
+        if (kind !== Kind.RangeDeletion || seq > Number.MAX_SAFE_INTEGER) throw new CorruptionError(`entry ${i} is not a range deletion`);
+        const start = key.subarray(0, key.length - TRAILER_SIZE);
+        const end = decodeEnd(decoded.value(i));
+        if (isEmptyRange(start, end)) throw new CorruptionError(`entry ${i} is an empty range`);
+        out.push({ start, end, seq });
+      }
+      return out;
+    } catch (err) {
+      throw err instanceof CorruptionError ? corruption(path, handle.offset, 'range-deletion block', err) : err;
+    } finally {
+      decoded?.release();
+      freeCachedBlock(block);
+    }
   }
 
   readPropertiesBlock(footer: Footer): TableProperties {

@@ -12,11 +12,20 @@ import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
+import { Kind } from '../keys.js';
+import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 export interface TableCacheCounters {
   filter: FilterStats;
   blockCache: BlockCacheStats;
   tableCache: TableCacheStats;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** What a read finds for a key a range deletion removed. */
+function rangeDeleted(seq: number): TableEntry {
+  return { kind: Kind.Deletion, seq, value: EMPTY };
 }
 
 export class TableCache {
@@ -77,18 +86,43 @@ export class TableCache {
     return this.#readers.insert(meta.number, reader, 1);
   }
 
-  /** The newest entry for `userKey` visible at `seq` in the version's tables (deletions included), searching in LSM order. */
-  get(version: Version, userKey: Uint8Array, seq: number): TableEntry | undefined {
+  /**
+   * The newest entry for `userKey` visible at `seq` in the version's tables
+   * (deletions included), searching in LSM order. `coveringSeq` is the
+   * newest range deletion covering the key in the sources searched before
+   * (-1: none); an entry older than the newest covering range deletion met
+   * so far comes back as a deletion.
+   */
+  get(version: Version, userKey: Uint8Array, seq: number, coveringSeq = -1): TableEntry | undefined {
+    let covering = coveringSeq;
     for (const meta of version.filesForKey(userKey)) {
       const handle = this.#pin(meta);
       try {
-        const entry = handle.value.get(userKey, seq);
-        if (entry !== undefined) return entry;
+        const reader = handle.value;
+        covering = Math.max(covering, reader.coveringTombstoneSeq(userKey, seq));
+        const entry = reader.get(userKey, seq);
+        if (entry !== undefined) return entry.seq < covering ? rangeDeleted(covering) : entry;
       } finally {
         this.#readers.release(handle);
       }
     }
     return undefined;
+  }
+
+  /** The range deletions of the version's tables whose files meet user keys [lo, hi] (undefined: unbounded). */
+  rangeTombstones(version: Version, lo?: Uint8Array, hi?: Uint8Array): RangeTombstone[] {
+    const out: RangeTombstone[] = [];
+    for (let level = 0; level < version.levels.length; level++) {
+      for (const meta of version.overlappingFiles(level, lo, hi)) {
+        const handle = this.#pin(meta);
+        try {
+          out.push(...handle.value.rangeTombstones);
+        } finally {
+          this.#readers.release(handle);
+        }
+      }
+    }
+    return out;
   }
 
   /** An iterator per table of the version; each keeps its table open until closed. */

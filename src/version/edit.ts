@@ -5,7 +5,8 @@
 // checksum still comes back as CorruptionError, never as a malformed edit.
 import { writeVarint } from '../varint.js';
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
-import { MAX_SEQUENCE, TRAILER_SIZE, compareInternalKeys, parseTrailer } from '../keys.js';
+import { MAX_SEQUENCE, TRAILER_SIZE, parseTrailer } from '../keys.js';
+import { boundsOrdered } from './bounds.js';
 
 /** The only key order varve has: user keys bytewise, then trailers descending. */
 export const COMPARATOR_NAME = 'varve.bytewise';
@@ -200,7 +201,7 @@ function fileProblem(meta: FileMetadata): string | null {
   if (!trailerInRange(smallest) || !trailerInRange(largest)) {
     return `file ${number}: a bounding key's sequence exceeds 2^53 - 1`;
   }
-  if (compareInternalKeys(smallest, largest) > 0) return `file ${number}: smallest key sorts after largest key`;
+  if (!boundsOrdered(smallest, largest)) return `file ${number}: smallest key sorts after largest key`;
   return null;
 }
 

@@ -8,11 +8,13 @@
 // - Level 0 is ordered newest first: largest sequence descending, ties by file
 //   number descending. Its files may overlap.
 // - Levels >= 1 are ordered by key and their user-key ranges are disjoint:
-//   a file's largest user key is below the next file's smallest user key, so
-//   one user key lies in at most one file per level.
+//   a file's largest user key is below the next file's smallest user key (or
+//   equal to it when the largest is an exclusive range-deletion bound,
+//   src/version/bounds.ts), so one user key lies in at most one file per level.
 import { InvalidArgumentError } from '../errors.js';
 import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit, checkEdit } from './edit.js';
+import { compareLargestToSmallest, compareLargestToUserKey } from './bounds.js';
 
 export interface LevelSummary {
   readonly level: number;
@@ -133,7 +135,7 @@ export class Version {
   filesForKey(userKey: Uint8Array): FileMetadata[] {
     const out: FileMetadata[] = [];
     for (const f of this.levels[0]!) {
-      if (compareUserKey(f.smallest, userKey) <= 0 && compareUserKey(f.largest, userKey) >= 0) out.push(f);
+      if (compareUserKey(f.smallest, userKey) <= 0 && compareLargestToUserKey(f.largest, userKey) >= 0) out.push(f);
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
       const files = this.levels[level]!;
@@ -150,7 +152,7 @@ export class Version {
   overlappingFiles(level: number, lo?: Uint8Array, hi?: Uint8Array): FileMetadata[] {
     const files = this.#level(level);
     const meets = (f: FileMetadata): boolean =>
-      (lo === undefined || compareUserKey(f.largest, lo) >= 0) && (hi === undefined || compareUserKey(f.smallest, hi) <= 0);
+      (lo === undefined || compareLargestToUserKey(f.largest, lo) >= 0) && (hi === undefined || compareUserKey(f.smallest, hi) <= 0);
     if (level === 0) return files.filter(meets);
     const out: FileMetadata[] = [];
     for (let i = lo === undefined ? 0 : firstEndingAtOrAfter(files, lo); i < files.length && meets(files[i]!); i++) {
@@ -233,7 +235,7 @@ function checkOrder(level: number, prev: FileMetadata, next: FileMetadata): void
     if (newestFirst(prev, next) >= 0) {
       throw new InvalidArgumentError(`level 0: file ${prev.number} must come after file ${next.number} (newest first)`);
     }
-  } else if (compareUserKeys(prev.largest, next.smallest) >= 0) {
+  } else if (compareLargestToSmallest(prev.largest, next.smallest) >= 0) {
     throw new InvalidArgumentError(`level ${level}: files ${prev.number} and ${next.number} overlap or are out of order`);
   }
 }
@@ -248,13 +250,13 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) =>
   return out;
 }
 
-/** Index of the first file of a sorted level, at or after `from`, whose largest user key is >= userKey (files.length if none). */
+/** Index of the first file of a sorted level, at or after `from`, whose range reaches userKey (files.length if none). */
 export function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array, from = 0): number {
   let lo = from;
   let hi = files.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareUserKey(files[mid]!.largest, userKey) < 0) lo = mid + 1;
+    if (compareLargestToUserKey(files[mid]!.largest, userKey) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -263,11 +265,6 @@ export function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Ui
 /** Bytewise order of the user-key part of internal key `ikey` against user key `userKey`. */
 export function compareUserKey(ikey: Uint8Array, userKey: Uint8Array): number {
   return compareBytePrefixes(ikey, ikey.length - TRAILER_SIZE, userKey, userKey.length);
-}
-
-/** Bytewise order of the user-key parts of two internal keys. */
-function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
-  return compareBytePrefixes(a, a.length - TRAILER_SIZE, b, b.length - TRAILER_SIZE);
 }
 
 /** Bytewise order of a[0..aLen) and b[0..bLen). */

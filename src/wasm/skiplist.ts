@@ -12,7 +12,8 @@ import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
 interface SkipListExports {
   skiplistCreate(chunkSize: number): number;
   skiplistInsert(list: number, key: number, keyLen: number, seq: number, kind: number, value: number, valueLen: number): number;
-  skiplistInsertBatch(list: number, batch: number, len: number): number;
+  skiplistInsertBatch(list: number, batch: number, len: number, skipRangeDeletions: number): number;
+  skiplistSkippedRangeDeletions(): number;
   skiplistSeek(list: number, key: number, len: number): number;
   skiplistSeekUser(list: number, buf: number, userKeyLen: number, snapshotSeq: number): number;
   skiplistGet(list: number, buf: number, userKeyLen: number, snapshotSeq: number): number;
@@ -169,7 +170,21 @@ export class SkipList {
    * the bytes are not a well-formed batch.
    */
   insertBatchAt(ptr: number, len: number): number {
-    const n = fns.skiplistInsertBatch(this.handle, ptr, len);
+    return this.#insertBatchAt(ptr, len, 0);
+  }
+
+  /**
+   * As insertBatchAt, but range deletions (kind 3) stay out of the list;
+   * returns the batch's record count and how many were left out (the caller
+   * keeps them elsewhere).
+   */
+  insertPointsAt(ptr: number, len: number): { count: number; rangeDeletions: number } {
+    const count = this.#insertBatchAt(ptr, len, 1);
+    return { count, rangeDeletions: fns.skiplistSkippedRangeDeletions() };
+  }
+
+  #insertBatchAt(ptr: number, len: number, skipRangeDeletions: number): number {
+    const n = fns.skiplistInsertBatch(this.handle, ptr, len, skipRangeDeletions);
     if (n >= 0) return n;
     if (n === ERR_OUT_OF_MEMORY) throw new WasmOutOfMemoryError(len);
     throw new CorruptionError(`malformed write batch: ${BATCH_ERRORS[n] ?? `code ${n}`}`);

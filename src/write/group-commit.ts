@@ -13,8 +13,9 @@ import { WriteBatch } from '../batch.js';
 import { Kind } from '../keys.js';
 
 export interface WriteOp {
-  kind: typeof Kind.Value | typeof Kind.Deletion;
+  kind: typeof Kind.Value | typeof Kind.Deletion | typeof Kind.RangeDeletion;
   key: Uint8Array;
+  /** The value; for a range deletion, the encoded end (src/rangedel/tombstone.ts). */
   value: Uint8Array | undefined;
 }
 
@@ -118,7 +119,8 @@ export class GroupCommit {
       for (const op of w.ops) {
         userBytes += op.key.length + (op.value?.length ?? 0);
         if (op.kind === Kind.Deletion) batch.del(op.key);
-        else batch.put(op.key, op.value!);
+        else if (op.kind === Kind.Value) batch.put(op.key, op.value!);
+        else batch.putWithKind(op.kind, op.key, op.value!);
       }
     }
     if (batch.count === 0) return;

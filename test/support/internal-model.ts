@@ -130,3 +130,5 @@ export const userKeyArb = fc
   .map((k) => k.map((b) => [0x00, 0x01, 0x61, 0xff][b % 4]!));
 
 export const kindArb = fc.constantFrom(Kind.Deletion, Kind.Value, Kind.Value, Kind.ValueWithExpiry, Kind.RangeDeletion);
+/** Kinds a memtable's skip list holds: range deletions are kept beside it (test/rangedel.test.ts). */
+export const pointKindArb = fc.constantFrom(Kind.Deletion, Kind.Value, Kind.Value, Kind.ValueWithExpiry);
