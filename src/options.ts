@@ -2,6 +2,7 @@
 // JavaScript process on a small machine (see docs/ARCHITECTURE.md, "Defaults").
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/filesystem.js';
+import { systemClock, type Clock } from './clock.js';
 import { nodeFileSystem } from './fs/node-fs.js';
 
 export interface Options {
@@ -27,6 +28,8 @@ export interface Options {
   maxOpenFiles?: number;
   /** The filesystem; tests substitute one that injects faults. Default node:fs. */
   fs?: FileSystem;
+  /** The wall clock that decides when values written with a ttl or expiresAt lapse. Default Date.now. */
+  clock?: Clock;
 }
 
 export type ResolvedOptions = Required<Options>;
@@ -43,6 +46,7 @@ export const DEFAULTS: ResolvedOptions = {
   blockCacheSize: 8 * 1024 * 1024,
   maxOpenFiles: 256,
   fs: nodeFileSystem,
+  clock: systemClock,
 };
 
 /** The largest key varve accepts, in bytes. */
@@ -84,6 +88,9 @@ export function resolveOptions(options: Options | undefined): ResolvedOptions {
   integerIn('maxOpenFiles', o.maxOpenFiles, 8, 1_000_000);
   if (typeof o.fs !== 'object' || o.fs === null || typeof o.fs.open !== 'function') {
     throw new InvalidArgumentError('option fs must implement the FileSystem interface');
+  }
+  if (typeof o.clock !== 'object' || o.clock === null || typeof o.clock.now !== 'function') {
+    throw new InvalidArgumentError('option clock must be an object with a now() method');
   }
   return o as ResolvedOptions;
 }

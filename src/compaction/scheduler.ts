@@ -17,6 +17,7 @@ import { TableWorker } from '../flush/table-worker.js';
 import { writeTableFile } from '../flush/write-table.js';
 import { CompactPointers, DEFAULT_COMPACTION_OPTIONS, compactionsForRange, pickCompaction, pickRangeCompaction, type Compaction } from './picker.js';
 import type { CompactionRequest } from './compactor.js';
+import { readClock } from '../expiry.js';
 
 export interface CompactionHost {
   fs: FileSystem;
@@ -180,6 +181,7 @@ export class CompactionScheduler {
     return {
       inputs,
       smallestSnapshot: this.#host.smallestSnapshot(),
+      now: readClock(o.clock),
       deeperLevels,
       grandparents: c.grandparents.map((f) => ({ smallest: f.smallest, largest: f.largest, size: f.size })),
       targetFileSize: DEFAULT_COMPACTION_OPTIONS.targetFileSize,

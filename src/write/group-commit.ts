@@ -13,9 +13,11 @@ import { WriteBatch } from '../batch.js';
 import { Kind } from '../keys.js';
 
 export interface WriteOp {
-  kind: typeof Kind.Value | typeof Kind.Deletion;
+  kind: typeof Kind.Value | typeof Kind.Deletion | typeof Kind.ValueWithExpiry;
   key: Uint8Array;
   value: Uint8Array | undefined;
+  /** For ValueWithExpiry: ms since the epoch. */
+  expiresAt?: number;
 }
 
 /** What a commit needs from the engine; each step throws on failure. */
@@ -109,6 +111,7 @@ export class GroupCommit {
       sync ||= w.sync;
       for (const op of w.ops) {
         if (op.kind === Kind.Deletion) batch.del(op.key);
+        else if (op.kind === Kind.ValueWithExpiry) batch.putWithExpiry(op.key, op.value!, op.expiresAt!);
         else batch.put(op.key, op.value!);
       }
     }
