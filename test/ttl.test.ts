@@ -43,7 +43,7 @@ async function entries(db: Database, options = {}): Promise<Array<[string, strin
 describe('write batch encoding of values with expiry', () => {
   it('round-trips: kind 2, value length 8 + n, the expiry as two LE u32 halves, then the value; the memtable returns it', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 300 }), fc.maxSafeNat(), fc.maxSafeNat(), (key, value, expiresAt, seq) => {
+      fc.property(fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 300 }), fc.maxSafeNat(), fc.integer({ min: 0, max: 2 ** 53 - 3 }), (key, value, expiresAt, seq) => {
         const batch = new WriteBatch(16);
         try {
           batch.setSequence(seq).put(Uint8Array.of(9), Uint8Array.of(7)).putWithExpiry(key, value, expiresAt);
@@ -369,21 +369,18 @@ describe('compaction of expired values', () => {
     const ops = (tag: string, ttl?: number) =>
       Array.from({ length: keys }, (_, i) => ({ type: 'put' as const, key: keyName(i), value: `${tag}-${i}`.padEnd(100, '.'), ...(ttl === undefined ? {} : { ttl }) }));
     await db.batch(ops('old'));
-    await db.compactRange(); // the old values now sit in a deep level
-    // Expiring overwrites, flushed as several level-0 tables: background
-    // compactions merge them into the level above the old values.
-    for (let round = 0; round < 6; round++) {
-      await db.batch(ops(`r${round}`, 100));
-      clock.t += 100;
-      await db.batch(Array.from({ length: 700 }, (_, i) => ({ type: 'put' as const, key: `pad${round}-${i}`, value: 'p'.repeat(100) })));
-    }
-    await db.close(); // waits for the background compactions
+    await db.compactRange(); // the old values now sit in level 2 (level 0 -> 1, then 1 -> 2)
+    await db.batch(ops('new', 100));
+    clock.t += 100;
+    await db.close();
     db = await open(dir, options);
+    expect(await entries(db, { gte: 'key', lt: 'kez' })).toEqual([]);
+    // Level 0 -> 1 first: the expired values must stay there, since level 2
+    // holds the old values; then level 1 -> 2 drops both.
+    await db.compactRange();
     for (let i = 0; i < keys; i += 97) expect(await db.get(keyName(i))).toBeUndefined();
     expect(await entries(db, { gte: 'key', lt: 'kez' })).toEqual([]);
-    await db.compactRange();
-    expect(await entries(db, { gte: 'key', lt: 'kez' })).toEqual([]);
-    expect(await db.get(keyName(0))).toBeUndefined();
+    expect(tableBytes(dir)).toBe(0);
     await db.close();
   });
 });
