@@ -411,8 +411,7 @@ describe('compact() with expired values (the decide() rule)', () => {
   });
   const survivors = (extra: Partial<CompactionRequest>) => {
     const { outputs, stats } = compact(request(extra));
-    const builder = outputs.map((o) => o.properties.entries).reduce((a, b) => a + b, 0);
-    return { entries: builder, stats };
+    return { entries: outputs.reduce((n, o) => n + o.properties.entries, 0), stats };
   };
 
   it('drops an expired value (and what it hides) when no snapshot and no deeper level needs it', () => {
