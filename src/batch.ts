@@ -5,6 +5,7 @@
 //   varint32 key length, key, and unless kind is deletion varint32 value
 //   length, value. Record i has sequence first + i.
 import { InvalidArgumentError } from './errors.js';
+import { EXPIRY_SIZE, MAX_EXPIRY, writeExpiry } from './expiry.js';
 import { Kind, isKind } from './keys.js';
 import { varintLength, writeVarint } from './varint.js';
 import { encodeEnd } from './rangedel/tombstone.js';
@@ -59,6 +60,17 @@ export class WriteBatch {
     return this.#append(Kind.Value, key, value);
   }
 
+  /**
+   * A value that lapses at `expiresAt` (ms since the epoch): kind
+   * ValueWithExpiry, its stored value the 8-byte expiry then `value`.
+   */
+  putWithExpiry(key: Uint8Array, value: Uint8Array, expiresAt: number): this {
+    if (!Number.isSafeInteger(expiresAt) || expiresAt < 0 || expiresAt > MAX_EXPIRY) {
+      throw new InvalidArgumentError(`expiresAt must be an integer in 0..2^53-1, got ${expiresAt}`);
+    }
+    return this.#append(Kind.ValueWithExpiry, key, value, expiresAt);
+  }
+
   del(key: Uint8Array): this {
     return this.#append(Kind.Deletion, key, EMPTY);
   }
@@ -98,9 +110,11 @@ export class WriteBatch {
     this.#region.release();
   }
 
-  #append(kind: number, key: Uint8Array, value: Uint8Array): this {
+  /** Appends one record; with `expiresAt` its stored value is the expiry followed by `value`. */
+  #append(kind: number, key: Uint8Array, value: Uint8Array, expiresAt?: number): this {
     const hasValue = kind !== Kind.Deletion;
-    const size = 1 + varintLength(key.length) + key.length + (hasValue ? varintLength(value.length) + value.length : 0);
+    const valueLength = value.length + (expiresAt === undefined ? 0 : EXPIRY_SIZE);
+    const size = 1 + varintLength(key.length) + key.length + (hasValue ? varintLength(valueLength) + valueLength : 0);
     this.#reserve(size);
     const bytes = u8();
     let pos = this.ptr + this.#len;
@@ -109,7 +123,11 @@ export class WriteBatch {
     bytes.set(key, pos);
     pos += key.length;
     if (hasValue) {
-      pos = writeVarint(bytes, pos, value.length);
+      pos = writeVarint(bytes, pos, valueLength);
+      if (expiresAt !== undefined) {
+        writeExpiry(bytes, pos, expiresAt);
+        pos += EXPIRY_SIZE;
+      }
       bytes.set(value, pos);
       pos += value.length;
     }

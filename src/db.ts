@@ -31,6 +31,8 @@ import { SnapshotList, readSequence, type Snapshot } from './snapshot.js';
 import { writeStats, type DatabaseStats, type LevelStats } from './stats.js';
 import { levelTargetBytes, scores } from './compaction/picker.js';
 import { checkCheckpointTarget, writeCheckpoint } from './checkpoint.js';
+import type { Clock } from './clock.js';
+import { EXPIRY_SIZE, expiryOf, isExpired, readClock, readExpiry } from './expiry.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -41,8 +43,23 @@ export interface WriteOptions {
   sync?: boolean;
 }
 
+/** A put's options: at most one of ttl and expiresAt. */
+export interface PutOptions extends WriteOptions {
+  /** The value lapses this many milliseconds from now (a positive integer). */
+  ttl?: number;
+  /** The value lapses at this time, in milliseconds since the epoch (an integer). */
+  expiresAt?: number;
+}
+
+/** A value with its expiry, as db.getEntry() returns it. */
+export interface ValueEntry {
+  value: Uint8Array;
+  /** Milliseconds since the epoch; undefined for a value written without ttl or expiresAt. */
+  expiresAt: number | undefined;
+}
+
 export type BatchOp =
-  | { type: 'put'; key: Uint8Array | string; value: Uint8Array | string }
+  | { type: 'put'; key: Uint8Array | string; value: Uint8Array | string; ttl?: number; expiresAt?: number }
   | { type: 'del'; key: Uint8Array | string }
   /** Deletes every key in [start, end); see Database.deleteRange. */
   | { type: 'deleteRange'; start: Uint8Array | string; end: Uint8Array | string };
@@ -91,9 +108,16 @@ function clearBounds(range: ClearRange): { start: Uint8Array; end: Uint8Array | 
   return { start, end };
 }
 
-function toOps(op: BatchOp): WriteOp[] {
+/** A put, with expiry when `ttl` or `expiresAt` asks for one. */
+function putOp(key: unknown, value: unknown, ttl: unknown, expiresAt: unknown, clock: Clock): WriteOp {
+  const expiry = expiryOf(ttl, expiresAt, clock);
+  if (expiry === undefined) return { kind: Kind.Value, key: keyBytes(key), value: valueBytes(value) };
+  return { kind: Kind.ValueWithExpiry, key: keyBytes(key), value: valueBytes(value), expiresAt: expiry };
+}
+
+function toOps(op: BatchOp, clock: Clock): WriteOp[] {
   if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('a batch operation must be an object');
-  if (op.type === 'put') return [{ kind: Kind.Value, key: keyBytes(op.key), value: valueBytes(op.value) }];
+  if (op.type === 'put') return [putOp(op.key, op.value, op.ttl, op.expiresAt, clock)];
   if (op.type === 'del') return [{ kind: Kind.Deletion, key: keyBytes(op.key), value: undefined }];
   if (op.type === 'deleteRange') return rangeOp(keyBytes(op.start), keyBytes(op.end));
   throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type?: unknown }).type)}`);
@@ -186,8 +210,9 @@ export class Database {
 
   // ---- Writes ----
 
-  put(key: Uint8Array | string, value: Uint8Array | string, options?: WriteOptions): Promise<void> {
-    return this.#write(() => [{ kind: Kind.Value, key: keyBytes(key), value: valueBytes(value) }], options);
+  /** Writes `value` under `key`; with `ttl` or `expiresAt` it lapses then, invisible to every read from that moment. */
+  put(key: Uint8Array | string, value: Uint8Array | string, options?: PutOptions): Promise<void> {
+    return this.#write(() => [putOp(key, value, options?.ttl, options?.expiresAt, this.#options.clock)], options);
   }
 
   del(key: Uint8Array | string, options?: WriteOptions): Promise<void> {
@@ -219,7 +244,7 @@ export class Database {
   batch(ops: BatchOp[], options?: WriteOptions): Promise<void> {
     return this.#write(() => {
       if (!Array.isArray(ops)) throw new InvalidArgumentError('batch takes an array of operations');
-      return ops.flatMap(toOps);
+      return ops.flatMap((op) => toOps(op, this.#options.clock));
     }, options);
   }
 
@@ -502,8 +527,21 @@ export class Database {
 
   /** The value of `key`, or undefined. Synchronous: memtables and cached blocks are answered on this thread. */
   getSync(key: Uint8Array | string, options?: ReadOptions): Uint8Array | undefined {
+    return this.getEntrySync(key, options)?.value;
+  }
+
+  /** The value of `key` and its expiry, or undefined for a missing or expired key. Synchronous, as getSync. */
+  getEntrySync(key: Uint8Array | string, options?: ReadOptions): ValueEntry | undefined {
     this.#checkOpen();
-    return this.#get(keyBytes(key), readSequence(options, this.#lastSequence));
+    return this.#get(keyBytes(key), readSequence(options, this.#lastSequence), readClock(this.#options.clock));
+  }
+
+  getEntry(key: Uint8Array | string, options?: ReadOptions): Promise<ValueEntry | undefined> {
+    try {
+      return Promise.resolve(this.getEntrySync(key, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   get(key: Uint8Array | string, options?: ReadOptions): Promise<Uint8Array | undefined> {
@@ -519,7 +557,8 @@ export class Database {
       this.#checkOpen();
       if (!Array.isArray(keys)) throw new InvalidArgumentError('getMany takes an array of keys');
       const seq = readSequence(options, this.#lastSequence);
-      return Promise.resolve(keys.map((k) => this.#get(keyBytes(k), seq)));
+      const now = readClock(this.#options.clock);
+      return Promise.resolve(keys.map((k) => this.#get(keyBytes(k), seq, now)?.value));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -543,9 +582,10 @@ export class Database {
   /**
    * Sources newest first; `covering` is the newest range deletion (<= seq)
    * covering the key in the sources met so far, the current one included:
-   * the first entry found is the answer unless it is older than that.
+   * the first entry found is the answer unless it is older than that. An
+   * expired value (wall-clock `now`) reads as a deletion.
    */
-  #get(userKey: Uint8Array, seq: number): Uint8Array | undefined {
+  #get(userKey: Uint8Array, seq: number, now: number): ValueEntry | undefined {
     let covering = this.#mem.coveringTombstoneSeq(userKey, seq);
     let entry = this.#mem.get(userKey, seq);
     for (let i = this.#imm.length - 1; entry === undefined && i >= 0; i--) {
@@ -556,18 +596,26 @@ export class Database {
     if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq, covering);
     else if (entry.seq < covering) return undefined;
     if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
-    return entry.value;
+    if (entry.kind !== Kind.ValueWithExpiry) return { value: entry.value, expiresAt: undefined };
+    const expiresAt = readExpiry(entry.value);
+    if (isExpired(expiresAt, now)) return undefined;
+    return { value: entry.value.subarray(EXPIRY_SIZE), expiresAt };
   }
 
-  /** Iterates [key, value] pairs in key order (or reverse), as the database was when the iterator was created. */
+  /**
+   * Iterates [key, value] pairs in key order (or reverse), as the database
+   * was when the iterator was created; values with expiry are judged by the
+   * clock at that moment too.
+   */
   iterator(options: IteratorOptions & ReadOptions = {}): ValueIterator {
     this.#checkOpen();
     const snapshot = readSequence(options, this.#lastSequence);
+    const now = readClock(this.#options.clock);
     const bounds = ValueIterator.bounds(options);
     const sources: InternalIterator[] = [this.#mem.iterator(), ...this.#imm.map((m) => m.iterator())];
     sources.push(...this.#tables.iterators(this.#versions.current));
     const tombstones = this.#rangeTombstones(snapshot, bounds.gt ?? bounds.gte, bounds.lt ?? bounds.lte);
-    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, ...bounds, tombstones }), () => this.#iterators.delete(it));
+    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones }), () => this.#iterators.delete(it));
     this.#iterators.add(it);
     return it;
   }

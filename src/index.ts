@@ -1,6 +1,7 @@
 // varve's public entry point.
 export { open, Database } from './db.js';
-export type { WriteOptions, BatchOp, ClearRange, IteratorOptions, ReadOptions } from './db.js';
+export type { WriteOptions, PutOptions, ValueEntry, BatchOp, ClearRange, IteratorOptions, ReadOptions } from './db.js';
+export type { Clock } from './clock.js';
 export { Snapshot } from './snapshot.js';
 export type { ValueIterator } from './iterator/value-iterator.js';
 export type { Options } from './options.js';

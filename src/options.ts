@@ -2,6 +2,7 @@
 // JavaScript process on a small machine (see docs/ARCHITECTURE.md, "Defaults").
 import { InvalidArgumentError } from './errors.js';
 import type { FileSystem } from './fs/filesystem.js';
+import { systemClock, type Clock } from './clock.js';
 import { nodeFileSystem } from './fs/node-fs.js';
 import { type CompactionOptions, resolveCompactionOptions } from './compaction/picker.js';
 
@@ -39,6 +40,8 @@ export interface Options {
   maxBackgroundCompactions?: number;
   /** Leveled compaction's shape: level targets, table size (src/compaction/picker.ts). Default {} (its defaults). */
   compaction?: Partial<CompactionOptions>;
+  /** The wall clock that decides when values written with a ttl or expiresAt lapse. Default Date.now. */
+  clock?: Clock;
 }
 
 export type ResolvedOptions = Required<Options>;
@@ -58,6 +61,7 @@ export const DEFAULTS: ResolvedOptions = {
   compactionStyle: 'leveled',
   maxBackgroundCompactions: 2,
   compaction: {},
+  clock: systemClock,
 };
 
 /** The largest key varve accepts, in bytes. */
@@ -105,6 +109,9 @@ export function resolveOptions(options: Options | undefined): ResolvedOptions {
   resolveCompactionOptions(o.compaction);
   if (typeof o.fs !== 'object' || o.fs === null || typeof o.fs.open !== 'function') {
     throw new InvalidArgumentError('option fs must implement the FileSystem interface');
+  }
+  if (typeof o.clock !== 'object' || o.clock === null || typeof o.clock.now !== 'function') {
+    throw new InvalidArgumentError('option clock must be an object with a now() method');
   }
   return o as ResolvedOptions;
 }

@@ -14,7 +14,7 @@ import { Kind, makeInternalKey, parseTrailer, userKeyOf } from '../src/keys.js';
 import { TableBuilder, type TableBuilderOptions } from '../src/table/builder.js';
 import { TableReader } from '../src/table/reader.js';
 import { TestBlockCache } from './support/block-cache.js';
-import { type Rec, EMPTY, compareBytes, compareRecs, hex, ikeyOf, kindArb, userKeyArb } from './support/internal-model.js';
+import { type Rec, EMPTY, NOW, compareBytes, compareRecs, expiryArb, expiryIn, hex, ikeyOf, kindArb, userKeyArb, withExpiry } from './support/internal-model.js';
 
 const CREATION_TIME = 1_700_000_000_000;
 
@@ -80,11 +80,16 @@ interface Expected {
   tombstones: number;
 }
 
+/** A deletion, or a value whose expiry is <= NOW (what the compactions below are told is now): both read as deletions. */
+function deletes(r: Rec): boolean {
+  return r.kind === Kind.Deletion || (r.kind === Kind.ValueWithExpiry && expiryIn(r.value) <= NOW);
+}
+
 /**
  * The retention rule, stated on the model: walking each user key's entries
  * newest first, an entry goes when the next newer one is at or below the
- * smallest snapshot; a deletion at or below it goes when no deeper range
- * holds its key. Range deletions always stay and shadow nothing.
+ * smallest snapshot; a deletion (or expired value) at or below it goes when
+ * no deeper range holds its key. Range deletions always stay and shadow nothing.
  */
 function expectedSurvivors(recs: Rec[], smallestSnapshot: number, below: (key: Uint8Array) => boolean): Expected {
   const sorted = [...recs].sort(compareRecs);
@@ -99,7 +104,7 @@ function expectedSurvivors(recs: Rec[], smallestSnapshot: number, below: (key: U
       return;
     }
     if (newer <= smallestSnapshot) shadowed++;
-    else if (r.kind === Kind.Deletion && r.seq <= smallestSnapshot && !below(r.key)) tombstones++;
+    else if (deletes(r) && r.seq <= smallestSnapshot && !below(r.key)) tombstones++;
     else kept.push(r);
     newer = r.seq;
   });
@@ -114,7 +119,7 @@ function readAt(entries: Rec[], below: (key: Uint8Array) => boolean, key: Uint8A
     if (best === undefined || r.seq > best.seq) best = r;
   }
   if (best === undefined) return below(key) ? 'below' : undefined;
-  return best.kind === Kind.Deletion ? undefined : hex(best.value);
+  return deletes(best) ? undefined : hex(best.value);
 }
 
 /** A random history: each entry gets the next sequence and lands in one of the input tables. */
@@ -123,6 +128,7 @@ const historyArb = fc.array(
     key: userKeyArb,
     kind: kindArb,
     value: fc.uint8Array({ maxLength: 40 }),
+    expiresAt: expiryArb,
     table: fc.nat(3),
   }),
   { maxLength: 160 },
@@ -148,7 +154,8 @@ describe('compact against a model', () => {
         fc.array(fc.tuple(userKeyArb, fc.integer({ min: 1, max: 4000 })), { maxLength: 12 }),
         optionsArb,
         (history, snapshotDraw, deeperKeys, grandparentDraw, o) => {
-          const recs: Rec[] = history.map((h, i) => ({ key: h.key, seq: i + 1, kind: h.kind, value: h.kind === Kind.Deletion ? EMPTY : h.value }));
+          const stored = (h: (typeof history)[number]) => (h.kind === Kind.Deletion ? EMPTY : h.kind === Kind.ValueWithExpiry ? withExpiry(h.expiresAt, h.value) : h.value);
+          const recs: Rec[] = history.map((h, i) => ({ key: h.key, seq: i + 1, kind: h.kind, value: stored(h) }));
           const lastSeq = recs.length;
           const smallestSnapshot = snapshotDraw % (lastSeq + 2);
           const deeper = deeperKeys.map(toRanges);
@@ -166,6 +173,7 @@ describe('compact against a model', () => {
           const { outputs, stats } = compact({
             inputs,
             smallestSnapshot,
+            now: NOW,
             deeperLevels: deeper.map((level) => level.map(([a, b]) => range(a, b))),
             grandparents,
             targetFileSize: o.targetFileSize,
@@ -192,7 +200,7 @@ describe('compact against a model', () => {
           // A tombstone is gone only if shadowed or if no deeper range holds its key.
           const survivors = new Set(actual.map(showRec));
           for (const r of recs) {
-            if (r.kind !== Kind.Deletion || survivors.has(showRec(r)) || !below(r.key)) continue;
+            if (!deletes(r) || survivors.has(showRec(r)) || !below(r.key)) continue;
             const shadowedBy = recs.some((n) => compareBytes(n.key, r.key) === 0 && n.seq > r.seq && n.seq <= smallestSnapshot && n.kind !== Kind.RangeDeletion);
             check(shadowedBy, () => `tombstone ${showRec(r)} dropped though a deeper level holds its key`);
           }

@@ -6,11 +6,15 @@ import type { InternalIterator } from '../src/iterator/internal.js';
 import { MergingIterator } from '../src/iterator/merging.js';
 import { Kind } from '../src/keys.js';
 import { Memtable } from '../src/memtable/memtable.js';
-import { ArrayIterator, EMPTY, compareBytes, compareRecs, hex, insertRecs, kindArb, userKeyArb, type Rec } from './support/internal-model.js';
+import { ArrayIterator, EMPTY, NOW, compareBytes, compareRecs, expiryArb, expiryIn, hex, insertRecs, kindArb, userKeyArb, withExpiry, type Rec } from './support/internal-model.js';
 
 // ---- The model: user key -> newest visible value at the snapshot ----
 
-/** Visible entries at `snapshot`, in key order: the newest version with seq <= snapshot, unless it is a deletion. Range deletions are ignored. */
+/**
+ * Visible entries at `snapshot`, in key order: the newest version with seq <= snapshot, unless it is
+ * a deletion or a value whose expiry is <= NOW; a value with expiry without its 8-byte prefix.
+ * Range deletions are ignored.
+ */
 function visibleAt(recs: Rec[], snapshot: number): Array<[Uint8Array, Uint8Array]> {
   const newest = new Map<string, Rec>();
   for (const r of recs) {
@@ -20,9 +24,9 @@ function visibleAt(recs: Rec[], snapshot: number): Array<[Uint8Array, Uint8Array
     if (seen === undefined || seen.seq < r.seq) newest.set(k, r);
   }
   return [...newest.values()]
-    .filter((r) => r.kind === Kind.Value || r.kind === Kind.ValueWithExpiry)
+    .filter((r) => r.kind === Kind.Value || (r.kind === Kind.ValueWithExpiry && expiryIn(r.value) > NOW))
     .sort((a, b) => compareBytes(a.key, b.key))
-    .map((r) => [r.key, r.value]);
+    .map((r) => [r.key, r.kind === Kind.ValueWithExpiry ? r.value.subarray(8) : r.value]);
 }
 
 function inBounds(key: Uint8Array, o: DbIteratorOptions): boolean {
@@ -64,9 +68,12 @@ function mergedSource(recs: Rec[], picks: number[], kinds: boolean[]): { source:
 
 // ---- Arbitraries ----
 
+const storedValue = (kind: number, value: Uint8Array, expiresAt: number): Uint8Array =>
+  kind === Kind.Deletion ? EMPTY : kind === Kind.ValueWithExpiry ? withExpiry(expiresAt, value) : value;
+
 const historyArb = fc
-  .array(fc.record({ key: userKeyArb, kind: kindArb, value: fc.uint8Array({ minLength: 0, maxLength: 6 }) }), { maxLength: 80 })
-  .map((rs) => rs.map((r, i): Rec => ({ ...r, seq: i, value: r.kind === Kind.Deletion ? EMPTY : r.value })));
+  .array(fc.record({ key: userKeyArb, kind: kindArb, value: fc.uint8Array({ minLength: 0, maxLength: 6 }), expiresAt: expiryArb }), { maxLength: 80 })
+  .map((rs) => rs.map((r, i): Rec => ({ key: r.key, kind: r.kind, seq: i, value: storedValue(r.kind, r.value, r.expiresAt) })));
 
 const optionsArb = fc.record(
   {
@@ -96,7 +103,7 @@ describe('DB iterator against a map of newest visible values', () => {
   it('a full iteration returns what the model does, over random histories, snapshots, bounds, direction and limits', () => {
     fc.assert(
       fc.property(historyArb, fc.nat(), optionsArb, sourcesArb, (recs, s, opts, { picks, kinds }) => {
-        const options: DbIteratorOptions = { ...opts, snapshot: s % (recs.length + 2) };
+        const options: DbIteratorOptions = { ...opts, snapshot: s % (recs.length + 2), now: NOW };
         const { source, mems } = mergedSource(recs, picks, kinds);
         const it = new DbIterator(source, options);
         const got: IteratorEntry[] = [];
@@ -115,7 +122,7 @@ describe('DB iterator against a map of newest visible values', () => {
   it('mixed next, nextv and seek agree with the model, the limit counting across seeks', () => {
     fc.assert(
       fc.property(historyArb, fc.nat(), optionsArb, sourcesArb, fc.array(opArb, { maxLength: 30 }), (recs, s, opts, { picks, kinds }, ops) => {
-        const options: DbIteratorOptions = { ...opts, snapshot: s % (recs.length + 2) };
+        const options: DbIteratorOptions = { ...opts, snapshot: s % (recs.length + 2), now: NOW };
         const it = new DbIterator(mergedSource(recs, picks, kinds).source, options);
         const order = expectedOrder(recs, options);
         const limit = options.limit === undefined || options.limit < 0 ? Infinity : options.limit;
@@ -156,13 +163,13 @@ describe('DB iterator against a map of newest visible values', () => {
       { key: k(1), seq: 4, kind: Kind.Value, value: k(13) },
       { key: k(2), seq: 5, kind: Kind.Deletion, value: EMPTY },
       { key: k(2), seq: 6, kind: Kind.Value, value: k(20) },
-      { key: k(3), seq: 7, kind: Kind.ValueWithExpiry, value: k(30) },
+      { key: k(3), seq: 7, kind: Kind.ValueWithExpiry, value: withExpiry(NOW + 1, k(30)) },
       { key: k(3), seq: 8, kind: Kind.RangeDeletion, value: k(9) },
       { key: k(4), seq: 9, kind: Kind.Value, value: k(40) },
       { key: k(4), seq: 10, kind: Kind.Deletion, value: EMPTY },
     ];
     const run = (snapshot: number, reverse: boolean): string[] => {
-      const it = new DbIterator(mergedSource(recs, [0, 1, 1, 0, 2], [true, false, true]).source, { snapshot, reverse });
+      const it = new DbIterator(mergedSource(recs, [0, 1, 1, 0, 2], [true, false, true]).source, { snapshot, reverse, now: NOW });
       const out = showEntries(it.nextv(100));
       it.close();
       return out;

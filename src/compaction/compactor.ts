@@ -2,8 +2,8 @@
 // engine state and no file I/O, so it runs as well in the table worker as on
 // the calling thread. The inputs are merged in internal-key order; for each
 // user key the newest entry is kept, and each older one only while some
-// snapshot can still read it; deletions are dropped once nothing below the
-// output level can hold their key. Outputs are cut at user-key boundaries,
+// snapshot can still read it; deletions, and values whose expiry has
+// passed, are dropped once nothing below the output level can hold their key. Outputs are cut at user-key boundaries,
 // LevelDB-style: at the target file size, or when an output would overlap
 // too many grandparent bytes (which would make its own next compaction big).
 import { LruCache } from '../cache/lru.js';
@@ -11,6 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { MemoryFile } from '../fs/memory-file.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, parseTrailer } from '../keys.js';
+import { isExpired, readExpiry } from '../expiry.js';
 import { type CachedBlock, freeCachedBlock } from '../table/block-source.js';
 import { TableBuilder, type TableBuilderOptions } from '../table/builder.js';
 import type { TableProperties } from '../table/format.js';
@@ -40,6 +41,8 @@ export interface CompactionRequest {
   inputs: CompactionInput[];
   /** The oldest sequence a live reader may read at: min(live snapshots, last sequence). */
   smallestSnapshot: number;
+  /** Wall-clock ms (the engine's clock): values with expiry <= now count as deletions. Absent: none does. */
+  now?: number;
   /** The tables of each level deeper than the output level; each level sorted and non-overlapping. */
   deeperLevels: KeyRange[][];
   /** The tables of the level below the output level, sorted and non-overlapping, with their sizes in bytes. */
@@ -62,7 +65,7 @@ export interface CompactionStats {
   entriesOut: number;
   /** Entries hidden from every reader by a newer entry of their user key. */
   droppedShadowed: number;
-  /** Deletions no reader needs: nothing older is visible and no deeper level holds their key. */
+  /** Deletions, expired values among them, that no reader needs: nothing older is visible and no deeper level holds their key. */
   droppedTombstones: number;
   /** Sum of the input file sizes. */
   bytesRead: number;
@@ -90,6 +93,7 @@ const NO_SEQUENCE = Number.POSITIVE_INFINITY;
 /** Runs the compaction described by `request` on this thread. */
 export function compact(request: CompactionRequest): CompactionResult {
   const smallestSnapshot = checkSequence(request.smallestSnapshot);
+  const now = checkNow(request.now);
   const targetFileSize = checkSize('targetFileSize', request.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE);
   const maxOverlap = checkSize('maxGrandparentOverlapBytes', request.maxGrandparentOverlapBytes ?? GRANDPARENT_OVERLAP_FACTOR * targetFileSize);
   const deeper = new DeeperLevels(request.deeperLevels);
@@ -113,7 +117,8 @@ export function compact(request: CompactionRequest): CompactionResult {
         newerSeq = NO_SEQUENCE;
         coveringSeq = fragments === undefined ? -1 : fragments.coveringSeq(userKey, smallestSnapshot);
       }
-      const verdict = decide(kind, seq, newerSeq, coveringSeq, smallestSnapshot, deeper, userKey!);
+      const expired = kind === Kind.ValueWithExpiry && isExpired(readExpiry(merged.value()), now);
+      const verdict = decide(kind, seq, expired, newerSeq, coveringSeq, smallestSnapshot, deeper, userKey!);
       if (kind !== Kind.RangeDeletion) newerSeq = seq;
       stats.entriesIn++;
       if (verdict === Verdict.DropShadowed) stats.droppedShadowed++;
@@ -145,13 +150,20 @@ export function compact(request: CompactionRequest): CompactionResult {
  * - A deletion at or below the smallest snapshot, with nothing older left
  *   visible here, still hides older versions in deeper levels: it goes only
  *   when no deeper level may hold its key.
- * Values with expiry are kept as values. Kind-3 entries met among the points
- * (only old-style data blocks hold any) are kept as they are: range
- * deletions travel in range-deletion blocks (keptFragments).
+ * - An `expired` value (its expiry <= the request's now) reads as a
+ *   deletion at its sequence to every reader, at every snapshot (expiry is
+ *   wall-clock time), so it follows the deletion rule: kept while a snapshot
+ *   below its sequence exists or a deeper level may hold its key.
+ * - A point entry below the newest range deletion covering it at or below
+ *   the smallest snapshot (`coveringSeq`) is hidden from every reader.
+ * Kind-3 entries met among the points (only old-style data blocks hold any)
+ * are kept as they are: range deletions travel in range-deletion blocks
+ * (keptFragments).
  */
 function decide(
   kind: number,
   seq: number,
+  expired: boolean,
   newerSeq: number,
   coveringSeq: number,
   smallestSnapshot: number,
@@ -160,7 +172,8 @@ function decide(
 ): Verdict {
   if (kind === Kind.RangeDeletion) return Verdict.Keep;
   if (newerSeq <= smallestSnapshot || seq < coveringSeq) return Verdict.DropShadowed;
-  if (kind === Kind.Deletion && seq <= smallestSnapshot && !deeper.mayContain(userKey)) return Verdict.DropTombstone;
+  const deletes = kind === Kind.Deletion || expired;
+  if (deletes && seq <= smallestSnapshot && !deeper.mayContain(userKey)) return Verdict.DropTombstone;
   return Verdict.Keep;
 }
 
@@ -371,6 +384,12 @@ function sameUserKey(key: Uint8Array, userLen: number, userKey: Uint8Array): boo
 function checkSequence(seq: number): number {
   if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQUENCE) throw new InvalidArgumentError(`smallestSnapshot ${seq} is not a sequence number`);
   return seq;
+}
+
+function checkNow(now: number | undefined): number {
+  if (now === undefined) return Number.NEGATIVE_INFINITY;
+  if (typeof now !== 'number' || Number.isNaN(now)) throw new InvalidArgumentError(`now ${String(now)} is not a time`);
+  return now;
 }
 
 function checkSize(name: string, n: number): number {

@@ -28,6 +28,7 @@ import { CompactPointers, type CompactionOptions, compactionsForRange, pickCompa
 import { type CompactionPlan, conflictsWithAny } from './plan.js';
 import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
 import type { CompactionRequest } from './compactor.js';
+import { readClock } from '../expiry.js';
 
 export interface CompactionHost {
   fs: FileSystem;
@@ -267,6 +268,7 @@ export class CompactionScheduler {
     return {
       inputs,
       smallestSnapshot: this.#host.smallestSnapshot(),
+      now: readClock(o.clock),
       deeperLevels,
       grandparents: c.grandparents.map((f) => ({ smallest: f.smallest, largest: f.largest, size: f.size })),
       targetFileSize: this.options.targetFileSize,

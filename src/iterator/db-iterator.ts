@@ -1,7 +1,8 @@
 // The user-facing iterator: turns a stream of internal entries (usually a
 // merging iterator) into the user's view at one snapshot: only entries with
 // sequence <= snapshot, only the newest such version of each user key, keys
-// whose newest visible version is a deletion left out, within the bounds,
+// whose newest visible version is a deletion or an expired value left out
+// (values with expiry come back without their 8-byte expiry), within the bounds,
 // forward or reverse, up to a limit. Keys and values come back as copies.
 //
 // Position invariant between calls: forward, the source is at the first
@@ -13,12 +14,15 @@
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey, makeSeekKey } from '../keys.js';
 import { copyOut } from '../copy-out.js';
+import { EXPIRY_SIZE, isExpired, readExpiry } from '../expiry.js';
 import type { InternalIterator } from './internal.js';
 import type { TombstoneFragments } from '../rangedel/fragments.js';
 
 export interface DbIteratorOptions {
   /** Entries with a larger sequence are invisible. */
   snapshot: number;
+  /** Wall-clock ms at which values with expiry are judged. Default: Date.now() at construction. */
+  now?: number | undefined;
   gt?: Uint8Array | undefined;
   gte?: Uint8Array | undefined;
   lt?: Uint8Array | undefined;
@@ -89,6 +93,7 @@ function checkLimit(limit: number | undefined): number {
 export class DbIterator {
   readonly #source: InternalIterator;
   readonly #snapshot: number;
+  readonly #now: number;
   readonly #lower: Bound | undefined;
   readonly #upper: Bound | undefined;
   readonly #reverse: boolean;
@@ -111,6 +116,9 @@ export class DbIterator {
     }
     this.#source = source;
     this.#snapshot = snapshot;
+    const now = options.now ?? Date.now();
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new InvalidArgumentError(`now must be a number, got ${String(now)}`);
+    this.#now = now;
     this.#lower = tighter(checkKey('gt', options.gt), checkKey('gte', options.gte), 1);
     this.#upper = tighter(checkKey('lt', options.lt), checkKey('lte', options.lte), -1);
     this.#reverse = options.reverse === true;
@@ -218,14 +226,14 @@ export class DbIterator {
       const kind = ikey[u]!;
       if (sequenceOf(ikey, u) > this.#snapshot || kind === Kind.RangeDeletion) {
         source.next();
-      } else if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
+      } else if (kind === Kind.Value || (kind === Kind.ValueWithExpiry && this.#live(source.value()))) {
         const key = copyOut(ikey, 0, u);
         const seq = sequenceOf(ikey, u);
-        const v = source.value();
-        const value = copyOut(v, 0, v.length);
+        const value = this.#copyValue(kind, source.value());
         this.#skipVersions(key, u);
         if (!this.#rangeDeleted(key, seq)) return [key, value];
-      } else if (kind === Kind.Deletion) {
+      } else if (kind === Kind.Deletion || kind === Kind.ValueWithExpiry) {
+        // A deletion, or an expired value, which hides older versions as a deletion does.
         this.#skipVersions(this.#copyToScratch(ikey, u), u);
       } else {
         throw new CorruptionError(`entry of unknown kind ${kind}`);
@@ -239,6 +247,16 @@ export class DbIterator {
     const source = this.#source;
     do source.next();
     while (source.valid() && sameUserKey(source.key(), key, length));
+  }
+
+  /** Whether a stored value with expiry has not lapsed at this iterator's `now`. */
+  #live(stored: Uint8Array): boolean {
+    return !isExpired(readExpiry(stored), this.#now);
+  }
+
+  /** A copy of the user's value: a value with expiry without its expiry. */
+  #copyValue(kind: number, stored: Uint8Array): Uint8Array {
+    return copyOut(stored, kind === Kind.ValueWithExpiry ? EXPIRY_SIZE : 0, stored.length);
   }
 
   #copyToScratch(ikey: Uint8Array, length: number): Uint8Array {
@@ -266,12 +284,10 @@ export class DbIterator {
         const kind = ikey[u]!;
         const seq = sequenceOf(ikey, u);
         if (seq <= this.#snapshot) {
-          if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
-            const v = source.value();
-            value = copyOut(v, 0, v.length);
+          if (kind === Kind.Value || (kind === Kind.ValueWithExpiry && this.#live(source.value()))) {
+            value = this.#copyValue(kind, source.value());
             valueSeq = seq;
-          }
-          else if (kind === Kind.Deletion) value = undefined;
+          } else if (kind === Kind.Deletion || kind === Kind.ValueWithExpiry) value = undefined;
           else if (kind !== Kind.RangeDeletion) throw new CorruptionError(`entry of unknown kind ${kind}`);
         }
         source.prev();

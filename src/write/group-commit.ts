@@ -13,10 +13,12 @@ import { WriteBatch } from '../batch.js';
 import { Kind } from '../keys.js';
 
 export interface WriteOp {
-  kind: typeof Kind.Value | typeof Kind.Deletion | typeof Kind.RangeDeletion;
+  kind: typeof Kind.Value | typeof Kind.Deletion | typeof Kind.ValueWithExpiry | typeof Kind.RangeDeletion;
   key: Uint8Array;
   /** The value; for a range deletion, the encoded end (src/rangedel/tombstone.ts). */
   value: Uint8Array | undefined;
+  /** For ValueWithExpiry: ms since the epoch. */
+  expiresAt?: number;
 }
 
 /** What a commit needs from the engine; each step throws on failure. */
@@ -120,6 +122,7 @@ export class GroupCommit {
         userBytes += op.key.length + (op.value?.length ?? 0);
         if (op.kind === Kind.Deletion) batch.del(op.key);
         else if (op.kind === Kind.Value) batch.put(op.key, op.value!);
+        else if (op.kind === Kind.ValueWithExpiry) batch.putWithExpiry(op.key, op.value!, op.expiresAt!);
         else batch.putWithKind(op.kind, op.key, op.value!);
       }
     }

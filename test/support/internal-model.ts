@@ -132,3 +132,25 @@ export const userKeyArb = fc
 export const kindArb = fc.constantFrom(Kind.Deletion, Kind.Value, Kind.Value, Kind.ValueWithExpiry, Kind.RangeDeletion);
 /** Kinds a memtable's skip list holds: range deletions are kept beside it (test/rangedel.test.ts). */
 export const pointKindArb = fc.constantFrom(Kind.Deletion, Kind.Value, Kind.Value, Kind.ValueWithExpiry);
+
+/** The clock reading the expiry tests judge values at. */
+export const NOW = 1_700_000_000_000;
+
+/** A stored value of kind ValueWithExpiry: 8-byte LE expiry (two u32 halves, low first), then `value`. Independent of src/expiry.ts. */
+export function withExpiry(expiresAt: number, value: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + value.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, expiresAt % 2 ** 32, true);
+  dv.setUint32(4, Math.floor(expiresAt / 2 ** 32), true);
+  out.set(value, 8);
+  return out;
+}
+
+/** The expiry of a stored value made by withExpiry. */
+export function expiryIn(stored: Uint8Array): number {
+  const dv = new DataView(stored.buffer, stored.byteOffset, stored.byteLength);
+  return dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
+}
+
+/** Expiries around NOW: lapsed, lapsing exactly now (expired: expiry <= now), still live. */
+export const expiryArb = fc.constantFrom(NOW - 1000, NOW - 1, NOW, NOW + 1, NOW + 1000);
