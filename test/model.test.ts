@@ -1,0 +1,190 @@
+// The engine against a model: one random sequence of writes (puts with and
+// without TTL, deletes, range deletes, batches, clears), clock moves,
+// snapshots, compactions and reopens, with every read compared against a
+// plain Map at the latest state and at every held snapshot.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { open, type Database, type Snapshot } from '../src/index.js';
+import { tempDirs } from './support/temp-dir.js';
+
+const newDir = tempDirs('model');
+const dec = new TextDecoder();
+const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : dec.decode(b));
+
+/** A key's value and when it expires (ms since the epoch; undefined: never). */
+interface ModelEntry {
+  value: string;
+  expiresAt: number | undefined;
+}
+type State = Map<string, ModelEntry>;
+
+type Write =
+  | { t: 'put'; k: string; v: string; ttl: number | null }
+  | { t: 'del'; k: string }
+  | { t: 'range'; lo: string; hi: string };
+type Op =
+  | Write
+  | { t: 'batch'; ops: Write[] }
+  | { t: 'clear'; lo: string | null; hi: string | null }
+  | { t: 'tick'; ms: number }
+  | { t: 'snap' }
+  | { t: 'release'; i: number }
+  | { t: 'get'; k: string; at: number }
+  | { t: 'scan'; lo: string | null; hi: string | null; reverse: boolean; limit: number; at: number }
+  | { t: 'compact'; lo: string | null; hi: string | null }
+  | { t: 'reopen' };
+
+const key = fc.stringMatching(/^[a-c]{0,2}$/);
+const value = fc.oneof(fc.string({ maxLength: 8 }), fc.string({ minLength: 400, maxLength: 2000 }));
+// Coarse times, so a read often lands exactly on an expiry.
+const ttl = fc.option(fc.integer({ min: 1, max: 30 }).map((n) => n * 100), { freq: 3 });
+const bound = fc.option(key, { freq: 3 });
+const write: fc.Arbitrary<Write> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('put' as const), k: key, v: value, ttl }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('del' as const), k: key }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('range' as const), lo: key, hi: key }) },
+);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 8, arbitrary: write },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(write, { maxLength: 8 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('clear' as const), lo: bound, hi: bound }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 20 }).map((n) => n * 100) }) },
+  { weight: 2, arbitrary: fc.constant({ t: 'snap' as const }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat() }) },
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('get' as const), k: key, at: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('scan' as const), lo: bound, hi: bound, reverse: fc.boolean(), limit: fc.integer({ min: -1, max: 6 }), at: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const), lo: bound, hi: bound }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'reopen' as const }) },
+);
+
+function applyWrite(state: State, w: Write, now: number): void {
+  if (w.t === 'put') state.set(w.k, { value: w.v, expiresAt: w.ttl === null ? undefined : now + w.ttl });
+  else if (w.t === 'del') state.delete(w.k);
+  else for (const k of [...state.keys()]) if (k >= w.lo && k < w.hi) state.delete(k);
+}
+
+function live(entry: ModelEntry | undefined, now: number): ModelEntry | undefined {
+  return entry === undefined || (entry.expiresAt !== undefined && entry.expiresAt <= now) ? undefined : entry;
+}
+
+function dbWrite(w: Write) {
+  if (w.t === 'put') return { type: 'put' as const, key: w.k, value: w.v, ...(w.ttl === null ? {} : { ttl: w.ttl }) };
+  if (w.t === 'del') return { type: 'del' as const, key: w.k };
+  return { type: 'deleteRange' as const, start: w.lo, end: w.hi };
+}
+
+async function runSequence(ops: Op[], options: Record<string, unknown>): Promise<void> {
+  const dir = newDir();
+  let now = 1_700_000_000_000;
+  const clock = { now: () => now };
+  let db: Database = await open(dir, { ...options, clock });
+  let state: State = new Map();
+  // Held snapshots with the model state each one must keep seeing.
+  let snaps: Array<{ snap: Snapshot; state: State }> = [];
+  const view = (at: number) => (snaps.length === 0 || at % (snaps.length + 1) === 0 ? undefined : snaps[(at % (snaps.length + 1)) - 1]);
+  try {
+    for (const o of ops) {
+      switch (o.t) {
+        case 'put':
+          await db.put(o.k, o.v, o.ttl === null ? undefined : { ttl: o.ttl });
+          applyWrite(state, o, now);
+          break;
+        case 'del':
+          await db.del(o.k);
+          applyWrite(state, o, now);
+          break;
+        case 'range':
+          if (o.lo < o.hi) {
+            await db.deleteRange(o.lo, o.hi);
+            applyWrite(state, o, now);
+          }
+          break;
+        case 'batch': {
+          const ops = o.ops.filter((w) => w.t !== 'range' || w.lo < w.hi);
+          await db.batch(ops.map(dbWrite));
+          for (const w of ops) applyWrite(state, w, now);
+          break;
+        }
+        case 'clear':
+          await db.clear({ ...(o.lo === null ? {} : { gte: o.lo }), ...(o.hi === null ? {} : { lt: o.hi }) });
+          for (const k of [...state.keys()]) if ((o.lo === null || k >= o.lo) && (o.hi === null || k < o.hi)) state.delete(k);
+          break;
+        case 'tick':
+          now += o.ms;
+          break;
+        case 'snap':
+          snaps.push({ snap: db.snapshot(), state: new Map(state) });
+          break;
+        case 'release':
+          if (snaps.length > 0) snaps.splice(o.i % snaps.length, 1)[0]!.snap.release();
+          break;
+        case 'get': {
+          const v = view(o.at);
+          const expected = live((v?.state ?? state).get(o.k), now);
+          const read = v === undefined ? {} : { snapshot: v.snap };
+          expect(text(await db.get(o.k, read))).toBe(expected?.value);
+          expect(text(db.getSync(o.k, read))).toBe(expected?.value);
+          expect(await db.has(o.k, read)).toBe(expected !== undefined);
+          const entry = await db.getEntry(o.k, read);
+          expect(entry === undefined ? undefined : { value: text(entry.value), expiresAt: entry.expiresAt }).toEqual(expected);
+          break;
+        }
+        case 'scan': {
+          const v = view(o.at);
+          let expected = [...(v?.state ?? state)]
+            .filter(([k, e]) => live(e, now) !== undefined && (o.lo === null || k >= o.lo) && (o.hi === null || k < o.hi))
+            .map(([k, e]) => [k, e.value])
+            .sort(([a], [b]) => (a! < b! ? -1 : 1));
+          if (o.reverse) expected.reverse();
+          if (o.limit >= 0) expected = expected.slice(0, o.limit);
+          const options = { ...(o.lo === null ? {} : { gte: o.lo }), ...(o.hi === null ? {} : { lt: o.hi }), reverse: o.reverse, limit: o.limit };
+          const it = db.iterator(v === undefined ? options : { ...options, snapshot: v.snap });
+          const seen = (await it.all()).map(([k, val]) => [dec.decode(k), dec.decode(val)]);
+          expect(seen).toEqual(expected);
+          break;
+        }
+        case 'compact':
+          await db.compactRange(o.lo ?? undefined, o.hi ?? undefined);
+          break;
+        case 'reopen':
+          for (const s of snaps) s.snap.release();
+          snaps = [];
+          await db.close();
+          db = await open(dir, { ...options, clock });
+          break;
+      }
+    }
+    // Everything written is still there, at the end, after a full compaction and a reopen.
+    const expectAll = async () => {
+      const expected = [...state].filter(([, e]) => live(e, now) !== undefined).map(([k, e]) => [k, e.value]).sort(([a], [b]) => (a! < b! ? -1 : 1));
+      expect((await db.iterator().all()).map(([k, val]) => [dec.decode(k), dec.decode(val)])).toEqual(expected);
+    };
+    for (const s of snaps) s.snap.release();
+    snaps = [];
+    await expectAll();
+    await db.compactRange();
+    await expectAll();
+    await db.close();
+    db = await open(dir, { ...options, clock });
+    await expectAll();
+    state = new Map();
+  } finally {
+    await db.close();
+  }
+}
+
+const optionSets: Array<[string, Record<string, unknown>]> = [
+  ['small memtable and blocks', { memtableSize: 64 * 1024, blockSize: 256 }],
+  ['no compression, one-entry restarts', { memtableSize: 64 * 1024, blockSize: 512, compression: 'none', blockRestartInterval: 1 }],
+];
+
+describe('model: writes, TTL, range deletes, snapshots, compactions and reopens', () => {
+  for (const [name, options] of optionSets) {
+    it(`matches a Map model with ${name}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 70, size: 'max' }), (ops) => runSequence(ops, options)),
+        { numRuns: 25 },
+      );
+    }, 120_000);
+  }
+});
