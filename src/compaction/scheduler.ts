@@ -57,9 +57,16 @@ export class CompactionScheduler {
   #failed = false;
   #closed = false;
   readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0 };
+  /** Bytes of compaction inputs and outputs held on this thread or in transit to and from the worker. */
+  #bytesInFlight = 0;
 
   constructor(host: CompactionHost) {
     this.#host = host;
+  }
+
+  /** The compaction worker's linear memory and the bytes of compaction inputs and outputs in flight. */
+  get memory(): { workerWasmBytes: number; bytesInFlight: number } {
+    return { workerWasmBytes: this.#worker.wasmMemoryBytes, bytesInFlight: this.#bytesInFlight };
   }
 
   /** Starts compacting if the tree needs it and nothing runs; returns the run (shared). */
@@ -144,8 +151,10 @@ export class CompactionScheduler {
         return;
       }
       const files = [...c.inputs, ...c.outputLevelInputs];
+      this.#bytesInFlight = files.reduce((sum, f) => sum + f.size, 0);
       const inputs = await Promise.all(files.map(async (meta) => ({ number: meta.number, bytes: await this.#readTable(meta) })));
       const result = await this.#worker.compact(this.#request(c, inputs));
+      this.#bytesInFlight += result.stats.bytesWritten;
       const metas: FileMetadata[] = [];
       for (const output of result.outputs) {
         const number = host.versions.newFileNumber();
@@ -165,6 +174,7 @@ export class CompactionScheduler {
         pendingTables: host.pendingTables,
       });
     } finally {
+      this.#bytesInFlight = 0;
       for (const n of numbers) this.#inProgress.delete(n);
       for (const n of outputs) host.pendingTables.delete(n);
     }

@@ -29,6 +29,8 @@ export interface WorkerError {
 
 export interface BuildResponse {
   id: number;
+  /** The worker's linear memory size after the request, in bytes. */
+  wasmBytes: number;
   /** The complete table file, transferred. */
   bytes?: Uint8Array;
   properties?: unknown;
@@ -37,6 +39,8 @@ export interface BuildResponse {
 
 export interface CompactResponse {
   id: number;
+  /** The worker's linear memory size after the request, in bytes. */
+  wasmBytes: number;
   /** The outputs' bytes are transferred. */
   result?: CompactionResult;
   error?: WorkerError;

@@ -17,6 +17,12 @@ export class TableWorker {
   readonly #waiting = new Map<number, Waiter>();
   #nextId = 1;
   #failed: Error | undefined;
+  #wasmBytes = 0;
+
+  /** The worker's linear memory size as of its last response (0 before any): memories only grow. */
+  get wasmMemoryBytes(): number {
+    return this.#wasmBytes;
+  }
 
   #started(): Worker {
     if (this.#worker) return this.#worker;
@@ -66,6 +72,7 @@ export class TableWorker {
   }
 
   #settle(response: WorkerResponse): void {
+    this.#wasmBytes = response.wasmBytes;
     const waiter = this.#waiting.get(response.id);
     if (!waiter) return;
     this.#waiting.delete(response.id);

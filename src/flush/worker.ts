@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { compact } from '../compaction/compactor.js';
 import { TableBuilder } from '../table/builder.js';
+import { raw } from '../wasm/loader.js';
 import type { BuildRequest, BuildResponse, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
 
 function build(request: BuildRequest): BuildResponse {
@@ -18,7 +19,7 @@ function build(request: BuildRequest): BuildResponse {
   try {
     builder.addRun(new Uint8Array(request.run));
     const { bytes, properties } = builder.finish();
-    return { id: request.id, bytes, properties };
+    return { id: request.id, wasmBytes: 0, bytes, properties };
   } finally {
     builder.abandon();
   }
@@ -27,7 +28,7 @@ function build(request: BuildRequest): BuildResponse {
 function compaction(request: CompactRequest): CompactResponse {
   const c = request.compaction;
   const inputs = c.inputs.map((input) => ({ number: input.number, bytes: new Uint8Array(input.bytes) }));
-  return { id: request.id, result: compact({ ...c, inputs }) };
+  return { id: request.id, wasmBytes: 0, result: compact({ ...c, inputs }) };
 }
 
 /** The buffers a response hands back. */
@@ -44,7 +45,8 @@ parentPort!.on('message', (request: WorkerRequest) => {
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
     const fallback = request.type === 'compact' ? 'ERR_COMPACTION' : 'ERR_FLUSH';
-    response = { id: request.id, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err) } };
+    response = { id: request.id, wasmBytes: 0, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err) } };
   }
+  response.wasmBytes = raw.memory.buffer.byteLength;
   parentPort!.postMessage(response, transferList(response));
 });

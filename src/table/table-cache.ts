@@ -25,6 +25,11 @@ export class TableCache {
     this.#readers = new LruCache<TableReader>(maxOpenFiles, (reader) => reader.close());
   }
 
+  /** Bytes of decoded blocks the block cache holds, pinned ones included. */
+  get blockCacheBytes(): number {
+    return this.#blocks.usage;
+  }
+
   /** A pinned reader for the table; release it with `#readers.release`. */
   #pin(meta: FileMetadata): CacheHandle<TableReader> {
     const hit = this.#readers.lookup(meta.number);
