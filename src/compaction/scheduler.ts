@@ -1,9 +1,9 @@
-// Running compactions: pick (src/compaction/picker.ts), read the inputs off
-// the event loop, merge them in the compaction worker (its own thread and
-// WebAssembly instance), write the outputs durably, install them with one
+// Running compactions: pick (src/compaction/picker.ts), merge the inputs in
+// the compaction worker (its own thread and WebAssembly instance), which
+// reads them and writes its outputs piece by piece through this thread
+// (src/compaction/compaction-files.ts), make the outputs durable, install them with one
 // MANIFEST edit, and only then forget and delete the inputs. One compaction
 // runs at a time; a trivial move is one edit and no I/O.
-import { join } from 'node:path';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TableCache } from '../table/table-cache.js';
@@ -11,12 +11,10 @@ import type { VersionSet } from '../version/set.js';
 import type { Version } from '../version/version.js';
 import type { FileMetadata } from '../version/edit.js';
 import { NUM_LEVELS } from '../version/edit.js';
-import { tableFileName } from '../version/filenames.js';
 import { deleteObsoleteFiles } from '../version/obsolete.js';
-import { TableWorker } from '../flush/table-worker.js';
-import { writeTableFile } from '../flush/write-table.js';
+import { type StreamedCompaction, TableWorker } from '../flush/table-worker.js';
+import { CompactionFiles } from './compaction-files.js';
 import { CompactPointers, DEFAULT_COMPACTION_OPTIONS, compactionsForRange, pickCompaction, pickRangeCompaction, type Compaction } from './picker.js';
-import type { CompactionRequest } from './compactor.js';
 
 export interface CompactionHost {
   fs: FileSystem;
@@ -57,8 +55,6 @@ export class CompactionScheduler {
   #failed = false;
   #closed = false;
   readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0 };
-  /** Bytes of compaction inputs and outputs held on this thread or in transit to and from the worker. */
-  #bytesInFlight = 0;
 
   constructor(host: CompactionHost) {
     this.#host = host;
@@ -66,7 +62,7 @@ export class CompactionScheduler {
 
   /** The compaction worker's linear memory and the bytes of compaction inputs and outputs in flight. */
   get memory(): { workerWasmBytes: number; bytesInFlight: number } {
-    return { workerWasmBytes: this.#worker.wasmMemoryBytes, bytesInFlight: this.#bytesInFlight };
+    return { workerWasmBytes: this.#worker.wasmMemoryBytes, bytesInFlight: this.#worker.sharedBytes };
   }
 
   /** Starts compacting if the tree needs it and nothing runs; returns the run (shared). */
@@ -151,21 +147,23 @@ export class CompactionScheduler {
         return;
       }
       const files = [...c.inputs, ...c.outputLevelInputs];
-      this.#bytesInFlight = files.reduce((sum, f) => sum + f.size, 0);
-      const inputs = await Promise.all(files.map(async (meta) => ({ number: meta.number, bytes: await this.#readTable(meta) })));
-      const result = await this.#worker.compact(this.#request(c, inputs));
-      this.#bytesInFlight += result.stats.bytesWritten;
-      const metas: FileMetadata[] = [];
-      for (const output of result.outputs) {
-        const number = host.versions.newFileNumber();
-        outputs.push(number);
-        host.pendingTables.add(number);
-        metas.push(await writeTableFile(host.fs, host.dir, number, output.bytes, output.properties));
+      const io = new CompactionFiles({ fs: host.fs, dir: host.dir, newFileNumber: () => host.versions.newFileNumber(), pendingTables: host.pendingTables }, files);
+      let metas: FileMetadata[];
+      try {
+        const stats = await this.#worker.compact(this.#request(c, files), io);
+        io.closeInputs();
+        metas = await io.syncOutputs();
+        this.stats.bytesRead += stats.bytesRead;
+        this.stats.bytesWritten += stats.bytesWritten;
+      } catch (err) {
+        await io.discardOutputs();
+        throw err;
+      } finally {
+        io.closeInputs();
+        outputs.push(...io.outputNumbers);
       }
       await host.versions.logAndApply({ ...c.edit(metas) });
       this.stats.compactions++;
-      this.stats.bytesRead += result.stats.bytesRead;
-      this.stats.bytesWritten += result.stats.bytesWritten;
       for (const n of numbers) host.tables.evict(n);
       await deleteObsoleteFiles(host.fs, host.dir, {
         logNumber: host.versions.logNumber,
@@ -174,13 +172,12 @@ export class CompactionScheduler {
         pendingTables: host.pendingTables,
       });
     } finally {
-      this.#bytesInFlight = 0;
       for (const n of numbers) this.#inProgress.delete(n);
       for (const n of outputs) host.pendingTables.delete(n);
     }
   }
 
-  #request(c: Compaction, inputs: CompactionRequest['inputs']): CompactionRequest {
+  #request(c: Compaction, inputs: FileMetadata[]): StreamedCompaction {
     const version = this.#host.versions.current;
     const deeperLevels = [];
     for (let level = c.outputLevel + 1; level < NUM_LEVELS; level++) {
@@ -188,7 +185,7 @@ export class CompactionScheduler {
     }
     const o = this.#host.options;
     return {
-      inputs,
+      inputs: inputs.map((f) => ({ number: f.number, size: f.size })),
       smallestSnapshot: this.#host.smallestSnapshot(),
       deeperLevels,
       grandparents: c.grandparents.map((f) => ({ smallest: f.smallest, largest: f.largest, size: f.size })),
@@ -196,22 +193,5 @@ export class CompactionScheduler {
       maxGrandparentOverlapBytes: DEFAULT_COMPACTION_OPTIONS.maxGrandparentOverlapBytes,
       table: { blockSize: o.blockSize, restartInterval: o.blockRestartInterval, bitsPerKey: o.bloomBitsPerKey, compression: o.compression },
     };
-  }
-
-  /** A whole table file, read off the event loop. */
-  async #readTable(meta: FileMetadata): Promise<Uint8Array> {
-    const file = this.#host.fs.open(join(this.#host.dir, tableFileName(meta.number)), 'read');
-    try {
-      const bytes = new Uint8Array(meta.size);
-      let done = 0;
-      while (done < meta.size) {
-        const n = await file.read(bytes, done, meta.size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      return bytes.subarray(0, done);
-    } finally {
-      file.closeSync();
-    }
   }
 }

@@ -6,7 +6,10 @@ import { parentPort } from 'node:worker_threads';
 import { compact } from '../compaction/compactor.js';
 import { TableBuilder } from '../table/builder.js';
 import { raw } from '../wasm/loader.js';
-import type { BuildRequest, BuildResponse, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { BuildRequest, BuildResponse, CompactionIoRequest, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
+import { SyncCaller } from './sync-call.js';
+import { RemoteInput, remoteSink } from '../compaction/remote-io.js';
+import { tableFileName } from '../version/filenames.js';
 
 function build(request: BuildRequest): BuildResponse {
   const o = request.options;
@@ -25,16 +28,26 @@ function build(request: BuildRequest): BuildResponse {
   }
 }
 
+/** Runs a compaction whose inputs and outputs travel piece by piece through the request's channel. */
 function compaction(request: CompactRequest): CompactResponse {
   const c = request.compaction;
-  const inputs = c.inputs.map((input) => ({ number: input.number, bytes: new Uint8Array(input.bytes) }));
-  return { id: request.id, wasmBytes: 0, result: compact({ ...c, inputs }) };
+  const caller = new SyncCaller<CompactionIoRequest, number>(request.port, request.flag);
+  try {
+    const inputs = c.inputs.map((input, i) => ({
+      number: input.number,
+      file: new RemoteInput(tableFileName(input.number), caller, i, input.size, request.shared),
+      size: input.size,
+    }));
+    const { stats } = compact({ ...c, inputs }, remoteSink(caller, request.shared, inputs.length));
+    return { id: request.id, wasmBytes: 0, stats };
+  } finally {
+    request.port.close();
+  }
 }
 
 /** The buffers a response hands back. */
 function transferList(response: WorkerResponse): ArrayBuffer[] {
   if ('bytes' in response && response.bytes) return [response.bytes.buffer as ArrayBuffer];
-  if ('result' in response && response.result) return response.result.outputs.map((o) => o.bytes.buffer as ArrayBuffer);
   return [];
 }
 
