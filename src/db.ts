@@ -33,6 +33,7 @@ import { levelTargetBytes, scores } from './compaction/picker.js';
 import { checkCheckpointTarget, writeCheckpoint } from './checkpoint.js';
 import type { Clock } from './clock.js';
 import { EXPIRY_SIZE, expiryOf, isExpired, readClock, readExpiry } from './expiry.js';
+import { raw } from './wasm/loader.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -73,6 +74,22 @@ export interface ClearRange {
 }
 
 export type { IteratorOptions };
+
+/** Where the engine's memory is, in bytes (db.memoryUsage()). */
+export interface MemoryUsage {
+  /** Linear memory of this thread's WebAssembly instance (memtables, block cache, open tables live here). */
+  wasmMain: number;
+  /** Linear memory of the flush worker's instance, as of its last job. */
+  wasmFlushWorker: number;
+  /** Linear memory of the compaction worker's instance, as of its last job. */
+  wasmCompactionWorker: number;
+  /** The active and frozen memtables. */
+  memtables: number;
+  /** Decoded blocks in the block cache. */
+  blockCache: number;
+  /** Compaction inputs and outputs held on this thread or in transit to and from the worker. */
+  compactionInFlight: number;
+}
 
 export interface ReadOptions {
   /** Read the database as of this snapshot (from db.snapshot()). */
@@ -625,6 +642,20 @@ export class Database {
     const all = [this.#mem, ...this.#imm].flatMap((m) => m.rangeTombstones);
     all.push(...this.#tables.rangeTombstones(this.#versions.current, lo, hi));
     return TombstoneFragments.build(all, visibleAt(snapshot));
+  }
+
+  /** Where the engine's memory is now; WebAssembly memories only grow, so theirs are high-water marks. */
+  memoryUsage(): MemoryUsage {
+    this.#checkOpen();
+    const compaction = this.#compactions.memory;
+    return {
+      wasmMain: raw.memory.buffer.byteLength,
+      wasmFlushWorker: this.#worker.wasmMemoryBytes,
+      wasmCompactionWorker: compaction.workerWasmBytes,
+      memtables: [this.#mem, ...this.#imm].reduce((sum, m) => sum + m.approximateBytes, 0),
+      blockCache: this.#tables.blockCacheBytes,
+      compactionInFlight: compaction.bytesInFlight,
+    };
   }
 
   // ---- Lifecycle ----

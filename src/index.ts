@@ -1,6 +1,6 @@
 // varve's public entry point.
 export { open, Database } from './db.js';
-export type { WriteOptions, PutOptions, ValueEntry, BatchOp, ClearRange, IteratorOptions, ReadOptions } from './db.js';
+export type { WriteOptions, PutOptions, ValueEntry, BatchOp, ClearRange, IteratorOptions, ReadOptions, MemoryUsage } from './db.js';
 export type { Clock } from './clock.js';
 export { Snapshot } from './snapshot.js';
 export type { ValueIterator } from './iterator/value-iterator.js';

@@ -27,6 +27,13 @@ export interface Options {
   blockCacheSize?: number;
   /** Table files kept open at once. Default 256. */
   maxOpenFiles?: number;
+  /**
+   * Bytes the engine's buffers aim to stay within; sizes what is not given
+   * explicitly: memtableSize = 1/8 of it, blockCacheSize = 1/4, and
+   * maxImmutableMemtables 2 (so memtables take at most 3/8; the rest is for
+   * flush and compaction work). Default 32 MiB (the defaults above).
+   */
+  memoryBudget?: number;
   /** The filesystem; tests substitute one that injects faults. Default node:fs. */
   fs?: FileSystem;
   /**
@@ -57,12 +64,26 @@ export const DEFAULTS: ResolvedOptions = {
   compression: 'lz4',
   blockCacheSize: 8 * 1024 * 1024,
   maxOpenFiles: 256,
+  memoryBudget: 32 * 1024 * 1024,
   fs: nodeFileSystem,
   compactionStyle: 'leveled',
   maxBackgroundCompactions: 2,
   compaction: {},
   clock: systemClock,
 };
+
+/** The smallest and largest memoryBudget accepted. */
+export const MIN_MEMORY_BUDGET = 1024 * 1024;
+export const MAX_MEMORY_BUDGET = 8 * 1024 * 1024 * 1024;
+
+/** The sizes a memory budget gives the options it governs (docs/ARCHITECTURE.md, "Defaults"). */
+export function sizesForBudget(budget: number): Pick<ResolvedOptions, 'memtableSize' | 'maxImmutableMemtables' | 'blockCacheSize'> {
+  return {
+    memtableSize: Math.min(1024 * 1024 * 1024, Math.floor(budget / 8)),
+    maxImmutableMemtables: 2,
+    blockCacheSize: Math.min(1024 * 1024 * 1024, Math.floor(budget / 4)),
+  };
+}
 
 /** The largest key varve accepts, in bytes. */
 export const MAX_KEY_SIZE = 1024 * 1024;
@@ -88,7 +109,10 @@ export function resolveOptions(options: Options | undefined): ResolvedOptions {
   for (const name of Object.keys(options)) {
     if (!(name in DEFAULTS)) throw new InvalidArgumentError(`unknown option ${name}`);
   }
-  const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const budget = integerIn('memoryBudget', 'memoryBudget' in given ? given.memoryBudget : DEFAULTS.memoryBudget, MIN_MEMORY_BUDGET, MAX_MEMORY_BUDGET);
+  // Explicit sizes override the budget's.
+  const o = { ...DEFAULTS, ...sizesForBudget(budget), ...given };
   boolean('createIfMissing', o.createIfMissing);
   boolean('errorIfExists', o.errorIfExists);
   integerIn('memtableSize', o.memtableSize, 64 * 1024, 1024 * 1024 * 1024);

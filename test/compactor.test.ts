@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compact, type CompactionRequest, type CompactionResult, type KeyRange } from '../src/compaction/compactor.js';
-import { ClosedError, CorruptionError, InvalidArgumentError, ReadOnlyError } from '../src/errors.js';
-import { TableWorker } from '../src/flush/table-worker.js';
+import { ClosedError, CorruptionError, InvalidArgumentError, IOError, ReadOnlyError } from '../src/errors.js';
+import { type CompactionIo, type StreamedCompaction, TableWorker } from '../src/flush/table-worker.js';
+import { IO_CHUNK } from '../src/flush/protocol.js';
+import type { TableProperties } from '../src/table/format.js';
 import type { FileHandle } from '../src/fs/filesystem.js';
 import { MemoryFile } from '../src/fs/memory-file.js';
 import { ForwardMerge } from '../src/compaction/forward-merge.js';
@@ -412,39 +414,87 @@ describe('MemoryFile', () => {
   });
 });
 
+/** A CompactionIo over tables in memory: outputs are collected; `failReadAt` makes the n-th read fail. */
+class MemoryIo implements CompactionIo {
+  readonly outputs: Array<{ bytes: Uint8Array; size: number; properties: TableProperties }> = [];
+  reads = 0;
+  constructor(
+    readonly tables: Uint8Array[],
+    readonly failReadAt = Number.POSITIVE_INFINITY,
+  ) {}
+  async read(index: number, into: Uint8Array, position: number): Promise<number> {
+    if (++this.reads === this.failReadAt) throw new IOError('injected read failure');
+    const bytes = this.tables[index]!.subarray(position, position + into.length);
+    into.set(bytes);
+    return bytes.length;
+  }
+  async write(piece: Uint8Array, position: number): Promise<void> {
+    if (position === 0) this.outputs.push({ bytes: new Uint8Array(0), size: -1, properties: undefined as unknown as TableProperties });
+    const out = this.outputs.at(-1)!;
+    expect(position).toBe(out.bytes.length);
+    const grown = new Uint8Array(out.bytes.length + piece.length);
+    grown.set(out.bytes);
+    grown.set(piece, out.bytes.length);
+    out.bytes = grown;
+  }
+  async finish(size: number, properties: TableProperties): Promise<void> {
+    const out = this.outputs.at(-1)!;
+    out.size = size;
+    out.properties = properties;
+  }
+}
+
 describe('TableWorker.compact', () => {
-  it('runs a compaction in the worker thread: same bytes as on this thread, buffers transferred', async () => {
+  it('runs a compaction in the worker, inputs and outputs streamed in pieces: the same bytes as on this thread', async () => {
     const recs: Rec[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const k = key(i % 1000);
-      recs.push({ key: k, seq: i + 1, kind: i % 7 === 0 ? Kind.Deletion : Kind.Value, value: i % 7 === 0 ? EMPTY : enc.encode(`value ${i}`) });
+    // Values large enough that inputs and outputs span several IO_CHUNK pieces.
+    let x = 7;
+    const noise = (n: number): Uint8Array => {
+      const out = new Uint8Array(n);
+      for (let b = 0; b < n; b++) out[b] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24;
+      return out;
+    };
+    for (let i = 0; i < 12_000; i++) {
+      const k = key(i % 6000);
+      recs.push({ key: k, seq: i + 1, kind: i % 7 === 0 ? Kind.Deletion : Kind.Value, value: i % 7 === 0 ? EMPTY : noise(60 + (i % 80)) });
     }
     const tables = [0, 1, 2].map((t) => buildTable(recs.filter((_, i) => i % 3 === t), { compression: 'lz4' }));
+    expect(Math.max(...tables.map((t) => t.length))).toBeGreaterThan(IO_CHUNK);
     const request = (): CompactionRequest => ({
-      inputs: tables.map((bytes, i) => ({ number: i + 1, bytes: bytes.slice() })),
-      smallestSnapshot: 2500,
+      inputs: tables.map((bytes, i) => ({ number: i + 1, bytes })),
+      smallestSnapshot: 10_000,
       deeperLevels: [[range(key(0), key(100))]],
       grandparents: [{ ...range(key(200), key(400)), size: 10_000 }],
-      targetFileSize: 4096,
+      targetFileSize: 300 * 1024,
       table: { creationTime: CREATION_TIME },
     });
+    const streamed = (): StreamedCompaction => ({ ...request(), inputs: tables.map((bytes, i) => ({ number: i + 1, size: bytes.length })) });
     const local = compact(request());
+    expect(local.outputs.length).toBeGreaterThan(2);
+    expect(Math.max(...local.outputs.map((o) => o.bytes.length))).toBeGreaterThan(IO_CHUNK);
     const worker = new TableWorker();
     try {
-      const sent = request();
-      const remote = await worker.compact(sent);
-      expect(sent.inputs.every((input) => input.bytes.byteLength === 0)).toBe(true);
-      expect(remote.stats).toEqual(local.stats);
-      expect(remote.outputs.length).toBe(local.outputs.length);
-      expect(local.outputs.length).toBeGreaterThan(1);
-      remote.outputs.forEach((out, i) => expect(hex(out.bytes)).toBe(hex(local.outputs[i]!.bytes)));
-      expect(remote.outputs[0]!.properties.largestKey).toBeInstanceOf(Uint8Array);
+      const io = new MemoryIo(tables);
+      const stats = await worker.compact(streamed(), io);
+      expect(stats).toEqual(local.stats);
+      expect(io.outputs.length).toBe(local.outputs.length);
+      io.outputs.forEach((out, i) => {
+        expect(out.size).toBe(out.bytes.length);
+        expect(hex(out.bytes)).toBe(hex(local.outputs[i]!.bytes));
+        expect(out.properties).toEqual(local.outputs[i]!.properties);
+      });
+      // Whole files are never read at once: the worker asks piece by piece.
+      expect(io.reads).toBeGreaterThan(tables.length * 2);
 
       // A damaged input comes back as a CorruptionError, and the worker keeps serving.
-      const bad = request();
-      bad.inputs[1]!.bytes[5] ^= 1;
-      await expect(worker.compact(bad)).rejects.toThrow(CorruptionError);
-      expect((await worker.compact(request())).stats).toEqual(local.stats);
+      const damaged = tables.map((t) => t.slice());
+      damaged[1]![5] ^= 1;
+      await expect(worker.compact(streamed(), new MemoryIo(damaged))).rejects.toThrow(CorruptionError);
+      // A read failing mid-stream comes back as an IOError, and the worker keeps serving.
+      const failing = new MemoryIo(tables, io.reads - 2);
+      await expect(worker.compact(streamed(), failing)).rejects.toThrow(IOError);
+      expect(failing.reads).toBe(io.reads - 2);
+      expect(await worker.compact(streamed(), new MemoryIo(tables))).toEqual(local.stats);
     } finally {
       await worker.terminate();
     }

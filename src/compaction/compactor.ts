@@ -8,6 +8,7 @@
 // too many grandparent bytes (which would make its own next compaction big).
 import { LruCache } from '../cache/lru.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { FileHandle } from '../fs/filesystem.js';
 import { MemoryFile } from '../fs/memory-file.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { Kind, MAX_SEQUENCE, TRAILER_SIZE, parseTrailer } from '../keys.js';
@@ -17,7 +18,7 @@ import { TableBuilder, type TableBuilderOptions } from '../table/builder.js';
 import type { TableProperties } from '../table/format.js';
 import { TableReader } from '../table/reader.js';
 import { tableFileName } from '../version/filenames.js';
-import { u8 } from '../wasm/heap.js';
+import { copyOut, u8 } from '../wasm/heap.js';
 import { ForwardMerge } from './forward-merge.js';
 import { type Fragment, type SeqFilter, TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, beforeEnd, compareBytes } from '../rangedel/tombstone.js';
@@ -29,12 +30,27 @@ export interface KeyRange {
   largest: Uint8Array;
 }
 
-export interface CompactionInput {
-  /** The table's file number; names it in errors. */
-  number: number;
-  /** The whole table file. Read in place; must not change during the compaction. */
-  bytes: Uint8Array;
-}
+/** An input table: its whole file in memory, or an open file read block by block. */
+export type CompactionInput =
+  | {
+      /** The table's file number; names it in errors. */
+      number: number;
+      /** The whole table file. Read in place; must not change during the compaction. */
+      bytes: Uint8Array;
+    }
+  | {
+      number: number;
+      /** The open table file; the compaction closes it. */
+      file: FileHandle;
+      size: number;
+    };
+
+/**
+ * Receives each output as soon as it is cut, in key order: the table file
+ * (`len` bytes at `ptr` in linear memory, valid only during the call; the
+ * sink must not allocate in this thread's instance) and its properties.
+ */
+export type OutputSink = (ptr: number, len: number, properties: TableProperties) => void;
 
 export interface CompactionRequest {
   /** Any order: internal keys order the versions. */
@@ -74,7 +90,7 @@ export interface CompactionStats {
 }
 
 export interface CompactionResult {
-  /** In key order, non-overlapping by user key; empty when every entry was dropped. */
+  /** In key order, non-overlapping by user key; empty when every entry was dropped, or when a sink took them. */
   outputs: CompactionOutput[];
   stats: CompactionStats;
 }
@@ -90,17 +106,29 @@ type Verdict = (typeof Verdict)[keyof typeof Verdict];
 /** No newer entry of the current user key yet. */
 const NO_SEQUENCE = Number.POSITIVE_INFINITY;
 
-/** Runs the compaction described by `request` on this thread. */
-export function compact(request: CompactionRequest): CompactionResult {
+/**
+ * Runs the compaction described by `request` on this thread. Outputs go to
+ * `sink` as they are cut when one is given (and the result lists none),
+ * else they are copied out and returned.
+ */
+export function compact(request: CompactionRequest, sink?: OutputSink): CompactionResult {
   const smallestSnapshot = checkSequence(request.smallestSnapshot);
   const now = checkNow(request.now);
   const targetFileSize = checkSize('targetFileSize', request.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE);
   const maxOverlap = checkSize('maxGrandparentOverlapBytes', request.maxGrandparentOverlapBytes ?? GRANDPARENT_OVERLAP_FACTOR * targetFileSize);
   const deeper = new DeeperLevels(request.deeperLevels);
   const stats: CompactionStats = { entriesIn: 0, entriesOut: 0, droppedShadowed: 0, droppedTombstones: 0, bytesRead: 0, bytesWritten: 0 };
-  const outputs = new OutputSplitter(request.table ?? {}, targetFileSize, maxOverlap, request.grandparents);
+  const collected: CompactionOutput[] = [];
+  const collect: OutputSink = (ptr, len, properties) => collected.push({ bytes: copyOut(ptr, len), properties });
+  const outputs = new OutputSplitter(request.table ?? {}, targetFileSize, maxOverlap, request.grandparents, sink ?? collect, stats);
   const tombstones: RangeTombstone[] = [];
-  const merged = openInputs(request.inputs, stats, tombstones);
+  let merged: ForwardMerge;
+  try {
+    merged = openInputs(request.inputs, stats, tombstones);
+  } catch (err) {
+    for (const input of request.inputs) if ('file' in input) input.file.closeSync();
+    throw err;
+  }
   try {
     const fragments = TombstoneFragments.build(tombstones, keepForSnapshot(smallestSnapshot));
     if (fragments !== undefined) outputs.setRangeDeletions(keptFragments(fragments, smallestSnapshot, deeper));
@@ -130,9 +158,8 @@ export function compact(request: CompactionRequest): CompactionResult {
         stats.entriesOut++;
       }
     }
-    const result = outputs.finish();
-    for (const output of result) stats.bytesWritten += output.bytes.length;
-    return { outputs: result, stats };
+    outputs.finish();
+    return { outputs: collected, stats };
   } finally {
     outputs.abandon();
     merged.close();
@@ -187,12 +214,13 @@ function openInputs(inputs: CompactionInput[], stats: CompactionStats, tombstone
   const iterators: InternalIterator[] = [];
   try {
     for (const input of inputs) {
-      const reader = TableReader.open(new MemoryFile(tableFileName(input.number), input.bytes), input.number, input.bytes.length, cache);
-      // The iterator keeps the reader's memory alive; closing it frees both.
+      const { file, size } = 'file' in input ? input : { file: new MemoryFile(tableFileName(input.number), input.bytes), size: input.bytes.length };
+      const reader = TableReader.open(file, input.number, size, cache);
+      // The iterator keeps the reader's memory alive; closing it frees both (and closes the file).
       iterators.push(reader.iterator());
       tombstones.push(...reader.rangeTombstones);
       reader.close();
-      stats.bytesRead += input.bytes.length;
+      stats.bytesRead += size;
     }
   } catch (err) {
     for (const it of iterators) it.close();
@@ -242,11 +270,19 @@ class OutputSplitter {
   #overlap = 0;
   #started = false;
   #builder: TableBuilder | undefined;
-  readonly #outputs: CompactionOutput[] = [];
   /** Range-deletion fragments not yet written, sorted; an output takes those before its cut, clipped there. */
   #fragments: Fragment[] = [];
+  readonly #sink: OutputSink;
+  readonly #stats: CompactionStats;
 
-  constructor(options: TableBuilderOptions, targetFileSize: number, maxOverlap: number, grandparents: Array<KeyRange & { size: number }>) {
+  constructor(
+    options: TableBuilderOptions,
+    targetFileSize: number,
+    maxOverlap: number,
+    grandparents: Array<KeyRange & { size: number }>,
+    sink: OutputSink,
+    stats: CompactionStats,
+  ) {
     // Validates the options before any work (the builder checks them).
     new TableBuilder(options).abandon();
     checkRanges('grandparent', grandparents);
@@ -254,6 +290,8 @@ class OutputSplitter {
     this.#targetFileSize = targetFileSize;
     this.#maxOverlap = maxOverlap;
     this.#grandparents = grandparents;
+    this.#sink = sink;
+    this.#stats = stats;
   }
 
   /** The sorted, non-overlapping fragments to spread over the outputs. */
@@ -284,9 +322,8 @@ class OutputSplitter {
     else this.#builder.addBytes(key, value);
   }
 
-  finish(): CompactionOutput[] {
+  finish(): void {
     if (this.#builder !== undefined || this.#fragments.length > 0) this.#finishOutput(undefined);
-    return this.#outputs;
   }
 
   /** Frees an unfinished output. Idempotent. */
@@ -309,7 +346,10 @@ class OutputSplitter {
       }
     }
     this.#fragments = rest;
-    this.#outputs.push(builder.finish());
+    builder.finishIn((ptr, len, properties) => {
+      this.#stats.bytesWritten += len;
+      this.#sink(ptr, len, properties);
+    });
   }
 }
 

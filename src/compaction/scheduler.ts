@@ -1,7 +1,8 @@
 // Running compactions: pick (src/compaction/picker.ts, or
-// src/compaction/tiered-picker.ts), read the inputs off the event loop, merge
-// them in a compaction worker (its own thread and WebAssembly instance),
-// write the outputs durably, install them with one MANIFEST edit, and only
+// src/compaction/tiered-picker.ts), merge the inputs in a compaction worker
+// (its own thread and WebAssembly instance), which reads them and writes its
+// outputs piece by piece through this thread (src/compaction/compaction-files.ts),
+// make the outputs durable, install them with one MANIFEST edit, and only
 // then forget and delete the inputs. A trivial move is one edit and no I/O.
 //
 // Up to maxBackgroundCompactions run at once, each in its own worker, when
@@ -11,7 +12,6 @@
 // manual compaction (compactRange) waits for the compactions it conflicts
 // with, and no new background compaction starts while it waits, so it is
 // never starved; it then runs alongside those it does not conflict with.
-import { join } from 'node:path';
 import { VarveError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { ResolvedOptions } from '../options.js';
@@ -20,14 +20,12 @@ import type { VersionSet } from '../version/set.js';
 import type { Version } from '../version/version.js';
 import type { FileMetadata } from '../version/edit.js';
 import { NUM_LEVELS } from '../version/edit.js';
-import { tableFileName } from '../version/filenames.js';
 import { deleteObsoleteFiles } from '../version/obsolete.js';
-import { TableWorker } from '../flush/table-worker.js';
-import { writeTableFile } from '../flush/write-table.js';
+import { type StreamedCompaction, TableWorker } from '../flush/table-worker.js';
+import { CompactionFiles } from './compaction-files.js';
 import { CompactPointers, type CompactionOptions, compactionsForRange, pickCompaction, pickRangeCompaction, resolveCompactionOptions } from './picker.js';
 import { type CompactionPlan, conflictsWithAny } from './plan.js';
 import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
-import type { CompactionRequest } from './compactor.js';
 import { readClock } from '../expiry.js';
 
 export interface CompactionHost {
@@ -87,6 +85,17 @@ export class CompactionScheduler {
     this.options = resolveCompactionOptions(host.options.compaction);
     for (let i = 0; i < host.options.maxBackgroundCompactions + 1; i++) this.#allWorkers.push(new TableWorker());
     this.#idleWorkers.push(...this.#allWorkers);
+  }
+
+  /** The compaction workers' linear memories and the bytes of compaction inputs and outputs in flight. */
+  get memory(): { workerWasmBytes: number; bytesInFlight: number } {
+    let workerWasmBytes = 0;
+    let bytesInFlight = 0;
+    for (const w of this.#allWorkers) {
+      workerWasmBytes += w.wasmMemoryBytes;
+      bytesInFlight += w.sharedBytes;
+    }
+    return { workerWasmBytes, bytesInFlight };
   }
 
   /**
@@ -233,19 +242,24 @@ export class CompactionScheduler {
         this.stats.trivialMoves++;
         return;
       }
-      const inputs = await Promise.all(c.inputFiles.map(async (meta) => ({ number: meta.number, bytes: await this.#readTable(meta) })));
-      const result = await worker.compact(this.#request(c, inputs));
-      const metas: FileMetadata[] = [];
-      for (const output of result.outputs) {
-        const number = host.versions.newFileNumber();
-        outputs.push(number);
-        host.pendingTables.add(number);
-        metas.push(await writeTableFile(host.fs, host.dir, number, output.bytes, output.properties));
+      const files = c.inputFiles;
+      const io = new CompactionFiles({ fs: host.fs, dir: host.dir, newFileNumber: () => host.versions.newFileNumber(), pendingTables: host.pendingTables }, files);
+      let metas: FileMetadata[];
+      try {
+        const stats = await worker.compact(this.#request(c, files), io);
+        io.closeInputs();
+        metas = await io.syncOutputs();
+        this.stats.bytesRead += stats.bytesRead;
+        this.stats.bytesWritten += stats.bytesWritten;
+      } catch (err) {
+        await io.discardOutputs();
+        throw err;
+      } finally {
+        io.closeInputs();
+        outputs.push(...io.outputNumbers);
       }
       await host.versions.logAndApply(c.edit(metas));
       this.stats.compactions++;
-      this.stats.bytesRead += result.stats.bytesRead;
-      this.stats.bytesWritten += result.stats.bytesWritten;
       for (const n of c.fileNumbers()) host.tables.evict(n);
       await deleteObsoleteFiles(host.fs, host.dir, {
         logNumber: host.versions.logNumber,
@@ -258,7 +272,7 @@ export class CompactionScheduler {
     }
   }
 
-  #request(c: CompactionPlan, inputs: CompactionRequest['inputs']): CompactionRequest {
+  #request(c: CompactionPlan, inputs: readonly FileMetadata[]): StreamedCompaction {
     const version = this.#host.versions.current;
     const deeperLevels = [];
     for (let level = c.outputLevel + 1; level < NUM_LEVELS; level++) {
@@ -266,7 +280,7 @@ export class CompactionScheduler {
     }
     const o = this.#host.options;
     return {
-      inputs,
+      inputs: inputs.map((f) => ({ number: f.number, size: f.size })),
       smallestSnapshot: this.#host.smallestSnapshot(),
       now: readClock(o.clock),
       deeperLevels,
@@ -275,22 +289,5 @@ export class CompactionScheduler {
       maxGrandparentOverlapBytes: this.options.maxGrandparentOverlapBytes,
       table: { blockSize: o.blockSize, restartInterval: o.blockRestartInterval, bitsPerKey: o.bloomBitsPerKey, compression: o.compression },
     };
-  }
-
-  /** A whole table file, read off the event loop. */
-  async #readTable(meta: FileMetadata): Promise<Uint8Array> {
-    const file = this.#host.fs.open(join(this.#host.dir, tableFileName(meta.number)), 'read');
-    try {
-      const bytes = new Uint8Array(meta.size);
-      let done = 0;
-      while (done < meta.size) {
-        const n = await file.read(bytes, done, meta.size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      return bytes.subarray(0, done);
-    } finally {
-      file.closeSync();
-    }
   }
 }

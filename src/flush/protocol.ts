@@ -1,7 +1,9 @@
 // Messages between the engine and its table worker. Every request carries
 // an id; its response carries the same id. Buffers travel transferred, not
 // copied, in both directions.
-import type { CompactionRequest, CompactionResult } from '../compaction/compactor.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { CompactionRequest, CompactionStats } from '../compaction/compactor.js';
+import type { TableProperties } from '../table/format.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 export interface BuildRequest {
@@ -17,9 +19,26 @@ export interface BuildRequest {
 export interface CompactRequest {
   type: 'compact';
   id: number;
-  /** The compaction, with each input table's whole file transferred as its own buffer. */
-  compaction: Omit<CompactionRequest, 'inputs'> & { inputs: Array<{ number: number; bytes: ArrayBuffer }> };
+  /** The compaction; the worker reads each input and writes each output through the channel below. */
+  compaction: Omit<CompactionRequest, 'inputs'> & { inputs: Array<{ number: number; size: number }> };
+  /** The worker's end of the compaction's I/O channel (src/flush/sync-call.ts), transferred. */
+  port: MessagePort;
+  flag: SharedArrayBuffer;
+  /** IO_CHUNK bytes per input (its read window, in input order), then IO_CHUNK for output pieces. */
+  shared: SharedArrayBuffer;
 }
+
+/** Bytes a compaction moves between the threads per call: an input read ahead, or an output piece. */
+export const IO_CHUNK = 256 * 1024;
+
+/** What a compaction in the worker asks of the main thread; every call answers with a byte count (0 for writes). */
+export type CompactionIoRequest =
+  /** Read up to `length` (<= IO_CHUNK) bytes at `position` of input `input` into its window. */
+  | { op: 'read'; input: number; position: number; length: number }
+  /** Write the first `length` bytes of the output region at `position` of the current output; position 0 starts a new output. */
+  | { op: 'write'; position: number; length: number }
+  /** The current output is complete: `size` bytes, these properties. */
+  | { op: 'finish'; size: number; properties: TableProperties };
 
 export type WorkerRequest = BuildRequest | CompactRequest;
 
@@ -32,6 +51,8 @@ export interface WorkerError {
 
 export interface BuildResponse {
   id: number;
+  /** The worker's linear memory size after the request, in bytes. */
+  wasmBytes: number;
   /** The complete table file, transferred. */
   bytes?: Uint8Array;
   properties?: unknown;
@@ -40,8 +61,10 @@ export interface BuildResponse {
 
 export interface CompactResponse {
   id: number;
-  /** The outputs' bytes are transferred. */
-  result?: CompactionResult;
+  /** The worker's linear memory size after the request, in bytes. */
+  wasmBytes: number;
+  /** The outputs went to the main thread as they were cut. */
+  stats?: CompactionStats;
   error?: WorkerError;
 }
 

@@ -1,11 +1,36 @@
 // The engine's handle on its table worker thread. Requests (flush builds
 // and compactions) run one at a time per worker, in request order.
-import { Worker } from 'node:worker_threads';
-import type { CompactionRequest, CompactionResult } from '../compaction/compactor.js';
-import { CorruptionError, VarveError } from '../errors.js';
-import type { BuildRequest, BuildResponse, CompactRequest, CompactResponse, WorkerError, WorkerRequest, WorkerResponse } from './protocol.js';
+import { MessageChannel, type TransferListItem, Worker } from 'node:worker_threads';
+import type { CompactionRequest, CompactionStats } from '../compaction/compactor.js';
+import { CorruptionError, IOError, VarveError } from '../errors.js';
+import type { TableProperties } from '../table/format.js';
+import {
+  type BuildRequest,
+  type BuildResponse,
+  type CompactionIoRequest,
+  type CompactRequest,
+  type CompactResponse,
+  IO_CHUNK,
+  type WorkerError,
+  type WorkerRequest,
+  type WorkerResponse,
+} from './protocol.js';
+import { newSyncFlag, serveSyncCalls } from './sync-call.js';
 import { workerUrl } from './worker-url.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
+
+/** A compaction whose inputs are named by number and size; the worker reads them through a CompactionIo. */
+export type StreamedCompaction = Omit<CompactionRequest, 'inputs'> & { inputs: Array<{ number: number; size: number }> };
+
+/** What this thread does for a compaction in the worker: every read and write of its files. */
+export interface CompactionIo {
+  /** Reads up to `into.length` bytes at `position` of input `index` (its place in the request) into `into`; returns the count (short only at the end). */
+  read(index: number, into: Uint8Array, position: number): Promise<number>;
+  /** Writes `piece` at `position` of the current output; position 0 starts the next output. */
+  write(piece: Uint8Array, position: number): Promise<void>;
+  /** The current output is complete: `size` bytes with these properties. */
+  finish(size: number, properties: TableProperties): Promise<void>;
+}
 
 interface Waiter {
   resolve(r: WorkerResponse): void;
@@ -18,6 +43,13 @@ export class TableWorker {
   readonly #waiting = new Map<number, Waiter>();
   #nextId = 1;
   #failed: Error | undefined;
+  #wasmBytes = 0;
+  #shared: SharedArrayBuffer | undefined;
+
+  /** The worker's linear memory size as of its last response (0 before any): memories only grow. */
+  get wasmMemoryBytes(): number {
+    return this.#wasmBytes;
+  }
 
   #started(): Worker {
     if (this.#worker) return this.#worker;
@@ -42,21 +74,37 @@ export class TableWorker {
   }
 
   /**
-   * Runs a compaction in the worker. Each input's buffer is transferred
-   * (unusable afterwards) unless the input is a view of part of a larger
-   * buffer, which is copied; the outputs' buffers come back transferred.
+   * Runs a compaction in the worker. The worker reads the inputs and writes
+   * the outputs through `io`, on this thread, a piece of at most IO_CHUNK
+   * bytes at a time, each piece in a shared buffer reused by every call:
+   * nothing proportional to the compaction's size is held anywhere.
    */
-  compact(request: CompactionRequest): Promise<CompactionResult> {
-    const inputs = request.inputs.map((input) => ({ number: input.number, bytes: wholeBuffer(input.bytes) }));
-    const transfer = [...new Set(inputs.map((input) => input.bytes))];
-    const compaction: CompactRequest['compaction'] = { ...request, inputs };
-    return this.#send<CompactResponse>((id) => ({ type: 'compact', id, compaction }), transfer).then((r) => {
-      if (r.error) throw workerError(r.error, 'compaction failed');
-      return r.result!;
-    });
+  compact(request: StreamedCompaction, io: CompactionIo): Promise<CompactionStats> {
+    const shared = this.#sharedFor(request.inputs.length + 1);
+    const { port1, port2 } = new MessageChannel();
+    const flag = newSyncFlag();
+    const stop = serveSyncCalls<CompactionIoRequest, number>(port1, flag, (q) => serveIo(q, io, shared, request.inputs.length));
+    const compaction: CompactRequest['compaction'] = request;
+    return this.#send<CompactResponse>((id) => ({ type: 'compact', id, compaction, port: port2, flag, shared }), [port2])
+      .then((r) => {
+        if (r.error) throw workerError(r.error, 'compaction failed');
+        return r.stats!;
+      })
+      .finally(stop);
   }
 
-  #send<R extends WorkerResponse>(request: (id: number) => WorkerRequest, transfer: ArrayBuffer[]): Promise<R> {
+  /** Bytes of the buffer shared with the worker for compaction I/O (0 before the first compaction). */
+  get sharedBytes(): number {
+    return this.#shared?.byteLength ?? 0;
+  }
+
+  /** The shared buffer for `chunks` pieces: kept and reused while large enough (the worker runs one job at a time). */
+  #sharedFor(chunks: number): SharedArrayBuffer {
+    if (this.#shared === undefined || this.#shared.byteLength < chunks * IO_CHUNK) this.#shared = new SharedArrayBuffer(chunks * IO_CHUNK);
+    return this.#shared;
+  }
+
+  #send<R extends WorkerResponse>(request: (id: number) => WorkerRequest, transfer: TransferListItem[]): Promise<R> {
     if (this.#failed) return Promise.reject(this.#failed);
     const id = this.#nextId++;
     const worker = this.#started();
@@ -68,6 +116,7 @@ export class TableWorker {
   }
 
   #settle(response: WorkerResponse): void {
+    this.#wasmBytes = response.wasmBytes;
     const waiter = this.#waiting.get(response.id);
     if (!waiter) return;
     this.#waiting.delete(response.id);
@@ -89,6 +138,17 @@ export class TableWorker {
   }
 }
 
+/** Serves one I/O call of a compaction in the worker (shared buffer layout in protocol.ts: one window per input, then the output region). */
+async function serveIo(q: CompactionIoRequest, io: CompactionIo, shared: SharedArrayBuffer, inputs: number): Promise<number> {
+  if (q.op === 'read') return io.read(q.input, new Uint8Array(shared, q.input * IO_CHUNK, q.length), q.position);
+  if (q.op === 'write') {
+    await io.write(new Uint8Array(shared, inputs * IO_CHUNK, q.length), q.position);
+    return 0;
+  }
+  await io.finish(q.size, q.properties);
+  return 0;
+}
+
 /** The buffer `bytes` spans whole, or a copy of just its bytes. */
 function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
@@ -97,5 +157,6 @@ function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
 /** The worker's error on this thread: corruption stays a CorruptionError; the rest keep their code. */
 function workerError(e: WorkerError, what: string): VarveError {
   if (e.code === 'ERR_CORRUPTION') return new CorruptionError(`${what}: ${e.message}`);
+  if (e.code === 'ERR_IO') return new IOError(`${what}: ${e.message}`);
   return new VarveError(e.code, `${what}: ${e.message}`);
 }

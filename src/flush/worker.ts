@@ -5,7 +5,11 @@
 import { parentPort } from 'node:worker_threads';
 import { compact } from '../compaction/compactor.js';
 import { TableBuilder } from '../table/builder.js';
-import type { BuildRequest, BuildResponse, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
+import { raw } from '../wasm/loader.js';
+import type { BuildRequest, BuildResponse, CompactionIoRequest, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
+import { SyncCaller } from './sync-call.js';
+import { RemoteInput, remoteSink } from '../compaction/remote-io.js';
+import { tableFileName } from '../version/filenames.js';
 
 function build(request: BuildRequest): BuildResponse {
   const o = request.options;
@@ -19,22 +23,32 @@ function build(request: BuildRequest): BuildResponse {
     builder.addRun(new Uint8Array(request.run));
     for (const t of request.rangeDeletions) builder.addRangeDeletion(t.start, t.end, t.seq);
     const { bytes, properties } = builder.finish();
-    return { id: request.id, bytes, properties };
+    return { id: request.id, wasmBytes: 0, bytes, properties };
   } finally {
     builder.abandon();
   }
 }
 
+/** Runs a compaction whose inputs and outputs travel piece by piece through the request's channel. */
 function compaction(request: CompactRequest): CompactResponse {
   const c = request.compaction;
-  const inputs = c.inputs.map((input) => ({ number: input.number, bytes: new Uint8Array(input.bytes) }));
-  return { id: request.id, result: compact({ ...c, inputs }) };
+  const caller = new SyncCaller<CompactionIoRequest, number>(request.port, request.flag);
+  try {
+    const inputs = c.inputs.map((input, i) => ({
+      number: input.number,
+      file: new RemoteInput(tableFileName(input.number), caller, i, input.size, request.shared),
+      size: input.size,
+    }));
+    const { stats } = compact({ ...c, inputs }, remoteSink(caller, request.shared, inputs.length));
+    return { id: request.id, wasmBytes: 0, stats };
+  } finally {
+    request.port.close();
+  }
 }
 
 /** The buffers a response hands back. */
 function transferList(response: WorkerResponse): ArrayBuffer[] {
   if ('bytes' in response && response.bytes) return [response.bytes.buffer as ArrayBuffer];
-  if ('result' in response && response.result) return response.result.outputs.map((o) => o.bytes.buffer as ArrayBuffer);
   return [];
 }
 
@@ -45,7 +59,8 @@ parentPort!.on('message', (request: WorkerRequest) => {
   } catch (err) {
     const e = err as { name?: string; code?: string; message?: string };
     const fallback = request.type === 'compact' ? 'ERR_COMPACTION' : 'ERR_FLUSH';
-    response = { id: request.id, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err) } };
+    response = { id: request.id, wasmBytes: 0, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err) } };
   }
+  response.wasmBytes = raw.memory.buffer.byteLength;
   parentPort!.postMessage(response, transferList(response));
 });

@@ -211,6 +211,19 @@ export class TableBuilder {
 
   /** Writes the filter, index, properties and footer; returns the file. The builder is then spent. */
   finish(): TableBuildResult {
+    let bytes: Uint8Array = new Uint8Array(0);
+    const properties = this.finishIn((ptr, len) => {
+      bytes = copyOut(ptr, len);
+    });
+    return { bytes, properties };
+  }
+
+  /**
+   * As finish, but hands `use` the file where it lies in linear memory
+   * (`len` bytes at `ptr`, freed when `use` returns; `use` must not allocate
+   * in this thread's instance) instead of copying it out.
+   */
+  finishIn(use: (ptr: number, len: number, properties: TableProperties) => void): TableProperties {
     this.#checkUsable();
     try {
       if (this.#data.entryCount > 0) this.#cutBlock();
@@ -222,8 +235,8 @@ export class TableBuilder {
       const properties = this.#properties(index.size, filter.size);
       const props = this.#writePropertiesBlock(properties);
       this.#writeFooter(index, filter, props, rangeDeletions);
-      const bytes = copyOut(this.#file.ptr, this.#file.length);
-      return { bytes, properties };
+      use(this.#file.ptr, this.#file.length, properties);
+      return properties;
     } finally {
       this.#finished = true;
       this.#releaseAll();

@@ -70,6 +70,11 @@ export class TableCache {
     };
   }
 
+  /** Bytes of decoded blocks the block cache holds, pinned ones included. */
+  get blockCacheBytes(): number {
+    return this.#blocks.usage;
+  }
+
   /** A pinned reader for the table; release it with `#readers.release`. */
   #pin(meta: FileMetadata): CacheHandle<TableReader> {
     const hit = this.#readers.lookup(meta.number);
