@@ -172,6 +172,17 @@ describe('iterators', () => {
 });
 
 describe('concurrency', () => {
+  it('lets timers run while a writer awaits unsynced puts in a tight loop', async () => {
+    const db = await open(newDir());
+    const started = performance.now();
+    let firedAfter: number | undefined;
+    setTimeout(() => (firedAfter = performance.now() - started), 0);
+    // Unsynced puts complete on microtasks; without a yield the timer would wait for the whole loop.
+    for (let i = 0; firedAfter === undefined && performance.now() - started < 3000; i++) await db.put(`k${i}`, 'v');
+    expect(firedAfter).toBeDefined();
+    expect(firedAfter!).toBeLessThan(200);
+    await db.close();
+  });
   it('groups many concurrent awaited writers, synced or not, and loses none', async () => {
     const dir = newDir();
     let db = await open(dir, small);

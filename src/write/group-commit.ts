@@ -5,12 +5,19 @@
 // of them asked for sync, inserts it into the memtable in one WebAssembly
 // call, and resolves them together. With no commit in flight a writer is
 // committed at once, on its own call stack: an unsynced put costs no extra
-// turn of the event loop.
+// turn of the event loop. But a writer awaiting unsynced writes in a loop
+// would then never finish a macrotask, starving timers and I/O: once commits
+// have run for MAX_TURN_MS without the event loop turning, the next one
+// waits for a turn (setImmediate).
 //
 // Invariant: commits run one at a time, in arrival order; a group's
 // sequence numbers follow the previous group's.
+import { setImmediate } from 'node:timers';
 import { WriteBatch } from '../batch.js';
 import { Kind } from '../keys.js';
+
+/** How long commits may run on microtasks alone before they let the event loop turn. */
+const MAX_TURN_MS = 4;
 
 export interface WriteOp {
   kind: typeof Kind.Value | typeof Kind.Deletion | typeof Kind.ValueWithExpiry | typeof Kind.RangeDeletion;
@@ -52,6 +59,10 @@ export class GroupCommit {
   #busy = false;
   /** Key + value bytes of every committed operation. */
   #userBytes = 0;
+  /** A setImmediate is pending that marks the next turn of the event loop. */
+  #turnMarked = false;
+  /** When commits began running without a turn of the event loop in between. */
+  #runStarted = 0;
 
   constructor(target: CommitTarget, maxGroupBytes: number) {
     this.#target = target;
@@ -80,6 +91,8 @@ export class GroupCommit {
     this.#busy = true;
     try {
       while (this.#queue.length > 0) {
+        const turn = this.#turnIfLong();
+        if (turn) await turn;
         const room = this.#target.makeRoom();
         if (room) await room;
         const group = this.#takeGroup();
@@ -93,6 +106,19 @@ export class GroupCommit {
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** A wait for the next turn of the event loop if commits have run MAX_TURN_MS without one; else undefined. */
+  #turnIfLong(): Promise<void> | undefined {
+    const now = performance.now();
+    if (!this.#turnMarked) {
+      this.#turnMarked = true;
+      this.#runStarted = now;
+      setImmediate(() => (this.#turnMarked = false));
+      return undefined;
+    }
+    if (now - this.#runStarted < MAX_TURN_MS) return undefined;
+    return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /**
