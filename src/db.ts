@@ -325,7 +325,7 @@ export class Database {
    * (the writers wait; they do not fail) until a flush finishes.
    */
   #makeRoom(): Promise<void> | undefined {
-    if (this.#freezeRequested) return this.#freezeForCheckpoint();
+    if (this.#freezeRequested) return this.#freezeAtTurn();
     const l0 = this.#versions.current.levelFileCount(0);
     if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables && l0 < L0_SLOWDOWN) return undefined;
     return this.#rotateAndWait();
@@ -371,9 +371,20 @@ export class Database {
   }
 
   /** Freezes the memtable at a turn of the commit queue, where no commit is half done. */
-  async #freezeForCheckpoint(): Promise<void> {
+  async #freezeAtTurn(): Promise<void> {
     this.#freezeRequested = false;
     if (this.#mem.count > 0) await this.#rotate();
+  }
+
+  /**
+   * Flushes every write acknowledged so far: an empty write takes a turn of
+   * the commit queue, where makeRoom freezes the memtable (so the WAL switch
+   * never races a commit, however busy the writers), then the flushes run.
+   */
+  async #flushMemtables(): Promise<void> {
+    this.#freezeRequested = true;
+    await this.#commit.write([], false);
+    await this.#scheduleFlush();
   }
 
   /** Freezes the memtable and switches to a new WAL. The old WAL is synced first so only the newest WAL can have a torn tail. */
@@ -456,9 +467,7 @@ export class Database {
     this.#checkWritable();
     const lo = start === undefined ? undefined : keyBytes(start);
     const hi = end === undefined ? undefined : keyBytes(end);
-    await this.#commit.idle();
-    if (this.#mem.count > 0) await this.#rotate();
-    await this.#scheduleFlush();
+    await this.#flushMemtables();
     await this.#compactions.compactRange(lo, hi);
   }
 
@@ -480,10 +489,7 @@ export class Database {
   async checkpoint(dir: string): Promise<void> {
     this.#checkWritable();
     checkCheckpointTarget(this.#fs, dir);
-    // An empty write takes a turn of the commit queue, where makeRoom freezes the memtable.
-    this.#freezeRequested = true;
-    await this.#commit.write([], false);
-    await this.#scheduleFlush();
+    await this.#flushMemtables();
     // A flush that failed earlier leaves frozen memtables unflushed without rejecting here.
     this.#checkWritable();
     await writeCheckpoint(this.#fs, this.location, dir, this.#versions);

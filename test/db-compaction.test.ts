@@ -73,6 +73,31 @@ describe('compaction', () => {
     await db.close();
   });
 
+  it('compactRange finishes while a writer never stops, and loses none of its writes', async () => {
+    const dir = newDir();
+    const db = await open(dir, options);
+    let stop = false;
+    let written = 0;
+    const writer = (async () => {
+      for (; !stop; written++) await db.put(key(written), `v${written}`);
+    })();
+    try {
+      for (let i = 0; i < 4; i++) {
+        while (written < (i + 1) * 2000) await new Promise((r) => setTimeout(r, 1));
+        const started = performance.now();
+        await db.compactRange();
+        expect(performance.now() - started).toBeLessThan(10_000);
+      }
+    } finally {
+      stop = true;
+      await writer;
+    }
+    expect(db.stats().background.error).toBeNull();
+    for (let i = 0; i < written; i += 97) expect(dec.decode(db.getSync(key(i))!)).toBe(`v${i}`);
+    expect((await db.iterator().all()).length).toBe(written);
+    await db.close();
+  }, 60_000);
+
   it('an iterator opened before a compaction keeps reading its view after the inputs are deleted', async () => {
     const dir = newDir();
     const db = await open(dir, options);
