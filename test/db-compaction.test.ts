@@ -78,12 +78,13 @@ describe('compaction', () => {
     const db = await open(dir, options);
     let stop = false;
     let written = 0;
+    let failure: unknown;
     const writer = (async () => {
       for (; !stop; written++) await db.put(key(written), `v${written}`);
-    })();
+    })().catch((err: unknown) => (failure = err));
     try {
       for (let i = 0; i < 4; i++) {
-        while (written < (i + 1) * 2000) await new Promise((r) => setTimeout(r, 1));
+        while (written < (i + 1) * 2000 && failure === undefined) await new Promise((r) => setTimeout(r, 1));
         const started = performance.now();
         await db.compactRange();
         expect(performance.now() - started).toBeLessThan(10_000);
@@ -92,6 +93,7 @@ describe('compaction', () => {
       stop = true;
       await writer;
     }
+    expect(failure).toBeUndefined();
     expect(db.stats().background.error).toBeNull();
     for (let i = 0; i < written; i += 97) expect(dec.decode(db.getSync(key(i))!)).toBe(`v${i}`);
     expect((await db.iterator().all()).length).toBe(written);
