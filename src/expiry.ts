@@ -4,6 +4,7 @@
 // with expiry"). A value is expired when its expiry <= the clock's now.
 import { CorruptionError, InvalidArgumentError } from './errors.js';
 import type { Clock } from './clock.js';
+import { writeU32PairLE } from './keys.js';
 
 export const EXPIRY_SIZE = 8;
 
@@ -14,16 +15,7 @@ const TWO_32 = 0x100000000;
 
 /** Writes `expiresAt` (an integer in [0, MAX_EXPIRY]) at `offset` of `out`. */
 export function writeExpiry(out: Uint8Array, offset: number, expiresAt: number): void {
-  const lo = expiresAt % TWO_32;
-  const hi = Math.floor(expiresAt / TWO_32);
-  out[offset] = lo & 0xff;
-  out[offset + 1] = (lo >>> 8) & 0xff;
-  out[offset + 2] = (lo >>> 16) & 0xff;
-  out[offset + 3] = lo >>> 24;
-  out[offset + 4] = hi & 0xff;
-  out[offset + 5] = (hi >>> 8) & 0xff;
-  out[offset + 6] = (hi >>> 16) & 0xff;
-  out[offset + 7] = hi >>> 24;
+  writeU32PairLE(out, offset, expiresAt % TWO_32, Math.floor(expiresAt / TWO_32));
 }
 
 /** The expiry at the front of a stored value of kind ValueWithExpiry; a value too short to hold one is corrupt. */

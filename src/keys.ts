@@ -35,7 +35,11 @@ export function writeTrailer(out: Uint8Array, offset: number, seq: number, kind:
   if (!Number.isInteger(kind) || kind < 0 || kind > 0xff) throw new InvalidArgumentError(`kind ${kind} is not a byte`);
   // low word: low 24 bits of seq above the kind byte; high word: the rest of seq.
   const lo = ((seq % TWO_24) * 256 + kind) >>> 0;
-  const hi = Math.floor(seq / TWO_24);
+  writeU32PairLE(out, offset, lo, Math.floor(seq / TWO_24));
+}
+
+/** Writes u32s `lo` then `hi`, little-endian: a u64 field without BigInt. */
+export function writeU32PairLE(out: Uint8Array, offset: number, lo: number, hi: number): void {
   out[offset] = lo & 0xff;
   out[offset + 1] = (lo >>> 8) & 0xff;
   out[offset + 2] = (lo >>> 16) & 0xff;
@@ -43,7 +47,7 @@ export function writeTrailer(out: Uint8Array, offset: number, seq: number, kind:
   out[offset + 4] = hi & 0xff;
   out[offset + 5] = (hi >>> 8) & 0xff;
   out[offset + 6] = (hi >>> 16) & 0xff;
-  out[offset + 7] = (hi >>> 24) & 0xff;
+  out[offset + 7] = hi >>> 24;
 }
 
 /** userKey + trailer(seq, kind), as a new array. */

@@ -23,6 +23,7 @@ import { ForwardMerge } from './forward-merge.js';
 import { type Fragment, type SeqFilter, TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, beforeEnd, compareBytes } from '../rangedel/tombstone.js';
 import { compareLargestToUserKey } from '../version/bounds.js';
+import { firstEndingAtOrAfter } from '../version/version.js';
 
 /** A table's key range: its smallest and largest internal keys (as in FileMetadata). */
 export interface KeyRange {
@@ -365,7 +366,7 @@ class DeeperLevels {
   /** Whether some file of a deeper level has `userKey` within its range: a binary search per level. */
   mayContain(userKey: Uint8Array): boolean {
     for (const files of this.#levels) {
-      const i = firstReaching(files, userKey);
+      const i = firstEndingAtOrAfter(files, userKey);
       if (i < files.length && compareToUserKeyOf(userKey, files[i]!.smallest) >= 0) return true;
     }
     return false;
@@ -374,24 +375,13 @@ class DeeperLevels {
   /** Whether some file of a deeper level meets user keys [start, end) (end undefined: unbounded). */
   mayOverlap(start: Uint8Array, end: Uint8Array | undefined): boolean {
     for (const files of this.#levels) {
-      const i = firstReaching(files, start);
+      const i = firstEndingAtOrAfter(files, start);
       if (i < files.length && (end === undefined || compareToUserKeyOf(end, files[i]!.smallest) > 0)) return true;
     }
     return false;
   }
 }
 
-/** The first file of a sorted level whose range reaches `userKey` (files.length if none). */
-function firstReaching(files: KeyRange[], userKey: Uint8Array): number {
-  let lo = 0;
-  let hi = files.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareLargestToUserKey(files[mid]!.largest, userKey) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Throws unless every bound is an internal key (at least a trailer long). */
 function checkRanges(what: string, ranges: KeyRange[]): void {

@@ -251,7 +251,7 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) =>
 }
 
 /** Index of the first file of a sorted level, at or after `from`, whose range reaches userKey (files.length if none). */
-export function firstEndingAtOrAfter(files: readonly FileMetadata[], userKey: Uint8Array, from = 0): number {
+export function firstEndingAtOrAfter(files: ReadonlyArray<{ readonly largest: Uint8Array }>, userKey: Uint8Array, from = 0): number {
   let lo = from;
   let hi = files.length;
   while (lo < hi) {
