@@ -155,7 +155,7 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
       // May finish an output, which allocates: views taken above are stale after it.
       if (newUserKey) outputs.startUserKey(userKey!);
       if (verdict === Verdict.Keep) {
-        outputs.add(merged.key(), merged.value());
+        outputs.add(merged);
         stats.entriesOut++;
       }
     }
@@ -315,9 +315,15 @@ class OutputSplitter {
     if (cut || overlapFull) this.#overlap = 0;
   }
 
-  /** Adds an entry whose key and value are views of linear memory (as table iterators return them). */
-  add(key: Uint8Array, value: Uint8Array): void {
+  /**
+   * Adds the entry `source` is at. Its key and value are fetched only after
+   * the output's builder exists: starting one allocates, and linear memory
+   * that grows leaves earlier views detached.
+   */
+  add(source: { key(): Uint8Array; value(): Uint8Array }): void {
     this.#builder ??= new TableBuilder(this.#options);
+    const key = source.key();
+    const value = source.value();
     const memory = u8().buffer;
     if (key.buffer === memory && value.buffer === memory) this.#builder.add(key.byteOffset, key.length, value.byteOffset, value.length);
     else this.#builder.addBytes(key, value);
