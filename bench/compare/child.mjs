@@ -4,7 +4,7 @@
 // itself skipped instead of failing the comparison.
 //
 // Usage: node child.mjs '{"store":"varve","dir":"/tmp/x","n":1000000,"reads":100000,"seed":1,"workloads":["fillseq"]}'
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { makeInputs, workloadNamed } from './workloads.mjs';
@@ -21,6 +21,8 @@ function log(message) {
 
 /** Bytes of the files under `dir` (their lengths, not their allocated blocks). */
 function directorySize(dir) {
+  // A store without files (memory-level) never makes its directory.
+  if (!existsSync(dir)) return 0;
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -42,40 +44,63 @@ const adapter = await loadAdapter();
 const inputs = makeInputs(config);
 const results = {};
 const diskBytes = {};
-/** The open store and the workload that filled it. */
+/**
+ * The open store; `writes`, the workloads that wrote to it (naming its disk
+ * figure); `full`, whether it holds all n keys; `state`, what they hold.
+ */
 let current;
 
 async function closeCurrent() {
   if (current === undefined) return;
   await current.store.close();
-  diskBytes[current.filledBy] = directorySize(current.dir);
+  diskBytes[current.writes.join('+')] = directorySize(current.dir);
   rmSync(current.dir, { recursive: true, force: true });
   current = undefined;
 }
 
-async function freshStore(filledBy) {
+async function freshStore(name) {
   await closeCurrent();
-  const dir = join(config.dir, filledBy);
-  current = { store: await adapter.open(dir), dir, filledBy };
+  const dir = join(config.dir, name);
+  current = { store: await adapter.open(dir), dir, writes: [], full: false, state: { shift: 0 } };
   return current.store;
+}
+
+async function run(workload) {
+  const result = await workload.run(current.store, inputs, current.state);
+  if (workload.leavesFull !== undefined) {
+    current.writes.push(workload.name);
+    current.full = workload.leavesFull;
+  }
+  return result;
 }
 
 for (const name of config.workloads) {
   const workload = workloadNamed(name);
-  if (!workload.fresh && current === undefined) {
-    log(`${name} needs a filled store: an unmeasured fillrandom first`);
-    await workloadNamed('fillrandom').run(await freshStore('prefill'), inputs);
+  if (workload.fresh) await freshStore(name);
+  else if (current === undefined || !current.full) {
+    log(`${name} needs a store holding every key: an unmeasured fillrandom first`);
+    await freshStore('prefill');
+    await run(workloadNamed('fillrandom'));
+    current.writes[0] = 'prefill';
   }
-  const store = workload.fresh ? await freshStore(name) : current.store;
-  const result = await workload.run(store, inputs);
-  results[name] = result;
-  log(`${name}: ${Math.round(result.opsPerSec).toLocaleString('en-US')} ops/s (median slice), ${result.seconds.toFixed(2)} s`);
+  try {
+    const result = await run(workload);
+    results[name] = result;
+    log(`${name}: ${Math.round(result.opsPerSec).toLocaleString('en-US')} ops/s (median slice), ${result.seconds.toFixed(2)} s`);
+  } catch (err) {
+    // A wrong or failing store gets no figure for this workload; what it holds is now unknown, so it is closed.
+    results[name] = { failed: err.message };
+    log(`${name} failed: ${err.message}`);
+    await closeCurrent().catch(() => {});
+    current = undefined;
+  }
 }
 await closeCurrent();
 
 report({
   store: adapter.name,
   durability: adapter.durability,
+  ceiling: adapter.ceiling === true,
   results,
   diskBytes,
   // resourceUsage().maxRSS is in KiB.

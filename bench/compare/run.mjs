@@ -4,7 +4,7 @@
 //
 // Usage (from the repository root, after npm run build):
 //   node bench/compare/run.mjs [--n 1000000] [--reads N] [--runs 1]
-//     [--stores varve,classic-level] [--workloads fillseq,fillrandom,readrandom,readseq] [--seed 1]
+//     [--stores varve,classic-level,...] [--workloads fillseq,fillrandom,...] [--seed 1]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,11 +12,12 @@ import { dirname, join, relative } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KEY_SIZE, VALUE_SIZE, WORKLOADS, median, workloadNamed } from './workloads.mjs';
+import { KEY_SIZE, VALUE_SIZE, WORKLOADS, median, syncWrites, workloadNamed } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const SUBJECT = 'varve';
+const STORES = ['varve', 'classic-level', 'rocksdb', 'lmdb', 'better-sqlite3', 'memory-level'];
 
 function options() {
   const { values } = parseArgs({
@@ -24,7 +25,7 @@ function options() {
       n: { type: 'string', default: '1000000' },
       reads: { type: 'string' },
       runs: { type: 'string', default: '1' },
-      stores: { type: 'string', default: 'varve,classic-level' },
+      stores: { type: 'string', default: STORES.join(',') },
       workloads: { type: 'string', default: WORKLOADS.map((w) => w.name).join(',') },
       seed: { type: 'string', default: '1' },
     },
@@ -86,16 +87,20 @@ function summarize(store, reports) {
   const ok = reports.filter((r) => r.results !== undefined);
   if (ok.length === 0) return { store, unavailable: reports[0].skipped ?? reports[0].failed };
   const rows = {};
+  const failed = {};
   for (const name of Object.keys(ok[0].results)) {
-    const runs = ok.map((r) => r.results[name]);
-    rows[name] = { opsPerSec: median(runs.map((r) => r.opsPerSec)), wholePhaseOpsPerSec: median(runs.map((r) => r.wholePhaseOpsPerSec)) };
+    const runs = ok.map((r) => r.results[name]).filter((r) => r.failed === undefined);
+    if (runs.length === 0) failed[name] = ok[0].results[name].failed;
+    else rows[name] = { opsPerSec: median(runs.map((r) => r.opsPerSec)), wholePhaseOpsPerSec: median(runs.map((r) => r.wholePhaseOpsPerSec)) };
   }
   const diskBytes = {};
   for (const name of Object.keys(ok[0].diskBytes)) diskBytes[name] = median(ok.map((r) => r.diskBytes[name]));
   return {
     store,
     durability: ok[0].durability,
+    ceiling: ok[0].ceiling === true,
     rows,
+    failed,
     diskBytes,
     peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)),
     runsCompleted: ok.length,
@@ -112,30 +117,71 @@ function mib(bytes) {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
-function ratio(a, b) {
-  return a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`;
+/**
+ * The best durable peer's figure for one row: the highest rate, or the
+ * smallest size (`lowerIsBetter`). memory-level, the in-memory ceiling, is
+ * never the best peer.
+ */
+function bestPeer(summaries, pick, lowerIsBetter) {
+  let best;
+  for (const s of summaries) {
+    if (s.store === SUBJECT || s.ceiling || s.rows === undefined) continue;
+    const x = pick(s);
+    if (x === undefined) continue;
+    if (best === undefined || (lowerIsBetter ? x < best.value : x > best.value)) best = { store: s.store, value: x };
+  }
+  return best;
 }
 
-/** Rows of cells: one column per store, then varve's ratio to each peer. */
+/** Rows of cells: one column per store, then varve's ratio to the best peer of the row (above 1 is varve ahead). */
 function table(summaries, opts) {
   const stores = summaries.filter((s) => s.rows !== undefined);
   const subject = stores.find((s) => s.store === SUBJECT);
-  const peers = stores.filter((s) => s !== subject);
-  const header = ['workload', ...stores.map((s) => s.store), ...(subject ? peers.map((p) => `${SUBJECT}/${p.store}`) : [])];
-  const line = (label, pick, show) => [label, ...stores.map((s) => (pick(s) === undefined ? '-' : show(s))), ...(subject ? peers.map((p) => ratio(pick(subject), pick(p))) : [])];
+  const header = ['workload', ...stores.map((s) => s.store), ...(subject ? [`${SUBJECT} / best peer`] : [])];
+  const line = (label, pick, show, lowerIsBetter, workload) => {
+    const cells = [label, ...stores.map((s) => (pick(s) === undefined ? (s.failed[workload] ? 'failed' : '-') : show(s)))];
+    if (subject) {
+      const best = bestPeer(stores, pick, lowerIsBetter);
+      const mine = pick(subject);
+      // For sizes the ratio is inverted, so above 1 still means varve is ahead.
+      const r = best === undefined || mine === undefined ? undefined : lowerIsBetter ? best.value / mine : mine / best.value;
+      cells.push(r === undefined ? '-' : `${r.toFixed(2)}x ${best.store}`);
+    }
+    return cells;
+  };
   const body = [];
   for (const name of opts.workloads) {
     const pick = (s) => s.rows[name]?.opsPerSec;
-    body.push(line(workloadNamed(name).label, pick, (s) => `${rate(s.rows[name].opsPerSec)}/s (${rate(s.rows[name].wholePhaseOpsPerSec)})`));
+    body.push(line(workloadNamed(name).label, pick, (s) => `${rate(s.rows[name].opsPerSec)}/s (${rate(s.rows[name].wholePhaseOpsPerSec)})`, false, name));
   }
-  for (const name of Object.keys(stores[0]?.diskBytes ?? {})) {
+  const diskRows = [...new Set(stores.flatMap((s) => Object.keys(s.diskBytes)))];
+  for (const name of diskRows) {
     const pick = (s) => s.diskBytes[name];
-    body.push(line(`disk after ${name}`, pick, (s) => mib(s.diskBytes[name])));
+    body.push(line(`disk after ${name}`, pick, (s) => mib(s.diskBytes[name]), true));
   }
-  body.push(line('peak RSS', (s) => s.peakRssBytes, (s) => mib(s.peakRssBytes)));
+  body.push(line('peak RSS', (s) => s.peakRssBytes, (s) => mib(s.peakRssBytes), true));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const format = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [format(header), format(widths.map((w) => '-'.repeat(w))), ...body.map(format)].join('\n');
+}
+
+/** What the chosen workloads do beyond their labels: counts and the store each runs on. */
+function describeWorkloads(opts) {
+  const count = (x) => x.toLocaleString('en-US');
+  const notes = {
+    fillsync: `fillsync: ${count(syncWrites(opts.n))} (n/100) sync puts, each awaited, into a new store`,
+    'fillsync-64': `fillsync-64: ${count(syncWrites(opts.n))} (n/100) sync puts from 64 concurrent writers, each awaiting its own, into a new store`,
+    overwrite: 'overwrite: every key once more, in another random order, with another value, on the store the last fill left open',
+    readrandom: `readrandom: ${count(opts.reads)} awaited gets, one at a time, of uniformly drawn existing keys`,
+    readmissing: `readmissing: ${count(opts.reads)} awaited gets of keys never written (n..2n-1)`,
+    readseq: 'readseq: one for-await over the store\'s iterator, every entry',
+    readreverse: 'readreverse: the same, in reverse',
+    seekrandom: `seekrandom: ${count(opts.reads)} seeks to existing keys, each reading 10 entries (a repositioned iterator where the store has seek, else an iterator with gte and limit 10)`,
+    deleterandom: 'deleterandom: every key deleted once, in random order, batches of 1000; the store ends empty',
+  };
+  const lines = opts.workloads.filter((w) => notes[w] !== undefined).map((w) => notes[w]);
+  lines.push('Reads and seeks run on the store the last fill (or overwrite) left open; after each phase its data are checked, unmeasured.');
+  return lines;
 }
 
 function gitCommit() {
@@ -150,11 +196,7 @@ async function main() {
   const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() };
   console.log(`${opts.stores.join(' vs ')}: N = ${opts.n.toLocaleString('en-US')}, ${KEY_SIZE}-byte keys (zero-padded decimal), ${VALUE_SIZE}-byte values (half compressible)`);
   console.log(`Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs, load average ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} run(s), each store in its own process`);
-  if (opts.workloads.includes('readrandom')) {
-    console.log(`readrandom: ${opts.reads.toLocaleString('en-US')} awaited gets, one at a time, of uniformly drawn existing keys, on the store the last fill left open`);
-  }
-  if (opts.workloads.includes('readseq')) console.log('readseq: one for-await over the store\'s iterator, every entry, on the store the last fill left open');
-
+  for (const line of describeWorkloads(opts)) console.log(line);
   const reports = Object.fromEntries(opts.stores.map((s) => [s, []]));
   for (let run = 1; run <= opts.runs; run++) {
     for (const store of opts.stores) {
@@ -170,7 +212,7 @@ async function main() {
   console.log('');
   for (const s of summaries) console.log(`${s.store}: ${s.durability ? `durability ${s.durability}` : `not measured (${s.unavailable})`}`);
   console.log('');
-  console.log('ops/s: median of 20 slices of the phase (whole-phase average in parentheses); disk: file lengths after close');
+  console.log('ops/s: median of 20 slices of the phase (whole-phase average in parentheses); disk: file lengths after close, named by the workloads that wrote the store; best peer excludes memory-level (in memory, the pure-JS ceiling)');
   console.log(table(summaries, opts));
 
   const resultsDir = join(root, 'bench', 'results');
