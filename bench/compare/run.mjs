@@ -12,11 +12,12 @@ import { dirname, join, relative } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { SUBJECT, bestPeer } from './best-peer.mjs';
+import { writeChart } from './chart.mjs';
 import { KEY_SIZE, VALUE_SIZE, WORKLOADS, median, syncWrites, workloadNamed } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const SUBJECT = 'varve';
 const STORES = ['varve', 'classic-level', 'rocksdb', 'lmdb', 'better-sqlite3', 'memory-level'];
 
 function options() {
@@ -117,22 +118,6 @@ function mib(bytes) {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
-/**
- * The best durable peer's figure for one row: the highest rate, or the
- * smallest size (`lowerIsBetter`). memory-level, the in-memory ceiling, is
- * never the best peer.
- */
-function bestPeer(summaries, pick, lowerIsBetter) {
-  let best;
-  for (const s of summaries) {
-    if (s.store === SUBJECT || s.ceiling || s.rows === undefined) continue;
-    const x = pick(s);
-    if (x === undefined) continue;
-    if (best === undefined || (lowerIsBetter ? x < best.value : x > best.value)) best = { store: s.store, value: x };
-  }
-  return best;
-}
-
 /** Rows of cells: one column per store, then varve's ratio to the best peer of the row (above 1 is varve ahead). */
 function table(summaries, opts) {
   const stores = summaries.filter((s) => s.rows !== undefined);
@@ -220,7 +205,9 @@ async function main() {
   const file = join(resultsDir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const record = { date: new Date().toISOString(), commit: gitCommit(), machine, options: opts, keySize: KEY_SIZE, valueSize: VALUE_SIZE, summaries, reports };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
-  console.log(`\nsaved ${relative(process.cwd(), file)}`);
+  const chart = file.replace(/\.json$/, '.svg');
+  writeChart(record, chart);
+  console.log(`\nsaved ${relative(process.cwd(), file)} and ${relative(process.cwd(), chart)}`);
 }
 
 await main();

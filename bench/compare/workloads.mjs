@@ -105,8 +105,9 @@ export class Meter {
   #ops = 0;
   #rates = [];
 
-  constructor(totalOps) {
-    this.#sliceOps = Math.max(1, Math.ceil(totalOps / SLICES));
+  /** `minSliceOps`: the fewest operations a slice may hold (concurrent writers finish in bursts; a slice must span several). */
+  constructor(totalOps, minSliceOps = 1) {
+    this.#sliceOps = Math.max(minSliceOps, Math.ceil(totalOps / SLICES));
   }
 
   done(k) {
@@ -165,7 +166,7 @@ async function putOneByOne(store, count, indexAt, valueOf, options) {
 
 /** `writers` concurrent loops, writer w putting keys indexAt(j) for j = w, w + writers, ..., each put awaited with sync. */
 async function concurrentSyncPuts(store, count, writers, indexAt, valueOf) {
-  const meter = new Meter(count);
+  const meter = new Meter(count, 4 * writers);
   const writer = async (w) => {
     for (let j = w; j < count; j += writers) {
       const i = indexAt(j);

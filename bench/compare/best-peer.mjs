@@ -1,0 +1,20 @@
+// The figure varve is compared with on each row: the best durable peer's.
+
+export const SUBJECT = 'varve';
+
+/**
+ * The best peer's figure for one row of summaries (run.mjs's summarize):
+ * the highest rate, or the smallest size when `lowerIsBetter`. varve itself,
+ * stores that were not measured, and the in-memory ceiling (memory-level)
+ * are never the best peer. Undefined when no peer has the figure.
+ */
+export function bestPeer(summaries, pick, lowerIsBetter) {
+  let best;
+  for (const s of summaries) {
+    if (s.store === SUBJECT || s.ceiling || s.rows === undefined) continue;
+    const x = pick(s);
+    if (x === undefined) continue;
+    if (best === undefined || (lowerIsBetter ? x < best.value : x > best.value)) best = { store: s.store, value: x };
+  }
+  return best;
+}
