@@ -55,8 +55,14 @@ function installPeers() {
   const newest = Math.max(statSync(join(here, 'package.json')).mtimeMs, statSync(join(here, 'package-lock.json')).mtimeMs);
   if (existsSync(installed) && statSync(installed).mtimeMs >= newest) return;
   console.log(`Installing the peers in ${relative(process.cwd(), here) || '.'} (npm ci, first use); a peer that fails to install is skipped.`);
-  const npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', shell: process.platform === 'win32' });
-  if (npm.status !== 0) console.log('npm ci failed in bench/compare: peers that did not install are skipped.');
+  const shell = process.platform === 'win32';
+  let npm = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', shell });
+  if (npm.status !== 0) {
+    // npm ci refuses a lock that lacks other platforms' optional binaries (lmdb's msgpackr-extract): install from package.json instead.
+    console.log('npm ci failed in bench/compare; installing from package.json without touching the lock.');
+    npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--no-package-lock'], { cwd: here, stdio: 'inherit', shell });
+  }
+  if (npm.status !== 0) console.log('npm install failed in bench/compare: peers that did not install are skipped.');
 }
 
 function checkVarveBuilt() {
