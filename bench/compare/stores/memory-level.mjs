@@ -1,6 +1,7 @@
 // memory-level: a sorted tree in JavaScript memory, no files. Not a peer in
 // durability; it is the ceiling a pure-JS store reaches with no I/O at all.
 import { MemoryLevel } from 'memory-level';
+import { levelLikeStore } from './level-like.mjs';
 
 export const name = 'memory-level';
 /** Not a peer: left out of the best-peer ratio. */
@@ -10,23 +11,5 @@ export const durability = 'none: in memory only, nothing reaches a file (the dis
 export async function open() {
   const db = new MemoryLevel({ keyEncoding: 'view', valueEncoding: 'view' });
   await db.open();
-  return {
-    name,
-    batch: (ops) => db.batch(ops),
-    put: (key, value) => db.put(key, value),
-    get: (key) => db.get(key),
-    iterate: (options) => db.iterator(options),
-    /** One iterator, repositioned by each seek; closed after the workload. */
-    cursor() {
-      const it = db.iterator();
-      return {
-        seek(target, count) {
-          it.seek(target);
-          return it.nextv(count);
-        },
-        close: () => it.close(),
-      };
-    },
-    close: () => db.close(),
-  };
+  return levelLikeStore(name, db);
 }
