@@ -14,6 +14,8 @@ export type SyncReply<R> = { ok: R } | { error: { name: string; code: string; me
 
 const IDLE = 0;
 const REPLIED = 1;
+/** How long a reply may trail its flag before the call fails. */
+const REPLY_WAIT_MS = 10_000;
 
 /** The worker's end: call() blocks until the main thread replies. */
 export class SyncCaller<Q, R> {
@@ -30,7 +32,13 @@ export class SyncCaller<Q, R> {
     Atomics.store(this.#flag, 0, IDLE);
     this.#port.postMessage(request);
     Atomics.wait(this.#flag, 0, IDLE);
-    const received = receiveMessageOnPort(this.#port);
+    // The reply is posted before the flag is raised, but crossing threads it
+    // can reach this port a moment after the flag: wait for it in 1 ms naps.
+    let received = receiveMessageOnPort(this.#port);
+    for (let naps = 0; received === undefined && naps < REPLY_WAIT_MS; naps++) {
+      Atomics.wait(this.#flag, 0, REPLIED, 1);
+      received = receiveMessageOnPort(this.#port);
+    }
     if (received === undefined) throw new Error('sync call: the flag was raised without a reply');
     const reply = received.message as SyncReply<R>;
     if ('error' in reply) throw Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code });
