@@ -350,7 +350,7 @@ export class Database {
     while (this.#versions.current.levelFileCount(0) >= L0_STOP) {
       this.#checkWritable();
       this.#stalls.stops++;
-      await this.#stalled(this.#compactions.maybeSchedule());
+      await this.#stalled(this.#compactions.nextCompactionEnd());
     }
     if (this.#memtableFull()) await this.#rotate();
     while (this.#imm.length > this.#options.maxImmutableMemtables) {
@@ -635,10 +635,15 @@ export class Database {
     const snapshot = readSequence(options, this.#lastSequence);
     const now = readClock(this.#options.clock);
     const bounds = ValueIterator.bounds(options);
-    const sources: InternalIterator[] = [this.#mem.iterator(), ...this.#imm.map((m) => m.iterator())];
-    sources.push(...this.#tables.iterators(this.#versions.current));
     const tombstones = this.#rangeTombstones(snapshot, bounds.gt ?? bounds.gte, bounds.lt ?? bounds.lte);
-    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones }), () => this.#iterators.delete(it));
+    const sources: InternalIterator[] = [this.#mem.iterator(), ...this.#imm.map((m) => m.iterator())];
+    // Deeper levels open their files as the iterator reaches them: the version keeps them on disk until it closes.
+    const version = this.#versions.refCurrent();
+    sources.push(...this.#tables.iterators(version));
+    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones }), () => {
+      this.#iterators.delete(it);
+      version.unref();
+    });
     this.#iterators.add(it);
     return it;
   }

@@ -114,6 +114,17 @@ export class CompactionScheduler {
     return this.#drained.promise;
   }
 
+  /**
+   * Starts what the tree needs, then resolves when the first running
+   * compaction ends (a stalled writer re-checks level 0 after each one, not
+   * after all); with none running, after a millisecond.
+   */
+  nextCompactionEnd(): Promise<void> {
+    this.#fill();
+    if (this.#running.size > 0) return Promise.race(this.#running.values());
+    return new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
   /** Resolves when no compaction runs or waits to (background and manual). */
   async idle(): Promise<void> {
     await this.#manual;

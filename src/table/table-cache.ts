@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { LruCache, type CacheHandle } from '../cache/lru.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import type { InternalIterator } from '../iterator/internal.js';
+import { LevelIterator } from '../iterator/level-iterator.js';
 import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
@@ -130,16 +131,24 @@ export class TableCache {
     return out;
   }
 
-  /** An iterator per table of the version; each keeps its table open until closed. */
+  /**
+   * The iterators a read of the whole version merges: one per level-0 file,
+   * one per non-empty deeper level (opening its files one at a time). The
+   * caller keeps the version referenced until every one is closed.
+   */
   iterators(version: Version): InternalIterator[] {
-    const out: InternalIterator[] = [];
-    for (const level of version.levels) {
-      for (const meta of level) {
-        const handle = this.#pin(meta);
-        out.push(new PinnedIterator(handle.value.iterator(), () => this.#readers.release(handle)));
-      }
+    const out: InternalIterator[] = version.levels[0]!.map((meta) => this.iterator(meta));
+    for (let level = 1; level < version.levels.length; level++) {
+      const files = version.levels[level]!;
+      if (files.length > 0) out.push(new LevelIterator(files, (meta) => this.iterator(meta)));
     }
     return out;
+  }
+
+  /** An iterator over one table; it keeps the table open until closed. */
+  iterator(meta: FileMetadata): InternalIterator {
+    const handle = this.#pin(meta);
+    return new PinnedIterator(handle.value.iterator(), () => this.#readers.release(handle));
   }
 
   /** Forgets a deleted table: closes its reader once unpinned and drops its blocks. */
