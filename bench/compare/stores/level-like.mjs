@@ -2,12 +2,12 @@
 // put, get, iterator with seek and nextv, close): varve, classic-level,
 // rocksdb and memory-level differ only in how they open and in `get`.
 
-/** `db` must be open; `get` overrides db.get where a binding differs. */
-export function levelLikeStore(name, db, get = (key) => db.get(key)) {
+/** `db` must be open; `get` and `put` override db.get and db.put where a binding differs. */
+export function levelLikeStore(name, db, { get = (key) => db.get(key), put = (key, value, options) => db.put(key, value, options) } = {}) {
   return {
     name,
     batch: (ops) => db.batch(ops),
-    put: (key, value, options) => db.put(key, value, options),
+    put,
     get,
     iterate: (options) => db.iterator(options),
     /** One iterator, repositioned by each seek; closed after the workload. */

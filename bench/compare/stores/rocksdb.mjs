@@ -15,5 +15,8 @@ export async function open(dir) {
       if (err.code === 'LEVEL_NOT_FOUND') return undefined;
       throw err;
     });
-  return levelLikeStore(name, db, get);
+  // This binding's put passes its options to the batch entry, not to the write, so { sync: true } would not
+  // fsync: a one-entry batch carries them to the write instead.
+  const put = (key, value, options) => db.batch([{ type: 'put', key, value }], options);
+  return levelLikeStore(name, db, { get, put });
 }
