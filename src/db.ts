@@ -172,6 +172,8 @@ export class Database {
   #imm: Memtable[] = [];
   #lastSequence: number;
   #flushing: Promise<void> | undefined;
+  /** Settles when the current flush ends; replaced by a fresh one each time. */
+  #flushEnded = deferred();
   /** Set by a failed WAL/MANIFEST write or sync, or a failed flush: writes are refused from then on. */
   #writeError: Error | undefined;
   #closed = false;
@@ -356,7 +358,7 @@ export class Database {
     while (this.#imm.length > this.#options.maxImmutableMemtables) {
       this.#checkWritable();
       this.#stalls.stops++;
-      await this.#stalled(this.#scheduleFlush());
+      await this.#stalled(this.#nextFlushEnd());
     }
   }
 
@@ -407,6 +409,12 @@ export class Database {
 
   // ---- Flush ----
 
+  /** Resolves when the flush in progress (or the next) ends: a stalled writer re-checks after each flush, not after all. */
+  #nextFlushEnd(): Promise<void> {
+    const all = this.#scheduleFlush();
+    return Promise.race([this.#flushEnded.promise, all]);
+  }
+
   /** Runs flushes until no frozen memtable waits; concurrent callers share the run. */
   #scheduleFlush(): Promise<void> {
     this.#flushing ??= this.#flushAll().finally(() => {
@@ -422,6 +430,10 @@ export class Database {
       } catch (err) {
         this.#poison(err);
         throw err;
+      } finally {
+        const ended = this.#flushEnded;
+        this.#flushEnded = deferred();
+        ended.resolve();
       }
     }
   }
@@ -717,4 +729,11 @@ export async function open(dir: string, options?: Options): Promise<Database> {
   if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('open takes a directory path');
   const resolved = resolveOptions(options);
   return new Database(await recover(dir, resolved));
+}
+
+/** A promise with its resolve function (Promise.withResolvers is not in Node 20). */
+function deferred(): { promise: Promise<void>; resolve(): void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }

@@ -10,7 +10,7 @@ import { MemoryFile } from '../src/fs/memory-file.js';
 import { ForwardMerge } from '../src/compaction/forward-merge.js';
 import { LruCache } from '../src/cache/lru.js';
 import { type CachedBlock, freeCachedBlock } from '../src/table/block-source.js';
-import { alloc, free } from '../src/wasm/heap.js';
+import { alloc, copyOut, free } from '../src/wasm/heap.js';
 import { raw } from '../src/wasm/loader.js';
 import { Kind, makeInternalKey, parseTrailer, userKeyOf } from '../src/keys.js';
 import { TableBuilder, type TableBuilderOptions } from '../src/table/builder.js';
@@ -381,12 +381,12 @@ describe('ForwardMerge', () => {
         let step = 0;
         for (merge.seekToFirst(); merge.valid(); merge.next()) {
           if (growAt.includes(step++)) {
-            // Grow linear memory: every kept key view is detached and must be fetched again.
+            // Grow linear memory: the kept pointers must still point at the current entries.
             growMemory();
           }
-          const key = merge.key().slice();
+          const key = copyOut(merge.keyPtr, merge.keyLen);
           const { seq, kind } = parseTrailer(key);
-          seen.push(showRec({ key: userKeyOf(key), seq, kind, value: merge.value().slice() }));
+          seen.push(showRec({ key: userKeyOf(key), seq, kind, value: copyOut(merge.valuePtr, merge.valueLen) }));
         }
         merge.close();
         expect(seen).toEqual([...recs].sort(compareRecs).map(showRec));

@@ -7,18 +7,19 @@
 // LevelDB-style: at the target file size, or when an output would overlap
 // too many grandparent bytes (which would make its own next compaction big).
 import { LruCache } from '../cache/lru.js';
-import { InvalidArgumentError } from '../errors.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { MemoryFile } from '../fs/memory-file.js';
-import type { InternalIterator } from '../iterator/internal.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, parseTrailer } from '../keys.js';
+import type { TableIterator } from '../table/iterator.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE } from '../keys.js';
+import { CorruptionError, InvalidArgumentError } from '../errors.js';
+import { trailerAt } from '../table/format.js';
 import { isExpired, readExpiry } from '../expiry.js';
 import { type CachedBlock, freeCachedBlock } from '../table/block-source.js';
 import { TableBuilder, type TableBuilderOptions } from '../table/builder.js';
 import type { TableProperties } from '../table/format.js';
 import { TableReader } from '../table/reader.js';
 import { tableFileName } from '../version/filenames.js';
-import { copyOut, u8 } from '../wasm/heap.js';
+import { copyOut, u8, view } from '../wasm/heap.js';
 import { ForwardMerge } from './forward-merge.js';
 import { type Fragment, type SeqFilter, TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, beforeEnd, compareBytes } from '../rangedel/tombstone.js';
@@ -137,16 +138,20 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
     let newerSeq = NO_SEQUENCE;
     let coveringSeq = -1;
     for (merged.seekToFirst(); merged.valid(); merged.next()) {
-      const key = merged.key();
-      const userLen = key.length - TRAILER_SIZE;
-      const { seq, kind } = parseTrailer(key);
-      const newUserKey = userKey === undefined || !sameUserKey(key, userLen, userKey);
+      // The entry is read where it lies in linear memory: no view or copy unless a new user key starts.
+      const keyPtr = merged.keyPtr;
+      const keyLen = merged.keyLen;
+      const userLen = keyLen - TRAILER_SIZE;
+      if (userLen < 0) throw new CorruptionError(`an input key of ${keyLen} bytes is shorter than its trailer`);
+      const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
+      if (seq > MAX_SEQUENCE) throw new CorruptionError('an input key has a sequence above 2^53 - 1');
+      const newUserKey = userKey === undefined || !sameUserKey(u8(), keyPtr, userLen, userKey);
       if (newUserKey) {
-        userKey = key.slice(0, userLen);
+        userKey = copyOut(keyPtr, userLen);
         newerSeq = NO_SEQUENCE;
         coveringSeq = fragments === undefined ? -1 : fragments.coveringSeq(userKey, smallestSnapshot);
       }
-      const expired = kind === Kind.ValueWithExpiry && isExpired(readExpiry(merged.value()), now);
+      const expired = kind === Kind.ValueWithExpiry && isExpired(readExpiry(u8().subarray(merged.valuePtr, merged.valuePtr + merged.valueLen)), now);
       const verdict = decide(kind, seq, expired, newerSeq, coveringSeq, smallestSnapshot, deeper, userKey!);
       if (kind !== Kind.RangeDeletion) newerSeq = seq;
       stats.entriesIn++;
@@ -212,7 +217,7 @@ function decide(
  */
 function openInputs(inputs: CompactionInput[], stats: CompactionStats, tombstones: RangeTombstone[]): ForwardMerge {
   const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
-  const iterators: InternalIterator[] = [];
+  const iterators: TableIterator[] = [];
   try {
     for (const input of inputs) {
       const { file, size } = 'file' in input ? input : { file: new MemoryFile(tableFileName(input.number), input.bytes), size: input.bytes.length };
@@ -315,18 +320,10 @@ class OutputSplitter {
     if (cut || overlapFull) this.#overlap = 0;
   }
 
-  /**
-   * Adds the entry `source` is at. Its key and value are fetched only after
-   * the output's builder exists: starting one allocates, and linear memory
-   * that grows leaves earlier views detached.
-   */
-  add(source: { key(): Uint8Array; value(): Uint8Array }): void {
+  /** Adds the entry `source` is at, read where it lies in linear memory (starting an output allocates, but memory grows in place). */
+  add(source: ForwardMerge): void {
     this.#builder ??= new TableBuilder(this.#options);
-    const key = source.key();
-    const value = source.value();
-    const memory = u8().buffer;
-    if (key.buffer === memory && value.buffer === memory) this.#builder.add(key.byteOffset, key.length, value.byteOffset, value.length);
-    else this.#builder.addBytes(key, value);
+    this.#builder.add(source.keyPtr, source.keyLen, source.valuePtr, source.valueLen);
   }
 
   finish(): void {
@@ -408,11 +405,11 @@ function compareToUserKeyOf(userKey: Uint8Array, internalKey: Uint8Array): numbe
   return userKey.length - otherLen;
 }
 
-/** Whether the first `userLen` bytes of `key` are exactly `userKey`. */
-function sameUserKey(key: Uint8Array, userLen: number, userKey: Uint8Array): boolean {
+/** Whether the `userLen` bytes at `ptr` in linear memory `mem` are exactly `userKey`. */
+function sameUserKey(mem: Uint8Array, ptr: number, userLen: number, userKey: Uint8Array): boolean {
   if (userLen !== userKey.length) return false;
   for (let i = 0; i < userLen; i++) {
-    if (key[i] !== userKey[i]) return false;
+    if (mem[ptr + i] !== userKey[i]) return false;
   }
   return true;
 }

@@ -1,30 +1,30 @@
 // A forward-only merge of table iterators for compaction, where the general
 // MergingIterator's cost (two key views and a JavaScript comparison per heap
-// step) dominates. Each child's current key view is fetched once per move
-// and kept; keys are compared in WebAssembly by pointer. A kept view reads
-// as length 0 once linear memory grows (internal keys are never empty), and
-// is then fetched again.
+// step) dominates. Each child's current key is known by where it lies in
+// linear memory, read once per move; keys are compared in WebAssembly by
+// pointer, and no view or copy is made per entry. A pointer stays valid while
+// its child stays on the entry: the child pins the block, and linear memory
+// grows in place.
 //
-// Precondition: every child returns key() as a view of linear memory (table
-// iterators do). Internal keys are unique across children.
-import type { InternalIterator } from '../iterator/internal.js';
+// Precondition: internal keys are unique across children.
+import type { TableIterator } from '../table/iterator.js';
 import { raw } from '../wasm/loader.js';
 
-const STALE = new Uint8Array(0);
-
 export class ForwardMerge {
-  readonly #children: InternalIterator[];
-  /** Current key view of each positioned child; STALE when it must be fetched. */
-  readonly #keys: Uint8Array[];
+  readonly #children: TableIterator[];
+  /** Current key pointer and length of each positioned child. */
+  readonly #keyPtrs: Int32Array;
+  readonly #keyLens: Int32Array;
   /** Indices of the positioned children, a min-heap by current key; the first #size slots are in use. */
-  readonly #heap: number[];
+  readonly #heap: Int32Array;
   #size = 0;
 
   /** Takes ownership of `children`: close() closes them. */
-  constructor(children: InternalIterator[]) {
+  constructor(children: TableIterator[]) {
     this.#children = children;
-    this.#keys = children.map(() => STALE);
-    this.#heap = children.map(() => 0);
+    this.#keyPtrs = new Int32Array(children.length);
+    this.#keyLens = new Int32Array(children.length);
+    this.#heap = new Int32Array(children.length);
   }
 
   /** Positions every child at its first entry. */
@@ -32,8 +32,7 @@ export class ForwardMerge {
     this.#size = 0;
     this.#children.forEach((child, i) => {
       child.seekToFirst();
-      this.#keys[i] = STALE;
-      if (child.valid()) this.#heap[this.#size++] = i;
+      if (this.#load(i)) this.#heap[this.#size++] = i;
     });
     for (let i = (this.#size >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
@@ -42,23 +41,29 @@ export class ForwardMerge {
     return this.#size > 0;
   }
 
-  /** The smallest current key. Precondition: valid(). Valid until the next move or allocation. */
-  key(): Uint8Array {
-    return this.#keyOf(this.#heap[0]!);
+  /** Where the smallest current key lies in linear memory. Precondition: valid(). Valid until the next move. */
+  get keyPtr(): number {
+    return this.#keyPtrs[this.#heap[0]!]!;
   }
 
-  /** Its value. Precondition: valid(). Valid until the next move or allocation. */
-  value(): Uint8Array {
-    return this.#children[this.#heap[0]!]!.value();
+  get keyLen(): number {
+    return this.#keyLens[this.#heap[0]!]!;
+  }
+
+  /** Where its value lies, as keyPtr. */
+  get valuePtr(): number {
+    return this.#children[this.#heap[0]!]!.valuePtr;
+  }
+
+  get valueLen(): number {
+    return this.#children[this.#heap[0]!]!.valueLen;
   }
 
   /** Precondition: valid(). */
   next(): void {
     const top = this.#heap[0]!;
-    const child = this.#children[top]!;
-    child.next();
-    this.#keys[top] = STALE;
-    if (!child.valid()) this.#heap[0] = this.#heap[--this.#size]!;
+    this.#children[top]!.next();
+    if (!this.#load(top)) this.#heap[0] = this.#heap[--this.#size]!;
     this.#siftDown(0);
   }
 
@@ -67,16 +72,19 @@ export class ForwardMerge {
     for (const child of this.#children) child.close();
   }
 
-  #keyOf(i: number): Uint8Array {
-    let key = this.#keys[i]!;
-    if (key.length === 0) key = this.#keys[i] = this.#children[i]!.key();
-    return key;
+  /** Records child i's current key; false when it is past its end. */
+  #load(i: number): boolean {
+    const child = this.#children[i]!;
+    if (!child.valid()) return false;
+    this.#keyPtrs[i] = child.keyPtr;
+    this.#keyLens[i] = child.keyLen;
+    return true;
   }
 
   #less(a: number, b: number): boolean {
-    const ka = this.#keyOf(this.#heap[a]!);
-    const kb = this.#keyOf(this.#heap[b]!);
-    return raw.compareInternalKeys(ka.byteOffset, ka.length, kb.byteOffset, kb.length) < 0;
+    const x = this.#heap[a]!;
+    const y = this.#heap[b]!;
+    return raw.compareInternalKeys(this.#keyPtrs[x]!, this.#keyLens[x]!, this.#keyPtrs[y]!, this.#keyLens[y]!) < 0;
   }
 
   #siftDown(i: number): void {

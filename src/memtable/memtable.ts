@@ -194,7 +194,7 @@ export class Memtable {
 }
 
 /** Bytes of the exported run a memtable export writes at a time. */
-const EXPORT_SLICE = 256 * 1024;
+const EXPORT_SLICE = 1024 * 1024;
 
 /** The run bytes of the entry at `n`: two u32 lengths, the internal key, the value. */
 function runEntrySize(n: number): number {

@@ -85,6 +85,24 @@ export class TableIterator implements InternalIterator {
     this.#run(() => this.#stepBack());
   }
 
+  /** Where the current key lies in linear memory (stable while the iterator stays on its entry). Precondition: valid(). */
+  get keyPtr(): number {
+    return this.#cursor.keyPtr;
+  }
+
+  get keyLen(): number {
+    return this.#cursor.keyLen;
+  }
+
+  /** Where the current value lies, as keyPtr. */
+  get valuePtr(): number {
+    return this.#cursor.valuePtr;
+  }
+
+  get valueLen(): number {
+    return this.#cursor.valueLen;
+  }
+
   key(): Uint8Array {
     const c = this.#cursor;
     const ptr = c.keyPtr;

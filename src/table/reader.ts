@@ -5,7 +5,6 @@
 // LZ4-decoded there. Any damage is a CorruptionError naming the file and
 // the offset of the block or footer that failed.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
-import type { InternalIterator } from '../iterator/internal.js';
 import { Kind, SEEK_KIND, TRAILER_SIZE, isKind, writeTrailer } from '../keys.js';
 import { TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, decodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
@@ -224,7 +223,7 @@ export class TableReader {
   }
 
   /** An iterator over every entry. Close it; the reader's memory lives until its last iterator closes. */
-  iterator(): InternalIterator {
+  iterator(): TableIterator {
     this.#checkOpen();
     this.#refs++;
     return new TableIterator(this.#iteratorSource());
