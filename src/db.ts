@@ -402,8 +402,11 @@ export class Database {
     } catch (err) {
       throw this.#poison(err);
     }
-    this.#imm.push(this.#mem);
+    const frozen = this.#mem;
+    this.#imm.push(frozen);
     this.#mem = this.#newMemtable(this.#wal.number);
+    // Exporting now overlaps the flush of the memtable before it.
+    void frozen.exportRunOnce();
     void this.#scheduleFlush().catch(() => {});
   }
 
@@ -445,7 +448,7 @@ export class Database {
     this.#pendingTables.add(number);
     try {
       if (mem.count > 0) {
-        const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunYielding(), mem.rangeTombstones, this.#worker, this.#options);
+        const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunOnce(), mem.rangeTombstones, this.#worker, this.#options);
         newFiles.push({ level: 0, meta });
       }
       // The WALs of this memtable and older are now in the table.

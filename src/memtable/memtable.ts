@@ -28,6 +28,8 @@ export class Memtable {
   /** Range deletions, kept out of the skip list so point reads never meet them; in arrival order. */
   readonly #tombstones: RangeTombstone[] = [];
   #tombstoneBytes = 0;
+  /** The run exportRunOnce started, once it has. */
+  #export: Promise<Uint8Array> | undefined;
   /** Fragments of #tombstones, built on the first read after a change. */
   #fragments: TombstoneFragments | undefined;
 
@@ -159,6 +161,20 @@ export class Memtable {
       if (step.done) return step.value;
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /**
+   * exportRunYielding, started on the first call and shared by later ones:
+   * the engine starts it when it freezes the memtable, so the export runs
+   * while the flush before it is still building. Precondition: frozen.
+   */
+  exportRunOnce(): Promise<Uint8Array> {
+    if (this.#export === undefined) {
+      this.#export = this.exportRunYielding();
+      // The flush that awaits it reports a failure; this copy only keeps it from going unhandled.
+      this.#export.catch(() => {});
+    }
+    return this.#export;
   }
 
   *#exportSlices(): Generator<void, Uint8Array> {

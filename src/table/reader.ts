@@ -13,7 +13,8 @@ import { BlockCursor, DecodedBlock } from '../wasm/block.js';
 import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
 import { HASH_BYTES, hashAt } from '../wasm/hash.js';
-import { Region, alloc, copyOut, free, u8, view } from '../wasm/heap.js';
+import { Region, alloc, free, u8, view } from '../wasm/heap.js';
+import { copyOut } from '../copy-out.js';
 import * as lz4 from '../wasm/lz4.js';
 import { type BlockCache, type BlockCacheHandle, type CachedBlock, MAX_CACHE_ID, blockCacheKey, freeCachedBlock } from './block-source.js';
 import {
@@ -283,7 +284,8 @@ export class TableReader {
     }
     const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
     if (!isKind(kind) || seq > Number.MAX_SAFE_INTEGER) throw new CorruptionError(`entry has a bad trailer (kind ${kind})`);
-    return { kind, seq, value: copyOut(cursor.valuePtr, cursor.valueLen) };
+    const valuePtr = cursor.valuePtr;
+    return { kind, seq, value: copyOut(mem, valuePtr, valuePtr + cursor.valueLen) };
   }
 
   #findBlock(target: number, targetLen: number): number {

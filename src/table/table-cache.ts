@@ -8,7 +8,7 @@ import type { FileSystem } from '../fs/filesystem.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { LevelIterator } from '../iterator/level-iterator.js';
 import type { FileMetadata } from '../version/edit.js';
-import type { Version } from '../version/version.js';
+import { type Version, fileContains } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
@@ -38,6 +38,8 @@ export class TableCache {
   readonly #openReaders = new Set<TableReader>();
   /** Counters of disposed readers, so they outlive table-cache eviction. */
   readonly #retiredFilter: FilterStats = { checks: 0, useful: 0, falsePositives: 0 };
+  /** During get: the newest range deletion covering the key in the sources searched so far (-1: none). */
+  #covering = -1;
 
   constructor(fs: FileSystem, dir: string, maxOpenFiles: number, blockCacheBytes: number) {
     this.#fs = fs;
@@ -100,19 +102,34 @@ export class TableCache {
    * so far comes back as a deletion.
    */
   get(version: Version, userKey: Uint8Array, seq: number, coveringSeq = -1): TableEntry | undefined {
-    let covering = coveringSeq;
-    for (const meta of version.filesForKey(userKey)) {
-      const handle = this.#pin(meta);
-      try {
-        const reader = handle.value;
-        covering = Math.max(covering, reader.coveringTombstoneSeq(userKey, seq));
-        const entry = reader.get(userKey, seq);
-        if (entry !== undefined) return entry.seq < covering ? rangeDeleted(covering) : entry;
-      } finally {
-        this.#readers.release(handle);
-      }
+    // Level by level without building a list of files: this is every table read's path.
+    this.#covering = coveringSeq;
+    for (const meta of version.levels[0]!) {
+      if (!fileContains(meta, userKey)) continue;
+      const entry = this.#getIn(meta, userKey, seq);
+      if (entry !== undefined) return entry;
+    }
+    for (let level = 1; level < version.levels.length; level++) {
+      const meta = version.fileForKey(level, userKey);
+      if (meta === undefined) continue;
+      const entry = this.#getIn(meta, userKey, seq);
+      if (entry !== undefined) return entry;
     }
     return undefined;
+  }
+
+  /** get's step for one table; raises #covering to the table's newest range deletion covering the key. */
+  #getIn(meta: FileMetadata, userKey: Uint8Array, seq: number): TableEntry | undefined {
+    const handle = this.#pin(meta);
+    try {
+      const reader = handle.value;
+      this.#covering = Math.max(this.#covering, reader.coveringTombstoneSeq(userKey, seq));
+      const entry = reader.get(userKey, seq);
+      if (entry === undefined) return undefined;
+      return entry.seq < this.#covering ? rangeDeleted(this.#covering) : entry;
+    } finally {
+      this.#readers.release(handle);
+    }
   }
 
   /** The range deletions of the version's tables whose files meet user keys [lo, hi] (undefined: unbounded). */

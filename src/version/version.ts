@@ -133,16 +133,19 @@ export class Version {
    * per deeper level.
    */
   filesForKey(userKey: Uint8Array): FileMetadata[] {
-    const out: FileMetadata[] = [];
-    for (const f of this.levels[0]!) {
-      if (compareUserKey(f.smallest, userKey) <= 0 && compareLargestToUserKey(f.largest, userKey) >= 0) out.push(f);
-    }
+    const out = this.levels[0]!.filter((f) => fileContains(f, userKey));
     for (let level = 1; level < NUM_LEVELS; level++) {
-      const files = this.levels[level]!;
-      const i = firstEndingAtOrAfter(files, userKey);
-      if (i < files.length && compareUserKey(files[i]!.smallest, userKey) <= 0) out.push(files[i]!);
+      const f = this.fileForKey(level, userKey);
+      if (f !== undefined) out.push(f);
     }
     return out;
+  }
+
+  /** The file of `level` (>= 1) whose key range contains `userKey`, if any: a binary search. */
+  fileForKey(level: number, userKey: Uint8Array): FileMetadata | undefined {
+    const files = this.levels[level]!;
+    const i = firstEndingAtOrAfter(files, userKey);
+    return i < files.length && compareUserKey(files[i]!.smallest, userKey) <= 0 ? files[i] : undefined;
   }
 
   /**
@@ -248,6 +251,11 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) =>
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
   return out;
+}
+
+/** Whether the file's key range contains `userKey`. */
+export function fileContains(f: FileMetadata, userKey: Uint8Array): boolean {
+  return compareUserKey(f.smallest, userKey) <= 0 && compareLargestToUserKey(f.largest, userKey) >= 0;
 }
 
 /** Index of the first file of a sorted level, at or after `from`, whose range reaches userKey (files.length if none). */
