@@ -4,9 +4,11 @@
 // itself skipped instead of failing the comparison.
 //
 // Usage: node child.mjs '{"store":"varve","dir":"/tmp/x","n":1000000,"reads":100000,"seed":1,"workloads":["fillseq"]}'
+// (or under Bun or Deno: run.mjs's --runtime; only node: modules are used).
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
+import { currentRuntime } from './runtimes.mjs';
 import { makeInputs, workloadNamed } from './workloads.mjs';
 
 const config = JSON.parse(process.argv[2]);
@@ -40,6 +42,36 @@ async function loadAdapter() {
   }
 }
 
+/** Interval of the RSS sampler, where the runtime has no high-water mark. */
+const RSS_SAMPLE_MS = 50;
+
+/**
+ * The peak RSS of this process, from the kernel's high-water mark
+ * (resourceUsage().maxRSS, in KiB) where the runtime provides it. Otherwise
+ * the largest memoryUsage().rss seen every RSS_SAMPLE_MS and after each
+ * phase, a lower bound: a peak between samples is missed. `source` says which.
+ */
+function peakRssMeter() {
+  if (typeof process.resourceUsage === 'function' && process.resourceUsage().maxRSS > 0) {
+    return { sample() {}, read: () => ({ bytes: process.resourceUsage().maxRSS * 1024, source: 'process.resourceUsage().maxRSS (the high-water mark)' }) };
+  }
+  let peak = 0;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
+  sample();
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  return {
+    sample,
+    read() {
+      clearInterval(timer);
+      sample();
+      return { bytes: peak, source: `process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms and after each phase (a lower bound)` };
+    },
+  };
+}
+
+const rss = peakRssMeter();
 const adapter = await loadAdapter();
 const inputs = makeInputs(config);
 const results = {};
@@ -94,8 +126,10 @@ for (const name of config.workloads) {
     await closeCurrent().catch(() => {});
     current = undefined;
   }
+  rss.sample();
 }
 await closeCurrent();
+const peakRss = rss.read();
 
 report({
   store: adapter.name,
@@ -103,6 +137,7 @@ report({
   ceiling: adapter.ceiling === true,
   results,
   diskBytes,
-  // resourceUsage().maxRSS is in KiB.
-  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  peakRssBytes: peakRss.bytes,
+  peakRssSource: peakRss.source,
+  runtime: currentRuntime(),
 });
