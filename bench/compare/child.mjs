@@ -1,7 +1,8 @@
 // One store's run, in its own process: builds the shared inputs, runs the
 // chosen workloads in order and writes its results as one JSON line on
-// stdout (progress goes to stderr). A store that cannot be loaded reports
-// itself skipped instead of failing the comparison.
+// stdout (progress goes to stderr). A store that cannot be loaded, or cannot
+// open its first store, reports itself skipped instead of failing the
+// comparison.
 //
 // Usage: node child.mjs '{"store":"varve","dir":"/tmp/x","n":1000000,"reads":100000,"seed":1,"workloads":["fillseq"]}'
 // (or under Bun or Deno: run.mjs's --runtime; only node: modules are used).
@@ -33,12 +34,16 @@ function directorySize(dir) {
   return total;
 }
 
+function skip(reason) {
+  report({ store: config.store, skipped: reason });
+  process.exit(0);
+}
+
 async function loadAdapter() {
   try {
     return await import(`./stores/${config.store}.mjs`);
   } catch (err) {
-    report({ store: config.store, skipped: `could not be loaded: ${err.message}` });
-    process.exit(0);
+    skip(`could not be loaded: ${err.message}`);
   }
 }
 
@@ -90,10 +95,29 @@ async function closeCurrent() {
   current = undefined;
 }
 
+/** Whether a store has opened: until then, a failing open means the store cannot run here at all. */
+let openedOnce = false;
+
+/**
+ * Opens `adapter` in an empty directory. The first open is where a binding
+ * loaded only when a store opens (better-sqlite3's) shows that it cannot
+ * run under this runtime: such a store is skipped, as one whose import fails.
+ */
+async function openStore(dir) {
+  try {
+    const store = await adapter.open(dir);
+    openedOnce = true;
+    return store;
+  } catch (err) {
+    if (openedOnce) throw err;
+    skip(`could not open a store: ${err.message}`);
+  }
+}
+
 async function freshStore(name) {
   await closeCurrent();
   const dir = join(config.dir, name);
-  current = { store: await adapter.open(dir), dir, writes: [], full: false, state: { shift: 0 } };
+  current = { store: await openStore(dir), dir, writes: [], full: false, state: { shift: 0 } };
   return current.store;
 }
 
