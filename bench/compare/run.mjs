@@ -120,9 +120,10 @@ function gitCommit() {
 
 async function main() {
   const opts = options();
+  // First, so that an unknown --runtime fails before anything is installed.
+  const runtime = resolveRuntime(opts.runtime);
   checkVarveBuilt();
   if (opts.stores.some((s) => s !== SUBJECT)) installPeers();
-  const runtime = resolveRuntime(opts.runtime);
   const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() };
   console.log(`${opts.stores.join(' vs ')}: N = ${opts.n.toLocaleString('en-US')}, ${KEY_SIZE}-byte keys (zero-padded decimal), ${VALUE_SIZE}-byte values (half compressible)`);
   const harness = runtime.name === 'node' ? '' : ` (each store's child; run.mjs under Node ${machine.node})`;
