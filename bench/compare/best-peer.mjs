@@ -3,7 +3,7 @@
 export const SUBJECT = 'varve';
 
 /**
- * The best peer's figure for one row of summaries (run.mjs's summarize):
+ * The best peer's figure for one row of summaries (summary.mjs's summarize):
  * the highest rate, or the smallest size when `lowerIsBetter`. varve itself,
  * stores that were not measured, and the in-memory ceiling (memory-level)
  * are never the best peer. Undefined when no peer has the figure.
@@ -17,4 +17,13 @@ export function bestPeer(summaries, pick, lowerIsBetter) {
     if (best === undefined || (lowerIsBetter ? x < best.value : x > best.value)) best = { store: s.store, value: x };
   }
   return best;
+}
+
+/**
+ * varve's figure over the best peer's, oriented so that above 1 is varve
+ * ahead: a rate over the best rate, but for sizes (`lowerIsBetter`) the best
+ * size over varve's.
+ */
+export function ratio(mine, best, lowerIsBetter) {
+  return lowerIsBetter ? best / mine : mine / best;
 }

@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { SUBJECT, bestPeer } from './best-peer.mjs';
+import { SUBJECT, bestPeer, ratio } from './best-peer.mjs';
+import { runtimeLabel } from './runtimes.mjs';
 import { workloadNamed } from './workloads.mjs';
 
 const WIDTH = 900;
@@ -50,11 +51,11 @@ export function chartSvg(record) {
     for (const s of stores) {
       const value = pick(s);
       if (value === undefined) continue;
-      const ratio = value / best.value;
-      const end = x(ratio);
-      const cut = ratio > MAX_RATIO ? ' (cut)' : '';
+      const r = ratio(value, best.value, false);
+      const end = x(r);
+      const cut = r > MAX_RATIO ? ' (cut)' : '';
       parts.push(`<rect x="${LABEL_WIDTH}" y="${y}" width="${(end - LABEL_WIDTH).toFixed(1)}" height="${BAR_HEIGHT - 2}" fill="${color.get(s.store)}"${s.store === SUBJECT ? '' : ' fill-opacity="0.75"'}/>`);
-      parts.push(`<text x="${(end + 4).toFixed(1)}" y="${y + BAR_HEIGHT - 3}">${escape(s.store)} ${ratio.toFixed(2)}x${cut}</text>`);
+      parts.push(`<text x="${(end + 4).toFixed(1)}" y="${y + BAR_HEIGHT - 3}">${escape(s.store)} ${r.toFixed(2)}x${cut}</text>`);
       y += BAR_HEIGHT;
     }
     y = Math.max(y, groupTop + 2 * BAR_HEIGHT + 4) + GROUP_GAP;
@@ -67,8 +68,11 @@ export function chartSvg(record) {
     grid.push(`<text x="${gx}" y="${TOP - 12}" text-anchor="middle" fill="#495057">${r}x</text>`);
   }
   const n = record.options.n.toLocaleString('en-US');
-  const title = `varve vs peers, N = ${n}: ops/s (median slice) as a multiple of the best durable peer's (memory-level is the in-memory ceiling, never the best peer)`;
-  const subtitle = `${record.date}, commit ${record.commit ?? '?'}, Node ${record.machine.node}, ${record.machine.platform}, ${record.machine.cpus} CPUs`;
+  // Records saved before --runtime ran every child under run.mjs's Node.
+  const runtime = runtimeLabel(record.runtime ?? { name: 'node', version: record.machine.node.replace(/^v/, '') });
+  // Two lines of about 110 characters, so that each fits the width.
+  const title = `varve vs peers under ${runtime}, N = ${n}: ops/s (median slice) as a multiple of the best durable peer's`;
+  const subtitle = `memory-level is the in-memory ceiling, never the best peer; ${record.date}, commit ${record.commit ?? '?'}, ${record.machine.platform}, ${record.machine.cpus} CPUs`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,

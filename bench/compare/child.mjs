@@ -1,12 +1,15 @@
 // One store's run, in its own process: builds the shared inputs, runs the
 // chosen workloads in order and writes its results as one JSON line on
-// stdout (progress goes to stderr). A store that cannot be loaded reports
-// itself skipped instead of failing the comparison.
+// stdout (progress goes to stderr). A store that cannot be loaded, or cannot
+// open its first store, reports itself skipped instead of failing the
+// comparison.
 //
 // Usage: node child.mjs '{"store":"varve","dir":"/tmp/x","n":1000000,"reads":100000,"seed":1,"workloads":["fillseq"]}'
+// (or under Bun or Deno: run.mjs's --runtime; only node: modules are used).
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
+import { currentRuntime } from './runtimes.mjs';
 import { makeInputs, workloadNamed } from './workloads.mjs';
 
 const config = JSON.parse(process.argv[2]);
@@ -31,15 +34,49 @@ function directorySize(dir) {
   return total;
 }
 
+function skip(reason) {
+  report({ store: config.store, skipped: reason });
+  process.exit(0);
+}
+
 async function loadAdapter() {
   try {
     return await import(`./stores/${config.store}.mjs`);
   } catch (err) {
-    report({ store: config.store, skipped: `could not be loaded: ${err.message}` });
-    process.exit(0);
+    skip(`could not be loaded: ${err.message}`);
   }
 }
 
+/** Interval of the RSS sampler, where the runtime has no high-water mark. */
+const RSS_SAMPLE_MS = 50;
+
+/**
+ * The peak RSS of this process, from the kernel's high-water mark
+ * (resourceUsage().maxRSS, in KiB) where the runtime provides it. Otherwise
+ * the largest memoryUsage().rss seen every RSS_SAMPLE_MS and after each
+ * phase, a lower bound: a peak between samples is missed. `source` says which.
+ */
+function peakRssMeter() {
+  if (typeof process.resourceUsage === 'function' && process.resourceUsage().maxRSS > 0) {
+    return { sample() {}, read: () => ({ bytes: process.resourceUsage().maxRSS * 1024, source: 'process.resourceUsage().maxRSS (the high-water mark)' }) };
+  }
+  let peak = 0;
+  const sample = () => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  };
+  sample();
+  const timer = setInterval(sample, RSS_SAMPLE_MS);
+  return {
+    sample,
+    read() {
+      clearInterval(timer);
+      sample();
+      return { bytes: peak, source: `process.memoryUsage().rss sampled every ${RSS_SAMPLE_MS} ms and after each phase (a lower bound)` };
+    },
+  };
+}
+
+const rss = peakRssMeter();
 const adapter = await loadAdapter();
 const inputs = makeInputs(config);
 const results = {};
@@ -58,10 +95,29 @@ async function closeCurrent() {
   current = undefined;
 }
 
+/** Whether a store has opened: until then, a failing open means the store cannot run here at all. */
+let openedOnce = false;
+
+/**
+ * Opens `adapter` in an empty directory. The first open is where a binding
+ * loaded only when a store opens (better-sqlite3's) shows that it cannot
+ * run under this runtime: such a store is skipped, as one whose import fails.
+ */
+async function openStore(dir) {
+  try {
+    const store = await adapter.open(dir);
+    openedOnce = true;
+    return store;
+  } catch (err) {
+    if (openedOnce) throw err;
+    skip(`could not open a store: ${err.message}`);
+  }
+}
+
 async function freshStore(name) {
   await closeCurrent();
   const dir = join(config.dir, name);
-  current = { store: await adapter.open(dir), dir, writes: [], full: false, state: { shift: 0 } };
+  current = { store: await openStore(dir), dir, writes: [], full: false, state: { shift: 0 } };
   return current.store;
 }
 
@@ -94,8 +150,10 @@ for (const name of config.workloads) {
     await closeCurrent().catch(() => {});
     current = undefined;
   }
+  rss.sample();
 }
 await closeCurrent();
+const peakRss = rss.read();
 
 report({
   store: adapter.name,
@@ -103,6 +161,7 @@ report({
   ceiling: adapter.ceiling === true,
   results,
   diskBytes,
-  // resourceUsage().maxRSS is in KiB.
-  peakRssBytes: process.resourceUsage().maxRSS * 1024,
+  peakRssBytes: peakRss.bytes,
+  peakRssSource: peakRss.source,
+  runtime: currentRuntime(),
 });

@@ -5,6 +5,7 @@
 // Usage (from the repository root, after npm run build):
 //   node bench/compare/run.mjs [--n 1000000] [--reads N] [--runs 1]
 //     [--stores varve,classic-level,...] [--workloads fillseq,fillrandom,...] [--seed 1]
+//     [--runtime node|bun|deno]
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +13,11 @@ import { dirname, join, relative } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SUBJECT, bestPeer } from './best-peer.mjs';
+import { SUBJECT } from './best-peer.mjs';
 import { writeChart } from './chart.mjs';
-import { KEY_SIZE, VALUE_SIZE, WORKLOADS, median, syncWrites, workloadNamed } from './workloads.mjs';
+import { resolveRuntime, runtimeLabel } from './runtimes.mjs';
+import { peakRssNote, summarize, table } from './summary.mjs';
+import { KEY_SIZE, VALUE_SIZE, WORKLOADS, syncWrites, workloadNamed } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -29,6 +32,7 @@ function options() {
       stores: { type: 'string', default: STORES.join(',') },
       workloads: { type: 'string', default: WORKLOADS.map((w) => w.name).join(',') },
       seed: { type: 'string', default: '1' },
+      runtime: { type: 'string', default: 'node' },
     },
   });
   const integer = (name, text, min) => {
@@ -46,6 +50,7 @@ function options() {
     stores: values.stores.split(','),
     workloads,
     seed: integer('seed', values.seed, 1),
+    runtime: values.runtime,
   };
 }
 
@@ -71,12 +76,12 @@ function checkVarveBuilt() {
   }
 }
 
-/** Runs one store in a child process in a fresh temporary directory; resolves to its JSON report. */
-function runChild(store, opts) {
+/** Runs one store in a child process under `runtime` (runtimes.mjs) in a fresh temporary directory; resolves to its JSON report. */
+function runChild(store, opts, runtime) {
   const dir = mkdtempSync(join(os.tmpdir(), `varve-compare-${store}-`));
   const config = { store, dir, n: opts.n, reads: opts.reads, seed: opts.seed, workloads: opts.workloads };
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(here, 'child.mjs'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(runtime.execPath, [...runtime.args, join(here, 'child.mjs'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -87,73 +92,6 @@ function runChild(store, opts) {
       else resolve({ store, failed: `the child exited with ${signal ?? `code ${code}`}` });
     });
   });
-}
-
-/** Per store: the median over runs of each workload's rate, the median disk size, the largest peak RSS. */
-function summarize(store, reports) {
-  const ok = reports.filter((r) => r.results !== undefined);
-  if (ok.length === 0) return { store, unavailable: reports[0].skipped ?? reports[0].failed };
-  const rows = {};
-  const failed = {};
-  for (const name of Object.keys(ok[0].results)) {
-    const runs = ok.map((r) => r.results[name]).filter((r) => r.failed === undefined);
-    if (runs.length === 0) failed[name] = ok[0].results[name].failed;
-    else rows[name] = { opsPerSec: median(runs.map((r) => r.opsPerSec)), wholePhaseOpsPerSec: median(runs.map((r) => r.wholePhaseOpsPerSec)) };
-  }
-  const diskBytes = {};
-  for (const name of Object.keys(ok[0].diskBytes)) diskBytes[name] = median(ok.map((r) => r.diskBytes[name]));
-  return {
-    store,
-    durability: ok[0].durability,
-    ceiling: ok[0].ceiling === true,
-    rows,
-    failed,
-    diskBytes,
-    peakRssBytes: Math.max(...ok.map((r) => r.peakRssBytes)),
-    runsCompleted: ok.length,
-  };
-}
-
-function rate(x) {
-  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
-  if (x >= 1e4) return `${Math.round(x / 1e3)}k`;
-  return `${(x / 1e3).toFixed(1)}k`;
-}
-
-function mib(bytes) {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
-}
-
-/** Rows of cells: one column per store, then varve's ratio to the best peer of the row (above 1 is varve ahead). */
-function table(summaries, opts) {
-  const stores = summaries.filter((s) => s.rows !== undefined);
-  const subject = stores.find((s) => s.store === SUBJECT);
-  const header = ['workload', ...stores.map((s) => s.store), ...(subject ? [`${SUBJECT} / best peer`] : [])];
-  const line = (label, pick, show, lowerIsBetter, workload) => {
-    const cells = [label, ...stores.map((s) => (pick(s) === undefined ? (s.failed[workload] ? 'failed' : '-') : show(s)))];
-    if (subject) {
-      const best = bestPeer(stores, pick, lowerIsBetter);
-      const mine = pick(subject);
-      // For sizes the ratio is inverted, so above 1 still means varve is ahead.
-      const r = best === undefined || mine === undefined ? undefined : lowerIsBetter ? best.value / mine : mine / best.value;
-      cells.push(r === undefined ? '-' : `${r.toFixed(2)}x ${best.store}`);
-    }
-    return cells;
-  };
-  const body = [];
-  for (const name of opts.workloads) {
-    const pick = (s) => s.rows[name]?.opsPerSec;
-    body.push(line(workloadNamed(name).label, pick, (s) => `${rate(s.rows[name].opsPerSec)}/s (${rate(s.rows[name].wholePhaseOpsPerSec)})`, false, name));
-  }
-  const diskRows = [...new Set(stores.flatMap((s) => Object.keys(s.diskBytes)))];
-  for (const name of diskRows) {
-    const pick = (s) => s.diskBytes[name];
-    body.push(line(`disk after ${name}`, pick, (s) => mib(s.diskBytes[name]), true));
-  }
-  body.push(line('peak RSS', (s) => s.peakRssBytes, (s) => mib(s.peakRssBytes), true));
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const format = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [format(header), format(widths.map((w) => '-'.repeat(w))), ...body.map(format)].join('\n');
 }
 
 /** What the chosen workloads do beyond their labels: counts and the store each runs on. */
@@ -182,17 +120,20 @@ function gitCommit() {
 
 async function main() {
   const opts = options();
+  // First, so that an unknown --runtime fails before anything is installed.
+  const runtime = resolveRuntime(opts.runtime);
   checkVarveBuilt();
   if (opts.stores.some((s) => s !== SUBJECT)) installPeers();
   const machine = { node: process.version, platform: `${os.platform()} ${os.arch()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg() };
   console.log(`${opts.stores.join(' vs ')}: N = ${opts.n.toLocaleString('en-US')}, ${KEY_SIZE}-byte keys (zero-padded decimal), ${VALUE_SIZE}-byte values (half compressible)`);
-  console.log(`Node ${machine.node}, ${machine.platform}, ${machine.cpus} CPUs, load average ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} run(s), each store in its own process`);
+  const harness = runtime.name === 'node' ? '' : ` (each store's child; run.mjs under Node ${machine.node})`;
+  console.log(`${runtimeLabel(runtime)}${harness}, ${machine.platform}, ${machine.cpus} CPUs, load average ${machine.loadAverage.map((x) => x.toFixed(2)).join(' ')}; ${opts.runs} run(s), each store in its own process`);
   for (const line of describeWorkloads(opts)) console.log(line);
   const reports = Object.fromEntries(opts.stores.map((s) => [s, []]));
   for (let run = 1; run <= opts.runs; run++) {
     for (const store of opts.stores) {
       console.log(`run ${run}/${opts.runs}: ${store} (load average ${os.loadavg()[0].toFixed(2)})`);
-      const report = await runChild(store, opts);
+      const report = await runChild(store, opts, runtime);
       if (report.skipped) console.log(`  ${store} skipped: ${report.skipped}`);
       if (report.failed) console.log(`  ${store} failed: ${report.failed}`);
       reports[store].push(report);
@@ -204,12 +145,13 @@ async function main() {
   for (const s of summaries) console.log(`${s.store}: ${s.durability ? `durability ${s.durability}` : `not measured (${s.unavailable})`}`);
   console.log('');
   console.log('ops/s: median of 20 slices of the phase (whole-phase average in parentheses); disk: file lengths after close, named by the workloads that wrote the store; best peer excludes memory-level (in memory, the pure-JS ceiling)');
-  console.log(table(summaries, opts));
+  console.log(table(summaries, opts.workloads));
+  console.log(peakRssNote(summaries));
 
   const resultsDir = join(root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `compare-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const record = { date: new Date().toISOString(), commit: gitCommit(), machine, options: opts, keySize: KEY_SIZE, valueSize: VALUE_SIZE, summaries, reports };
+  const record = { date: new Date().toISOString(), commit: gitCommit(), runtime: { name: runtime.name, version: runtime.version }, machine, options: opts, keySize: KEY_SIZE, valueSize: VALUE_SIZE, summaries, reports };
   writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
   const chart = file.replace(/\.json$/, '.svg');
   writeChart(record, chart);

@@ -1,6 +1,7 @@
 // The workloads of the comparison, in db_bench's shape, and the inputs they
 // share. Every store child builds the same inputs from the same seed, so the
 // stores see identical keys, values and orders.
+import { Buffer } from 'node:buffer';
 
 export const KEY_SIZE = 16;
 export const VALUE_SIZE = 100;
