@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { open } from '../src/index.js';
 import { tempDirs } from './support/temp-dir.js';
+import { HookedFs } from './support/hooked-fs.js';
 
 const newDir = tempDirs('flush');
 const value = new Uint8Array(100).map((_, i) => (i < 50 ? (i * 37) & 0xff : 7));
@@ -33,6 +34,35 @@ describe('flushes', () => {
     const maxMs = histogram.max / 1e6;
     console.log(`event-loop delay while writing 40,000 entries through ${tables.length} flushes: p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms, max ${maxMs.toFixed(1)} ms`);
     expect(maxMs).toBeLessThan(100);
+    await db.close();
+  });
+
+  it('a stalled writer resumes when the first flush ends, while a later flush is still held', async () => {
+    const fs = new HookedFs();
+    // Each table fdatasync waits for its gate: the test decides when each flush may end.
+    const gates: Array<() => void> = [];
+    fs.beforeTableSync = () => new Promise<void>((resolve) => gates.push(resolve));
+    const db = await open(newDir(), { fs, memtableSize: 64 * 1024, maxImmutableMemtables: 1 });
+    const big = new Uint8Array(1000).fill(3);
+    const after = (ms: number) => new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms));
+    const eventually = async (done: () => boolean) => {
+      for (let i = 0; i < 400 && !done(); i++) await after(5);
+      expect(done()).toBe(true);
+    };
+    // Write until a put stays pending: two frozen memtables, the first held at its sync.
+    let stalled: Promise<void> | undefined;
+    for (let i = 0; i < 1000 && stalled === undefined; i++) {
+      const put = db.put(key(i), big);
+      if ((await Promise.race([put.then(() => 'done' as const), after(100)])) === 'pending') stalled = put;
+    }
+    expect(stalled).toBeDefined();
+    expect(gates).toHaveLength(1);
+    gates.shift()!();
+    // The second frozen memtable's flush now runs and is held at its own sync; the writer must not wait for it.
+    await eventually(() => gates.length === 1);
+    expect(await Promise.race([stalled!.then(() => 'resumed' as const), after(2000)])).toBe('resumed');
+    fs.beforeTableSync = () => Promise.resolve();
+    for (const open of gates.splice(0)) open();
     await db.close();
   });
 
