@@ -110,7 +110,7 @@ function syncOption(options: WriteOptions | undefined): boolean {
 function rangeOp(start: Uint8Array, end: Uint8Array | undefined): WriteOp[] {
   if (end !== undefined && compareBytes(start, end) > 0) throw new InvalidArgumentError('deleteRange: start sorts after end');
   if (isEmptyRange(start, end)) return [];
-  return [{ kind: Kind.RangeDeletion, key: start, value: encodeEnd(end) }];
+  return [{ kind: Kind.RangeDeletion, key: start, value: encodeEnd(end), expiresAt: undefined }];
 }
 
 /** [start, end) of a clear() range: gt k starts at k + 0x00, lte k ends at k + 0x00; the tighter bound wins when both are given. */
@@ -128,16 +128,26 @@ function clearBounds(range: ClearRange): { start: Uint8Array; end: Uint8Array | 
 /** A put, with expiry when `ttl` or `expiresAt` asks for one. */
 function putOp(key: unknown, value: unknown, ttl: unknown, expiresAt: unknown, clock: Clock): WriteOp {
   const expiry = expiryOf(ttl, expiresAt, clock);
-  if (expiry === undefined) return { kind: Kind.Value, key: keyBytes(key), value: valueBytes(value) };
-  return { kind: Kind.ValueWithExpiry, key: keyBytes(key), value: valueBytes(value), expiresAt: expiry };
+  // Every WriteOp literal has the same four fields, so commits see one object shape.
+  return { kind: expiry === undefined ? Kind.Value : Kind.ValueWithExpiry, key: keyBytes(key), value: valueBytes(value), expiresAt: expiry };
 }
 
-function toOps(op: BatchOp, clock: Clock): WriteOp[] {
-  if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('a batch operation must be an object');
-  if (op.type === 'put') return [putOp(op.key, op.value, op.ttl, op.expiresAt, clock)];
-  if (op.type === 'del') return [{ kind: Kind.Deletion, key: keyBytes(op.key), value: undefined }];
-  if (op.type === 'deleteRange') return rangeOp(keyBytes(op.start), keyBytes(op.end));
-  throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type?: unknown }).type)}`);
+/** The write operations of a batch, in order (an empty range deletion has none). */
+function toOps(ops: BatchOp[], clock: Clock): WriteOp[] {
+  if (!Array.isArray(ops)) throw new InvalidArgumentError('batch takes an array of operations');
+  const out: WriteOp[] = [];
+  for (const op of ops) {
+    if (typeof op !== 'object' || op === null) throw new InvalidArgumentError('a batch operation must be an object');
+    if (op.type === 'put') out.push(putOp(op.key, op.value, op.ttl, op.expiresAt, clock));
+    else if (op.type === 'del') out.push(deleteOp(op.key));
+    else if (op.type === 'deleteRange') out.push(...rangeOp(keyBytes(op.start), keyBytes(op.end)));
+    else throw new InvalidArgumentError(`unknown batch operation type ${String((op as { type?: unknown }).type)}`);
+  }
+  return out;
+}
+
+function deleteOp(key: unknown): WriteOp {
+  return { kind: Kind.Deletion, key: keyBytes(key), value: undefined, expiresAt: undefined };
 }
 
 /** Internal state handed from open() (recovery) to the Database. */
@@ -235,7 +245,7 @@ export class Database {
   }
 
   del(key: Uint8Array | string, options?: WriteOptions): Promise<void> {
-    return this.#write(() => [{ kind: Kind.Deletion, key: keyBytes(key), value: undefined }], options);
+    return this.#write(() => [deleteOp(key)], options);
   }
 
   /**
@@ -261,10 +271,7 @@ export class Database {
 
   /** Applies every operation atomically: after a crash all or none of them are there. */
   batch(ops: BatchOp[], options?: WriteOptions): Promise<void> {
-    return this.#write(() => {
-      if (!Array.isArray(ops)) throw new InvalidArgumentError('batch takes an array of operations');
-      return ops.flatMap((op) => toOps(op, this.#options.clock));
-    }, options);
+    return this.#write(() => toOps(ops, this.#options.clock), options);
   }
 
   #write(makeOps: () => WriteOp[], options: WriteOptions | undefined): Promise<void> {

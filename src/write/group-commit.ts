@@ -25,7 +25,7 @@ export interface WriteOp {
   /** The value; for a range deletion, the encoded end (src/rangedel/tombstone.ts). */
   value: Uint8Array | undefined;
   /** For ValueWithExpiry: ms since the epoch. */
-  expiresAt?: number;
+  expiresAt: number | undefined;
 }
 
 /** What a commit needs from the engine; each step throws on failure. */
