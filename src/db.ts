@@ -388,12 +388,19 @@ export class Database {
   /**
    * Flushes every write acknowledged so far: an empty write takes a turn of
    * the commit queue, where makeRoom freezes the memtable (so the WAL switch
-   * never races a commit, however busy the writers), then the flushes run.
+   * never races a commit, however busy the writers), then the flushes of
+   * the memtables frozen by then run. Later ones are not waited for: a writer
+   * that never stops would keep the flush queue from ever draining.
    */
   async #flushMemtables(): Promise<void> {
     this.#freezeRequested = true;
     await this.#commit.write([], false);
-    await this.#scheduleFlush();
+    // Flushes go oldest first: once the newest memtable frozen by now is gone, all of them are.
+    const newest = this.#imm.at(-1);
+    while (newest !== undefined && this.#imm.includes(newest)) {
+      this.#checkWritable();
+      await this.#nextFlushEnd();
+    }
   }
 
   /** Freezes the memtable and switches to a new WAL. The old WAL is synced first so only the newest WAL can have a torn tail. */

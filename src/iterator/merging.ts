@@ -11,8 +11,13 @@ import { ClosedError } from '../errors.js';
 import { compareInternalKeys } from '../keys.js';
 import type { InternalIterator } from './internal.js';
 
+/** A cached key that must be fetched again: internal keys are never empty, and views of grown memory read as length 0. */
+const STALE = new Uint8Array(0);
+
 export class MergingIterator implements InternalIterator {
   readonly #children: InternalIterator[];
+  /** Each child's current key, fetched once per move (a view per comparison is what costs). */
+  readonly #keys: Uint8Array[];
   /** Indices of the valid children, heap-ordered; the first #size slots are in use. */
   readonly #heap: number[];
   #size = 0;
@@ -22,6 +27,7 @@ export class MergingIterator implements InternalIterator {
 
   constructor(children: InternalIterator[]) {
     this.#children = children.slice();
+    this.#keys = children.map(() => STALE);
     this.#heap = new Array<number>(children.length).fill(0);
   }
 
@@ -59,6 +65,7 @@ export class MergingIterator implements InternalIterator {
     if (this.#direction < 0) this.#turn(1);
     const top = this.#top();
     top.next();
+    this.#keys[this.#heap[0]!] = STALE;
     this.#restoreTop(top);
   }
 
@@ -67,11 +74,12 @@ export class MergingIterator implements InternalIterator {
     if (this.#direction > 0) this.#turn(-1);
     const top = this.#top();
     top.prev();
+    this.#keys[this.#heap[0]!] = STALE;
     this.#restoreTop(top);
   }
 
   key(): Uint8Array {
-    return this.#top().key();
+    return this.#keyOf(this.#heap[0]!);
   }
 
   value(): Uint8Array {
@@ -119,6 +127,7 @@ export class MergingIterator implements InternalIterator {
   #rebuild(direction: number): void {
     this.#direction = direction;
     this.#size = 0;
+    this.#keys.fill(STALE);
     this.#children.forEach((child, i) => {
       if (child.valid()) this.#heap[this.#size++] = i;
     });
@@ -127,8 +136,13 @@ export class MergingIterator implements InternalIterator {
 
   /** Whether heap slot a's child comes before slot b's in the current direction. */
   #before(a: number, b: number): boolean {
-    const c = compareInternalKeys(this.#children[this.#heap[a]!]!.key(), this.#children[this.#heap[b]!]!.key());
+    const c = compareInternalKeys(this.#keyOf(this.#heap[a]!), this.#keyOf(this.#heap[b]!));
     return c * this.#direction < 0;
+  }
+
+  #keyOf(child: number): Uint8Array {
+    const key = this.#keys[child]!;
+    return key.length > 0 ? key : (this.#keys[child] = this.#children[child]!.key());
   }
 
   #siftDown(i: number): void {
