@@ -8,7 +8,8 @@ import type { FileSystem } from '../fs/filesystem.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { LevelIterator } from '../iterator/level-iterator.js';
 import type { FileMetadata } from '../version/edit.js';
-import { type Version, fileContains } from '../version/version.js';
+import type { Version } from '../version/version.js';
+import { byteString } from '../version/level-index.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
@@ -104,15 +105,17 @@ export class TableCache {
   get(version: Version, userKey: Uint8Array, seq: number, coveringSeq = -1): TableEntry | undefined {
     // Level by level without building a list of files: this is every table read's path.
     this.#covering = coveringSeq;
-    for (const meta of version.levels[0]!) {
-      if (!fileContains(meta, userKey)) continue;
-      const entry = this.#getIn(meta, userKey, seq);
+    const key = byteString(userKey);
+    const level0 = version.levels[0]!;
+    for (let i = 0; i < level0.length; i++) {
+      if (!version.index(0).contains(i, key)) continue;
+      const entry = this.#getIn(level0[i]!, userKey, seq);
       if (entry !== undefined) return entry;
     }
     for (let level = 1; level < version.levels.length; level++) {
-      const meta = version.fileForKey(level, userKey);
-      if (meta === undefined) continue;
-      const entry = this.#getIn(meta, userKey, seq);
+      const i = version.index(level).find(key);
+      if (i < 0) continue;
+      const entry = this.#getIn(version.levels[level]![i]!, userKey, seq);
       if (entry !== undefined) return entry;
     }
     return undefined;

@@ -15,12 +15,16 @@ import { InvalidArgumentError } from '../errors.js';
 import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit, checkEdit } from './edit.js';
 import { compareLargestToSmallest, compareLargestToUserKey } from './bounds.js';
+import { LevelIndex, byteString } from './level-index.js';
 
 export interface LevelSummary {
   readonly level: number;
   readonly files: number;
   readonly bytes: number;
 }
+
+/** Each level array's lookup index (level arrays are frozen and shared by the versions that do not change them). */
+const LEVEL_INDEXES = new WeakMap<readonly FileMetadata[], LevelIndex>();
 
 export class Version {
   readonly levels: readonly (readonly FileMetadata[])[];
@@ -133,19 +137,23 @@ export class Version {
    * per deeper level.
    */
   filesForKey(userKey: Uint8Array): FileMetadata[] {
-    const out = this.levels[0]!.filter((f) => fileContains(f, userKey));
+    const key = byteString(userKey);
+    const out: FileMetadata[] = [];
+    const level0 = this.levels[0]!;
+    for (let i = 0; i < level0.length; i++) if (this.index(0).contains(i, key)) out.push(level0[i]!);
     for (let level = 1; level < NUM_LEVELS; level++) {
-      const f = this.fileForKey(level, userKey);
-      if (f !== undefined) out.push(f);
+      const i = this.index(level).find(key);
+      if (i >= 0) out.push(this.levels[level]![i]!);
     }
     return out;
   }
 
-  /** The file of `level` (>= 1) whose key range contains `userKey`, if any: a binary search. */
-  fileForKey(level: number, userKey: Uint8Array): FileMetadata | undefined {
-    const files = this.levels[level]!;
-    const i = firstEndingAtOrAfter(files, userKey);
-    return i < files.length && compareUserKey(files[i]!.smallest, userKey) <= 0 ? files[i] : undefined;
+  /** The lookup index of a level's bounds, made on first use; versions that share the level share it. */
+  index(level: number): LevelIndex {
+    const files = this.#level(level);
+    let index = LEVEL_INDEXES.get(files);
+    if (index === undefined) LEVEL_INDEXES.set(files, (index = new LevelIndex(files)));
+    return index;
   }
 
   /**
@@ -251,11 +259,6 @@ function mergeSorted<T>(a: readonly T[], b: readonly T[], order: (x: T, y: T) =>
   while (i < a.length) out.push(a[i++]!);
   while (j < b.length) out.push(b[j++]!);
   return out;
-}
-
-/** Whether the file's key range contains `userKey`. */
-export function fileContains(f: FileMetadata, userKey: Uint8Array): boolean {
-  return compareUserKey(f.smallest, userKey) <= 0 && compareLargestToUserKey(f.largest, userKey) >= 0;
 }
 
 /** Index of the first file of a sorted level, at or after `from`, whose range reaches userKey (files.length if none). */
