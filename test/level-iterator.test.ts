@@ -4,22 +4,13 @@ import { ClosedError } from '../src/errors.js';
 import { LevelIterator } from '../src/iterator/level-iterator.js';
 import { Kind, makeInternalKey } from '../src/keys.js';
 import type { FileMetadata } from '../src/version/edit.js';
-import { ArrayIterator, EMPTY, compareBytes, compareInternal, compareRecs, ikeyOf, pointKindArb, show, userKeyArb, type Rec } from './support/internal-model.js';
+import { ArrayIterator, EMPTY, compareBytes, compareRecs, ikeyOf, pointKindArb, show, userKeyArb, type Rec } from './support/internal-model.js';
+import { walk, walkOpArb } from './support/iterator-walk.js';
 
 /** Records with unique internal keys, sorted. */
 const recsArb = fc
   .array(fc.record({ key: userKeyArb, kind: pointKindArb, value: fc.uint8Array({ maxLength: 6 }) }), { minLength: 1, maxLength: 60 })
   .map((rs) => rs.map((r, i) => ({ ...r, seq: i + 1, value: r.kind === Kind.Deletion ? EMPTY : r.value })).sort(compareRecs));
-
-const targetArb = fc.record({ key: userKeyArb, seq: fc.integer({ min: 0, max: 70 }), kind: fc.constantFrom(0, 1, 2, 0xff) });
-
-type Op = { op: 'first' | 'last' | 'next' | 'prev' } | { op: 'seek' | 'seekForPrev'; target: { key: Uint8Array; seq: number; kind: number } | number };
-
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.constantFrom<Op>({ op: 'first' }, { op: 'last' }),
-  { arbitrary: fc.constantFrom<Op>({ op: 'next' }, { op: 'prev' }), weight: 6 },
-  fc.record({ op: fc.constantFrom('seek' as const, 'seekForPrev' as const), target: fc.oneof(targetArb, fc.nat()) }),
-);
 
 /**
  * Splits sorted records into files of a level: cuts only between user keys
@@ -45,21 +36,10 @@ function makeLevel(recs: Rec[], cuts: boolean[], empties: boolean[]): { files: F
   return { files, contents, model };
 }
 
-function lowerBound(model: Rec[], target: Uint8Array): number {
-  let lo = 0;
-  let hi = model.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareInternal(ikeyOf(model[mid]!), target) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 describe('level iterator against the concatenation of its files', () => {
   it('random walks agree with the model at every step, with at most one file open', () => {
     fc.assert(
-      fc.property(recsArb, fc.array(fc.boolean(), { minLength: 1 }), fc.array(fc.boolean(), { minLength: 1 }), fc.array(opArb, { maxLength: 60 }), (recs, cuts, empties, ops) => {
+      fc.property(recsArb, fc.array(fc.boolean(), { minLength: 1 }), fc.array(fc.boolean(), { minLength: 1 }), fc.array(walkOpArb, { maxLength: 60 }), (recs, cuts, empties, ops) => {
         const { files, contents, model } = makeLevel(recs, cuts, empties.map((e, i) => e && i % 3 === 0));
         const children: ArrayIterator[] = [];
         const stillOpen = () => children.filter((c) => c.closed === 0).length;
@@ -68,41 +48,7 @@ describe('level iterator against the concatenation of its files', () => {
           children.push(child);
           return child;
         });
-        let i = -1;
-        for (const step of ops) {
-          switch (step.op) {
-            case 'first':
-              level.seekToFirst();
-              i = 0;
-              break;
-            case 'last':
-              level.seekToLast();
-              i = model.length - 1;
-              break;
-            case 'next':
-            case 'prev':
-              if (!level.valid()) continue;
-              if (step.op === 'next') level.next();
-              else level.prev();
-              i += step.op === 'next' ? 1 : -1;
-              break;
-            default: {
-              const t = step.target;
-              const target = typeof t === 'number' ? ikeyOf(recs[t % recs.length]!) : makeInternalKey(t.key, t.seq, t.kind);
-              const lb = lowerBound(model, target);
-              if (step.op === 'seek') {
-                level.seek(target);
-                i = lb;
-              } else {
-                level.seekForPrev(target);
-                i = lb < model.length && compareInternal(ikeyOf(model[lb]!), target) === 0 ? lb : lb - 1;
-              }
-            }
-          }
-          const expected = i >= 0 && i < model.length ? show(ikeyOf(model[i]!), model[i]!.value) : 'invalid';
-          expect(level.valid() ? show(level.key(), level.value()) : 'invalid').toBe(expected);
-          expect(stillOpen()).toBeLessThanOrEqual(1);
-        }
+        walk(level, ops, model, (n) => ikeyOf(recs[n % recs.length]!), () => expect(stillOpen()).toBeLessThanOrEqual(1));
         level.close();
         expect(children.every((c) => c.closed === 1)).toBe(true);
       }),

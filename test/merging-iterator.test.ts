@@ -5,24 +5,13 @@ import type { InternalIterator } from '../src/iterator/internal.js';
 import { MergingIterator } from '../src/iterator/merging.js';
 import { Kind, makeInternalKey } from '../src/keys.js';
 import { Memtable } from '../src/memtable/memtable.js';
-import { ArrayIterator, EMPTY, compareInternal, compareRecs, ikeyOf, insertRecs, pointKindArb as kindArb, show, userKeyArb, type Rec } from './support/internal-model.js';
+import { ArrayIterator, EMPTY, compareRecs, ikeyOf, insertRecs, pointKindArb as kindArb, show, userKeyArb, type Rec } from './support/internal-model.js';
+import { walk, walkOpArb } from './support/iterator-walk.js';
 
 /** Records with unique internal keys: each gets its own sequence. */
 const recsArb = fc
   .array(fc.record({ key: userKeyArb, kind: kindArb, value: fc.uint8Array({ maxLength: 8 }) }), { maxLength: 60 })
   .map((rs) => rs.map((r, i) => ({ ...r, seq: i + 1, value: r.kind === Kind.Deletion ? EMPTY : r.value })));
-
-const targetArb = fc.record({ key: userKeyArb, seq: fc.integer({ min: 0, max: 70 }), kind: fc.constantFrom(0, 1, 2, 3, 0xff) });
-
-type Op =
-  | { op: 'first' | 'last' | 'next' | 'prev' }
-  | { op: 'seek' | 'seekForPrev'; target: { key: Uint8Array; seq: number; kind: number } | number };
-
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.constantFrom<Op>({ op: 'first' }, { op: 'last' }),
-  { arbitrary: fc.constantFrom<Op>({ op: 'next' }, { op: 'prev' }), weight: 6 },
-  fc.record({ op: fc.constantFrom('seek' as const, 'seekForPrev' as const), target: fc.oneof(targetArb, fc.nat()) }),
-);
 
 interface Source {
   iterator: InternalIterator;
@@ -37,18 +26,6 @@ function makeChild(recs: Rec[], useMemtable: boolean): Source {
   const iterator = mem.iterator();
   mem.unref(); // the iterator now holds the only reference
   return { iterator, release: () => expect(mem.destroyed).toBe(true) };
-}
-
-/** Index of the first model entry >= target (model.length if none). */
-function lowerBound(model: Rec[], target: Uint8Array): number {
-  let lo = 0;
-  let hi = model.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareInternal(ikeyOf(model[mid]!), target) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function at(it: InternalIterator): string {
@@ -66,7 +43,7 @@ describe('merging iterator against a sorted concatenation', () => {
         recsArb,
         fc.integer({ min: 0, max: 12 }),
         fc.infiniteStream(fc.nat()),
-        fc.array(opArb, { maxLength: 80 }),
+        fc.array(walkOpArb, { maxLength: 80 }),
         (recs, childCount, picks, ops) => {
           // Deal the records to children at random; some children stay empty.
           const parts: Rec[][] = Array.from({ length: childCount }, () => []);
@@ -74,40 +51,7 @@ describe('merging iterator against a sorted concatenation', () => {
           const children = parts.map((part, i) => makeChild(part, i % 2 === 0));
           const model = childCount > 0 ? [...recs].sort(compareRecs) : [];
           const merged = new MergingIterator(children.map((c) => c.iterator));
-          let i = -1;
-          for (const step of ops) {
-            switch (step.op) {
-              case 'first':
-                merged.seekToFirst();
-                i = 0;
-                break;
-              case 'last':
-                merged.seekToLast();
-                i = model.length - 1;
-                break;
-              case 'next':
-              case 'prev':
-                if (!merged.valid()) continue;
-                if (step.op === 'next') merged.next();
-                else merged.prev();
-                i += step.op === 'next' ? 1 : -1;
-                break;
-              default: {
-                // A number picks an existing key exactly; otherwise an arbitrary target.
-                const t = step.target;
-                const target = typeof t === 'number' ? (model.length > 0 ? ikeyOf(model[t % model.length]!) : makeInternalKey(EMPTY, 0, 0)) : makeInternalKey(t.key, t.seq, t.kind);
-                const lb = lowerBound(model, target);
-                if (step.op === 'seek') {
-                  merged.seek(target);
-                  i = lb;
-                } else {
-                  merged.seekForPrev(target);
-                  i = lb < model.length && compareInternal(ikeyOf(model[lb]!), target) === 0 ? lb : lb - 1;
-                }
-              }
-            }
-            expect(at(merged)).toBe(modelAt(model, i));
-          }
+          walk(merged, ops, model, (n) => (model.length > 0 ? ikeyOf(model[n % model.length]!) : makeInternalKey(EMPTY, 0, 0)));
           merged.close();
           for (const c of children) c.release();
         },
