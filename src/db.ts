@@ -21,6 +21,7 @@ import { writeTable } from './flush/write-table.js';
 import type { VersionSet } from './version/set.js';
 import type { TableCache } from './table/table-cache.js';
 import { MergingIterator } from './iterator/merging.js';
+import { deferred } from './deferred.js';
 import { DbIterator } from './iterator/db-iterator.js';
 import type { InternalIterator } from './iterator/internal.js';
 import { ValueIterator, type IteratorOptions } from './iterator/value-iterator.js';
@@ -746,11 +747,4 @@ export async function open(dir: string, options?: Options): Promise<Database> {
   if (typeof dir !== 'string' || dir.length === 0) throw new InvalidArgumentError('open takes a directory path');
   const resolved = resolveOptions(options);
   return new Database(await recover(dir, resolved));
-}
-
-/** A promise with its resolve function (Promise.withResolvers is not in Node 20). */
-function deferred(): { promise: Promise<void>; resolve(): void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }

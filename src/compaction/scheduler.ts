@@ -23,6 +23,7 @@ import { NUM_LEVELS } from '../version/edit.js';
 import { deleteObsoleteFiles } from '../version/obsolete.js';
 import { type StreamedCompaction, TableWorker } from '../flush/table-worker.js';
 import { CompactionFiles } from './compaction-files.js';
+import { type Deferred, deferred } from '../deferred.js';
 import { CompactPointers, type CompactionOptions, compactionsForRange, pickCompaction, pickRangeCompaction, resolveCompactionOptions } from './picker.js';
 import { type CompactionPlan, conflictsWithAny } from './plan.js';
 import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
@@ -75,7 +76,7 @@ export class CompactionScheduler {
   /** Tail of the queue that runs manual compactions one at a time. */
   #manual: Promise<void> = Promise.resolve();
   /** Resolves when no background compaction runs and none is needed. */
-  #drained: { promise: Promise<void>; resolve(): void } | undefined;
+  #drained: Deferred | undefined;
   #failed = false;
   #closed = false;
   readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0, running: 0, peakRunning: 0 };
@@ -106,11 +107,7 @@ export class CompactionScheduler {
     this.#fill();
     // Nothing of its own to wait for: wait for a manual compaction, if one runs, to change the tree.
     if (this.#background === 0) return this.#running.size > 0 ? Promise.race(this.#running.values()) : Promise.resolve();
-    if (this.#drained === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.#drained = { promise, resolve };
-    }
+    this.#drained ??= deferred();
     return this.#drained.promise;
   }
 

@@ -9,7 +9,6 @@ import type { InternalIterator } from '../iterator/internal.js';
 import { LevelIterator } from '../iterator/level-iterator.js';
 import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
-import { byteString } from '../version/level-index.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
@@ -39,8 +38,6 @@ export class TableCache {
   readonly #openReaders = new Set<TableReader>();
   /** Counters of disposed readers, so they outlive table-cache eviction. */
   readonly #retiredFilter: FilterStats = { checks: 0, useful: 0, falsePositives: 0 };
-  /** During get: the newest range deletion covering the key in the sources searched so far (-1: none). */
-  #covering = -1;
 
   constructor(fs: FileSystem, dir: string, maxOpenFiles: number, blockCacheBytes: number) {
     this.#fs = fs;
@@ -103,36 +100,19 @@ export class TableCache {
    * so far comes back as a deletion.
    */
   get(version: Version, userKey: Uint8Array, seq: number, coveringSeq = -1): TableEntry | undefined {
-    // Level by level without building a list of files: this is every table read's path.
-    this.#covering = coveringSeq;
-    const key = byteString(userKey);
-    const level0 = version.levels[0]!;
-    for (let i = 0; i < level0.length; i++) {
-      if (!version.index(0).contains(i, key)) continue;
-      const entry = this.#getIn(level0[i]!, userKey, seq);
-      if (entry !== undefined) return entry;
-    }
-    for (let level = 1; level < version.levels.length; level++) {
-      const i = version.index(level).find(key);
-      if (i < 0) continue;
-      const entry = this.#getIn(version.levels[level]![i]!, userKey, seq);
-      if (entry !== undefined) return entry;
+    let covering = coveringSeq;
+    for (const meta of version.filesForKey(userKey)) {
+      const handle = this.#pin(meta);
+      try {
+        const reader = handle.value;
+        covering = Math.max(covering, reader.coveringTombstoneSeq(userKey, seq));
+        const entry = reader.get(userKey, seq);
+        if (entry !== undefined) return entry.seq < covering ? rangeDeleted(covering) : entry;
+      } finally {
+        this.#readers.release(handle);
+      }
     }
     return undefined;
-  }
-
-  /** get's step for one table; raises #covering to the table's newest range deletion covering the key. */
-  #getIn(meta: FileMetadata, userKey: Uint8Array, seq: number): TableEntry | undefined {
-    const handle = this.#pin(meta);
-    try {
-      const reader = handle.value;
-      this.#covering = Math.max(this.#covering, reader.coveringTombstoneSeq(userKey, seq));
-      const entry = reader.get(userKey, seq);
-      if (entry === undefined) return undefined;
-      return entry.seq < this.#covering ? rangeDeleted(this.#covering) : entry;
-    } finally {
-      this.#readers.release(handle);
-    }
   }
 
   /** The range deletions of the version's tables whose files meet user keys [lo, hi] (undefined: unbounded). */

@@ -9,6 +9,7 @@ import type { FileSystem } from '../fs/filesystem.js';
 import { LogReader } from '../wal/reader.js';
 import { LogWriter } from '../wal/writer.js';
 import { CURRENT_FILE, currentTempFileName, manifestFileName, parseFileName } from './filenames.js';
+import { type Deferred, deferred } from '../deferred.js';
 
 /** CURRENT holds a manifest name and '\n': far below this. */
 const MAX_CURRENT_BYTES = 64;
@@ -34,29 +35,13 @@ async function writeCurrentTemp(fs: FileSystem, tempPath: string, fileNumber: nu
   }
 }
 
-interface Group {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-function newGroup(): Group {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 export class ManifestWriter {
   /** `MANIFEST-NNNNNN`. */
   readonly fileName: string;
   readonly fileNumber: number;
   readonly #log: LogWriter;
   /** Appends framed since the last group started syncing; they share the next write and fdatasync. */
-  #waiting: Group | undefined;
+  #waiting: Deferred | undefined;
   /** The loop syncing groups, while one runs. */
   #syncing: Promise<void> | undefined;
   #closed = false;
@@ -121,7 +106,7 @@ export class ManifestWriter {
     } catch (err) {
       return Promise.reject(err);
     }
-    const group = (this.#waiting ??= newGroup());
+    const group = (this.#waiting ??= deferred());
     // Start syncing on a later microtask, so appends made in the same tick join one group.
     this.#syncing ??= Promise.resolve().then(() => this.#syncGroups());
     return group.promise;

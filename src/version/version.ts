@@ -140,16 +140,17 @@ export class Version {
     const key = byteString(userKey);
     const out: FileMetadata[] = [];
     const level0 = this.levels[0]!;
-    for (let i = 0; i < level0.length; i++) if (this.index(0).contains(i, key)) out.push(level0[i]!);
+    const index0 = this.#index(0);
+    for (let i = 0; i < level0.length; i++) if (index0.contains(i, key)) out.push(level0[i]!);
     for (let level = 1; level < NUM_LEVELS; level++) {
-      const i = this.index(level).find(key);
+      const i = this.#index(level).find(key);
       if (i >= 0) out.push(this.levels[level]![i]!);
     }
     return out;
   }
 
   /** The lookup index of a level's bounds, made on first use; versions that share the level share it. */
-  index(level: number): LevelIndex {
+  #index(level: number): LevelIndex {
     const files = this.#level(level);
     let index = LEVEL_INDEXES.get(files);
     if (index === undefined) LEVEL_INDEXES.set(files, (index = new LevelIndex(files)));
