@@ -35,6 +35,7 @@ import { checkCheckpointTarget, writeCheckpoint } from './checkpoint.js';
 import type { Clock } from './clock.js';
 import { EXPIRY_SIZE, expiryOf, isExpired, readClock, readExpiry } from './expiry.js';
 import { raw } from './wasm/loader.js';
+import { eventLoopTurn, ReadPacer } from './read-pacer.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -198,6 +199,7 @@ export class Database {
   #closing: Promise<void> | undefined;
   /** Tables being written that no version names yet: never deleted as obsolete. */
   readonly #pendingTables = new Set<number>();
+  readonly #pacer = new ReadPacer();
   readonly #compactions: CompactionScheduler;
   readonly #snapshots = new SnapshotList();
 
@@ -591,15 +593,16 @@ export class Database {
 
   getEntry(key: Uint8Array | string, options?: ReadOptions): Promise<ValueEntry | undefined> {
     try {
-      return Promise.resolve(this.getEntrySync(key, options));
+      return this.#pacer.settle(this.getEntrySync(key, options));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
+  /** The value of `key`, or undefined; answered as getSync, settled after a turn of the event loop every few hundred reads (src/read-pacer.ts). */
   get(key: Uint8Array | string, options?: ReadOptions): Promise<Uint8Array | undefined> {
     try {
-      return Promise.resolve(this.getSync(key, options));
+      return this.#pacer.settle(this.getSync(key, options));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -611,7 +614,8 @@ export class Database {
       if (!Array.isArray(keys)) throw new InvalidArgumentError('getMany takes an array of keys');
       const seq = readSequence(options, this.#lastSequence);
       const now = readClock(this.#options.clock);
-      return Promise.resolve(keys.map((k) => this.#get(keyBytes(k), seq, now)?.value));
+      const values = keys.map((k) => this.#get(keyBytes(k), seq, now)?.value);
+      return this.#pacer.owed(values.length) ? eventLoopTurn().then(() => values) : Promise.resolve(values);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -670,7 +674,7 @@ export class Database {
     // Deeper levels open their files as the iterator reaches them: the version keeps them on disk until it closes.
     const version = this.#versions.refCurrent();
     sources.push(...this.#tables.iterators(version));
-    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones }), () => {
+    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones }), this.#pacer, () => {
       this.#iterators.delete(it);
       version.unref();
     });

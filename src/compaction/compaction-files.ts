@@ -1,10 +1,13 @@
 // The files of one compaction, on the main thread: its inputs, read piece
 // by piece off the event loop as the worker asks, and its outputs, created
 // and written piece by piece as the worker cuts them, then made durable
-// together. Every operation goes through the engine's FileSystem.
+// together. Every operation goes through the engine's FileSystem. When the
+// worker does its own I/O (src/compaction/local-io.ts), this only names its
+// outputs, adopts them once written, and makes the directory durable.
 import { join } from 'node:path';
 import type { FileHandle, FileSystem } from '../fs/filesystem.js';
 import type { CompactionIo } from '../flush/table-worker.js';
+import type { LocalOutput } from '../flush/protocol.js';
 import type { TableProperties } from '../table/format.js';
 import type { FileMetadata } from '../version/edit.js';
 import { tableFileName } from '../version/filenames.js';
@@ -20,7 +23,8 @@ export interface CompactionFilesHost {
 
 interface Output {
   number: number;
-  file: FileHandle;
+  /** Open while this thread writes it; undefined once the worker wrote, synced and closed it. */
+  file: FileHandle | undefined;
   meta?: FileMetadata;
 }
 
@@ -51,31 +55,42 @@ export class CompactionFiles implements CompactionIo {
 
   async write(piece: Uint8Array, position: number): Promise<void> {
     if (position === 0) {
-      const number = this.#host.newFileNumber();
-      this.#host.pendingTables.add(number);
-      this.outputNumbers.push(number);
+      const number = this.newOutputNumber();
       this.#outputs.push({ number, file: this.#host.fs.open(this.#path(number), 'write') });
     }
     const output = this.#outputs.at(-1);
-    if (output === undefined || output.meta !== undefined) throw new Error('compaction output written before it was started');
+    if (output?.file === undefined || output.meta !== undefined) throw new Error('compaction output written before it was started');
     await output.file.write(piece, 0, piece.length, position);
   }
 
   async finish(size: number, properties: TableProperties): Promise<void> {
     const output = this.#outputs.at(-1)!;
-    output.meta = {
-      number: output.number,
-      size,
-      smallest: properties.smallestKey,
-      largest: properties.largestKey,
-      smallestSeq: properties.smallestSeq,
-      largestSeq: properties.largestSeq,
-    };
+    output.meta = metadata(output.number, size, properties);
   }
 
-  /** fdatasyncs every output and the directory; returns their metadata, in key order. */
+  /** A fresh number for an output, spared by obsolete-file deletion until the caller un-pends it. */
+  newOutputNumber(): number {
+    const number = this.#host.newFileNumber();
+    this.#host.pendingTables.add(number);
+    this.outputNumbers.push(number);
+    return number;
+  }
+
+  /** Numbers for about the outputs of `inputBytes` of input cut at `targetFileSize`: the worker asks for more if it needs them. */
+  reserveNumbers(inputBytes: number, targetFileSize: number): number[] {
+    const count = Math.ceil(inputBytes / targetFileSize) + 2;
+    return Array.from({ length: count }, () => this.newOutputNumber());
+  }
+
+  /** The outputs a worker wrote, fdatasynced and closed itself, in key order. */
+  adopt(outputs: readonly LocalOutput[]): void {
+    for (const o of outputs) this.#outputs.push({ number: o.number, file: undefined, meta: metadata(o.number, o.size, o.properties) });
+  }
+
+  /** fdatasyncs every output this thread wrote, and the directory; returns the outputs' metadata, in key order. */
   async syncOutputs(): Promise<FileMetadata[]> {
     for (const output of this.#outputs) {
+      if (output.file === undefined) continue;
       await output.file.datasync();
       output.file.closeSync();
     }
@@ -89,12 +104,13 @@ export class CompactionFiles implements CompactionIo {
     this.#open.fill(undefined);
   }
 
-  /** After a failure: closes and removes every output (no version names them). Best effort. */
+  /** After a failure: closes and removes every output, including any a worker left (no version names them). Best effort. */
   async discardOutputs(): Promise<void> {
-    for (const output of this.#outputs) {
+    for (const output of this.#outputs) output.file?.closeSync();
+    for (const number of this.outputNumbers) {
+      const path = this.#path(number);
       try {
-        output.file.closeSync();
-        await this.#host.fs.unlink(this.#path(output.number));
+        if (this.#host.fs.exists(path)) await this.#host.fs.unlink(path);
       } catch {
         // Left for obsolete-file deletion at the next open.
       }
@@ -104,4 +120,15 @@ export class CompactionFiles implements CompactionIo {
   #path(number: number): string {
     return join(this.#host.dir, tableFileName(number));
   }
+}
+
+function metadata(number: number, size: number, properties: TableProperties): FileMetadata {
+  return {
+    number,
+    size,
+    smallest: properties.smallestKey,
+    largest: properties.largestKey,
+    smallestSeq: properties.smallestSeq,
+    largestSeq: properties.largestSeq,
+  };
 }

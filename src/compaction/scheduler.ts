@@ -1,7 +1,8 @@
 // Running compactions: pick (src/compaction/picker.ts, or
 // src/compaction/tiered-picker.ts), merge the inputs in a compaction worker
 // (its own thread and WebAssembly instance), which reads them and writes its
-// outputs piece by piece through this thread (src/compaction/compaction-files.ts),
+// outputs itself when the FileSystem is node:fs (src/compaction/local-io.ts),
+// else piece by piece through this thread (src/compaction/compaction-files.ts),
 // make the outputs durable, install them with one MANIFEST edit, and only
 // then forget and delete the inputs. A trivial move is one edit and no I/O.
 //
@@ -14,6 +15,7 @@
 // never starved; it then runs alongside those it does not conflict with.
 import { VarveError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
+import { nodeFileSystem } from '../fs/node-fs.js';
 import type { ResolvedOptions } from '../options.js';
 import type { TableCache } from '../table/table-cache.js';
 import type { VersionSet } from '../version/set.js';
@@ -25,7 +27,7 @@ import { type StreamedCompaction, TableWorker } from '../flush/table-worker.js';
 import { CompactionFiles } from './compaction-files.js';
 import { type Deferred, deferred } from '../deferred.js';
 import { CompactPointers, type CompactionOptions, compactionsForRange, pickCompaction, pickRangeCompaction, resolveCompactionOptions } from './picker.js';
-import { type CompactionPlan, conflictsWithAny } from './plan.js';
+import { type CompactionPlan, conflictsWithAny, totalBytes } from './plan.js';
 import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
 import { readClock } from '../expiry.js';
 
@@ -254,7 +256,11 @@ export class CompactionScheduler {
       const io = new CompactionFiles({ fs: host.fs, dir: host.dir, newFileNumber: () => host.versions.newFileNumber(), pendingTables: host.pendingTables }, files);
       let metas: FileMetadata[];
       try {
-        const stats = await worker.compact(this.#request(c, files), io);
+        // node:fs works on every thread: the worker then does its own I/O and never waits for this one.
+        const request = this.#request(c, files);
+        const local = host.fs === nodeFileSystem ? { dir: host.dir, numbers: io.reserveNumbers(totalBytes(files), this.options.targetFileSize) } : undefined;
+        const { stats, outputs } = await worker.compact(request, io, local);
+        if (outputs !== undefined) io.adopt(outputs);
         io.closeInputs();
         metas = await io.syncOutputs();
         this.stats.bytesRead += stats.bytesRead;

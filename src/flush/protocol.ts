@@ -26,19 +26,37 @@ export interface CompactRequest {
   flag: SharedArrayBuffer;
   /** IO_CHUNK bytes per input (its read window, in input order), then IO_CHUNK for output pieces. */
   shared: SharedArrayBuffer;
+  /** Present when the engine's FileSystem is node:fs: the worker opens, writes and syncs the files itself (src/compaction/local-io.ts). */
+  local?: LocalFiles;
+}
+
+/** Where a compaction doing its own I/O finds its inputs and names its outputs. */
+export interface LocalFiles {
+  dir: string;
+  /** File numbers reserved for the outputs, used in order; more come from a 'number' call. */
+  numbers: number[];
+}
+
+/** An output a compaction wrote, fdatasynced and closed itself. */
+export interface LocalOutput {
+  number: number;
+  size: number;
+  properties: TableProperties;
 }
 
 /** Bytes a compaction moves between the threads per call: an input read ahead, or an output piece. */
 export const IO_CHUNK = 256 * 1024;
 
-/** What a compaction in the worker asks of the main thread; every call answers with a byte count (0 for writes). */
+/** What a compaction in the worker asks of the main thread; every call answers with a number (a byte count; 0 for writes). */
 export type CompactionIoRequest =
   /** Read up to `length` (<= IO_CHUNK) bytes at `position` of input `input` into its window. */
   | { op: 'read'; input: number; position: number; length: number }
   /** Write the first `length` bytes of the output region at `position` of the current output; position 0 starts a new output. */
   | { op: 'write'; position: number; length: number }
   /** The current output is complete: `size` bytes, these properties. */
-  | { op: 'finish'; size: number; properties: TableProperties };
+  | { op: 'finish'; size: number; properties: TableProperties }
+  /** A fresh file number for an output (a compaction doing its own I/O, its reserved numbers used up). */
+  | { op: 'number' };
 
 export type WorkerRequest = BuildRequest | CompactRequest;
 
@@ -63,8 +81,9 @@ export interface CompactResponse {
   id: number;
   /** The worker's linear memory size after the request, in bytes. */
   wasmBytes: number;
-  /** The outputs went to the main thread as they were cut. */
   stats?: CompactionStats;
+  /** The outputs, in key order, when the worker wrote them itself; else they went to the main thread as they were cut. */
+  outputs?: LocalOutput[];
   error?: WorkerError;
 }
 

@@ -11,6 +11,8 @@ import {
   type CompactRequest,
   type CompactResponse,
   IO_CHUNK,
+  type LocalFiles,
+  type LocalOutput,
   type WorkerError,
   type WorkerRequest,
   type WorkerResponse,
@@ -30,6 +32,8 @@ export interface CompactionIo {
   write(piece: Uint8Array, position: number): Promise<void>;
   /** The current output is complete: `size` bytes with these properties. */
   finish(size: number, properties: TableProperties): Promise<void>;
+  /** A fresh file number for an output the worker writes itself. */
+  newOutputNumber(): number;
 }
 
 interface Waiter {
@@ -77,18 +81,20 @@ export class TableWorker {
    * Runs a compaction in the worker. The worker reads the inputs and writes
    * the outputs through `io`, on this thread, a piece of at most IO_CHUNK
    * bytes at a time, each piece in a shared buffer reused by every call:
-   * nothing proportional to the compaction's size is held anywhere.
+   * nothing proportional to the compaction's size is held anywhere. With
+   * `local` the worker does its own I/O and asks `io` only for file numbers;
+   * the outputs it wrote come back with the stats.
    */
-  compact(request: StreamedCompaction, io: CompactionIo): Promise<CompactionStats> {
+  compact(request: StreamedCompaction, io: CompactionIo, local?: LocalFiles): Promise<{ stats: CompactionStats; outputs?: LocalOutput[] }> {
     const shared = this.#sharedFor(request.inputs.length + 1);
     const { port1, port2 } = new MessageChannel();
     const flag = newSyncFlag();
     const stop = serveSyncCalls<CompactionIoRequest, number>(port1, flag, (q) => serveIo(q, io, shared, request.inputs.length));
     const compaction: CompactRequest['compaction'] = request;
-    return this.#send<CompactResponse>((id) => ({ type: 'compact', id, compaction, port: port2, flag, shared }), [port2])
+    return this.#send<CompactResponse>((id) => ({ type: 'compact', id, compaction, port: port2, flag, shared, local }), [port2])
       .then((r) => {
         if (r.error) throw workerError(r.error, 'compaction failed');
-        return r.stats!;
+        return { stats: r.stats!, outputs: r.outputs };
       })
       .finally(stop);
   }
@@ -145,6 +151,7 @@ async function serveIo(q: CompactionIoRequest, io: CompactionIo, shared: SharedA
     await io.write(new Uint8Array(shared, inputs * IO_CHUNK, q.length), q.position);
     return 0;
   }
+  if (q.op === 'number') return io.newOutputNumber();
   await io.finish(q.size, q.properties);
   return 0;
 }

@@ -1,14 +1,16 @@
-// The table worker: pure CPU, its own WebAssembly instance. It builds a
-// table from a memtable's sorted run (a flush), or merges input tables into
-// output tables (a compaction), and sends the bytes back; the main thread
-// does all file I/O through the engine's FileSystem.
+// The table worker: its own WebAssembly instance. It builds a table from a
+// memtable's sorted run (a flush) and sends the bytes back, or merges input
+// tables into output tables (a compaction), reading and writing them itself
+// when the engine's FileSystem is node:fs, else through the main thread.
 import { parentPort } from 'node:worker_threads';
 import { compact } from '../compaction/compactor.js';
+import type { WindowedInput } from '../compaction/windowed-input.js';
 import { TableBuilder } from '../table/builder.js';
 import { raw } from '../wasm/loader.js';
-import type { BuildRequest, BuildResponse, CompactionIoRequest, CompactRequest, CompactResponse, WorkerRequest, WorkerResponse } from './protocol.js';
+import { type BuildRequest, type BuildResponse, type CompactionIoRequest, type CompactRequest, type CompactResponse, IO_CHUNK, type WorkerRequest, type WorkerResponse } from './protocol.js';
 import { SyncCaller } from './sync-call.js';
-import { RemoteInput, remoteSink } from '../compaction/remote-io.js';
+import { remoteInput, remoteSink } from '../compaction/remote-io.js';
+import { LocalOutputs, localInput } from '../compaction/local-io.js';
 import { tableFileName } from '../version/filenames.js';
 
 function build(request: BuildRequest): BuildResponse {
@@ -29,19 +31,29 @@ function build(request: BuildRequest): BuildResponse {
   }
 }
 
-/** Runs a compaction whose inputs and outputs travel piece by piece through the request's channel. */
+/**
+ * Runs a compaction. Its inputs and outputs travel piece by piece through
+ * the request's channel, or, with `request.local`, this thread reads and
+ * writes them itself.
+ */
 function compaction(request: CompactRequest): CompactResponse {
   const c = request.compaction;
   const caller = new SyncCaller<CompactionIoRequest, number>(request.port, request.flag);
+  const local = request.local;
+  const inputs: Array<{ number: number; file: WindowedInput; size: number }> = [];
   try {
-    const inputs = c.inputs.map((input, i) => ({
-      number: input.number,
-      file: new RemoteInput(tableFileName(input.number), caller, i, input.size, request.shared),
-      size: input.size,
-    }));
-    const { stats } = compact({ ...c, inputs }, remoteSink(caller, request.shared, inputs.length));
-    return { id: request.id, wasmBytes: 0, stats };
+    for (const [i, input] of c.inputs.entries()) {
+      const file = local
+        ? localInput(local.dir, input.number, input.size, new Uint8Array(request.shared, i * IO_CHUNK, IO_CHUNK))
+        : remoteInput(tableFileName(input.number), caller, i, input.size, request.shared);
+      inputs.push({ number: input.number, file, size: input.size });
+    }
+    const outputs = local ? new LocalOutputs(local, caller) : undefined;
+    const { stats } = compact({ ...c, inputs }, outputs?.sink ?? remoteSink(caller, request.shared, inputs.length));
+    return { id: request.id, wasmBytes: 0, stats, outputs: outputs?.written };
   } finally {
+    // The compaction closes its inputs; these are for a failure before it starts.
+    for (const input of inputs) input.file.closeSync();
     request.port.close();
   }
 }

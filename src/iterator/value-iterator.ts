@@ -1,9 +1,11 @@
 // The iterator users hold: an async iterable of [key, value] pairs over a
 // DbIterator. Entries are pulled from the engine in batches so the promise
 // machinery is paid once per batch, not once per entry; the view is fixed
-// when the iterator is created, so batching changes nothing visible.
+// when the iterator is created, so batching changes nothing visible. Every
+// few hundred entries the event loop gets a turn (src/read-pacer.ts).
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { keyBytes } from '../encoding.js';
+import { eventLoopTurn, type ReadPacer } from '../read-pacer.js';
 import type { DbIterator, DbIteratorOptions, IteratorEntry } from './db-iterator.js';
 
 export interface IteratorOptions {
@@ -25,9 +27,12 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
   #buffer: IteratorEntry[] = [];
   #position = 0;
   #closed = false;
+  readonly #pacer: ReadPacer;
 
-  constructor(inner: DbIterator, onClose: () => void) {
+  /** `pacer` is shared with the database's other reads. */
+  constructor(inner: DbIterator, pacer: ReadPacer, onClose: () => void) {
     this.#inner = inner;
+    this.#pacer = pacer;
     this.#onClose = onClose;
   }
 
@@ -47,6 +52,10 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
 
   async next(): Promise<IteratorResult<IteratorEntry>> {
     this.#check();
+    if (this.#pacer.owed()) {
+      await eventLoopTurn();
+      this.#check();
+    }
     if (this.#position >= this.#buffer.length) {
       this.#buffer = this.#inner.nextv(BATCH);
       this.#position = 0;
@@ -62,6 +71,10 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
   async nextv(n: number): Promise<IteratorEntry[]> {
     this.#check();
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('nextv takes a non-negative integer');
+    if (this.#pacer.owed(n)) {
+      await eventLoopTurn();
+      this.#check();
+    }
     const out = this.#buffer.slice(this.#position, this.#position + n);
     this.#position += out.length;
     if (out.length < n) out.push(...this.#inner.nextv(n - out.length));
