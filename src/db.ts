@@ -588,7 +588,7 @@ export class Database {
   /** The value of `key` and its expiry, or undefined for a missing or expired key. Synchronous, as getSync. */
   getEntrySync(key: Uint8Array | string, options?: ReadOptions): ValueEntry | undefined {
     this.#checkOpen();
-    return this.#get(keyBytes(key), readSequence(options, this.#lastSequence), readClock(this.#options.clock));
+    return this.#get(keyBytes(key), readSequence(options, this.#lastSequence));
   }
 
   getEntry(key: Uint8Array | string, options?: ReadOptions): Promise<ValueEntry | undefined> {
@@ -640,9 +640,10 @@ export class Database {
    * Sources newest first; `covering` is the newest range deletion (<= seq)
    * covering the key in the sources met so far, the current one included:
    * the first entry found is the answer unless it is older than that. An
-   * expired value (wall-clock `now`) reads as a deletion.
+   * expired value (wall-clock `now`, read from the clock when not given and
+   * a value with expiry is found) reads as a deletion.
    */
-  #get(userKey: Uint8Array, seq: number, now: number): ValueEntry | undefined {
+  #get(userKey: Uint8Array, seq: number, now?: number): ValueEntry | undefined {
     let covering = this.#mem.coveringTombstoneSeq(userKey, seq);
     let entry = this.#mem.get(userKey, seq);
     for (let i = this.#imm.length - 1; entry === undefined && i >= 0; i--) {
@@ -655,7 +656,7 @@ export class Database {
     if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
     if (entry.kind !== Kind.ValueWithExpiry) return { value: entry.value, expiresAt: undefined };
     const expiresAt = readExpiry(entry.value);
-    if (isExpired(expiresAt, now)) return undefined;
+    if (isExpired(expiresAt, now ?? readClock(this.#options.clock))) return undefined;
     return { value: entry.value.subarray(EXPIRY_SIZE), expiresAt };
   }
 

@@ -94,8 +94,8 @@ export class TableReader {
   /** Those tombstones fragmented for lookups; undefined when there are none. */
   readonly #fragments: TombstoneFragments | undefined;
   #cursor = new BlockCursor();
-  /** get()'s scratch: an 8-byte hash, then the seek key. */
-  #scratch = new Region(64);
+  /** get()'s staged key. */
+  #lookup = new PointLookup();
   /** The reader itself plus each open iterator; everything is freed at 0. */
   #refs = 1;
   #closed = false;
@@ -197,23 +197,19 @@ export class TableReader {
    * none. Bloom filter, then index, then one data block through the cache.
    */
   get(userKey: Uint8Array, snapshotSeq: number): TableEntry | undefined {
-    this.#checkOpen();
-    const targetLen = userKey.length + TRAILER_SIZE;
-    const hashPtr = this.#scratch.ensure(HASH_BYTES + targetLen);
-    const target = hashPtr + HASH_BYTES;
-    const mem = u8();
-    mem.set(userKey, target);
-    writeTrailer(mem, target + userKey.length, snapshotSeq, SEEK_KIND);
+    return this.lookup(this.#lookup.stage(userKey, snapshotSeq));
+  }
 
+  /** As get(), for a lookup staged once for every table a read consults. */
+  lookup(key: PointLookup): TableEntry | undefined {
+    this.#checkOpen();
     this.stats.filterChecks++;
-    hashAt(target, userKey.length, hashPtr);
-    const dv = view();
     const filter = this.#filter;
-    if (!bloomMayContainAt(filter.ptr, filter.len, dv.getUint32(hashPtr, true), dv.getUint32(hashPtr + 4, true))) {
+    if (!bloomMayContainAt(filter.ptr, filter.len, key.h1, key.h2)) {
       this.stats.filterSkips++;
       return undefined;
     }
-    const found = this.#find(target, targetLen, userKey);
+    const found = this.#find(key.target, key.targetLen, key.userKey);
     if (found === undefined) this.stats.filterFalsePositives++;
     return found;
   }
@@ -247,7 +243,7 @@ export class TableReader {
     freeCachedBlock(this.#indexBlock);
     freeCachedBlock(this.#filter);
     this.#cursor.destroy();
-    this.#scratch.release();
+    this.#lookup.release();
     this.#file.closeSync();
   }
 
@@ -493,4 +489,40 @@ function readIndexHandles(
   }
   if (expected !== dataEnd) throw corruption(path, indexOffset, 'data blocks do not end where the meta blocks start');
   return { offsets, sizes };
+}
+
+/**
+ * A point read's key staged in linear memory once, for every table the read
+ * consults: the seek target (the user key, then a trailer for the snapshot
+ * sequence) and the key's bloom hash. Valid until the next stage().
+ */
+export class PointLookup {
+  /** An 8-byte hash, then the seek target. */
+  readonly #region = new Region(64);
+  userKey: Uint8Array = new Uint8Array(0);
+  target = 0;
+  targetLen = 0;
+  h1 = 0;
+  h2 = 0;
+
+  stage(userKey: Uint8Array, snapshotSeq: number): this {
+    const targetLen = userKey.length + TRAILER_SIZE;
+    const hashPtr = this.#region.ensure(HASH_BYTES + targetLen);
+    const target = hashPtr + HASH_BYTES;
+    const mem = u8();
+    mem.set(userKey, target);
+    writeTrailer(mem, target + userKey.length, snapshotSeq, SEEK_KIND);
+    hashAt(target, userKey.length, hashPtr);
+    const dv = view();
+    this.h1 = dv.getUint32(hashPtr, true);
+    this.h2 = dv.getUint32(hashPtr + 4, true);
+    this.userKey = userKey;
+    this.target = target;
+    this.targetLen = targetLen;
+    return this;
+  }
+
+  release(): void {
+    this.#region.release();
+  }
 }

@@ -11,7 +11,7 @@ import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
-import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
+import { PointLookup, TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
 import { Kind } from '../keys.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
@@ -36,6 +36,8 @@ export class TableCache {
   readonly #blocks: LruCache<CachedBlock>;
   /** Readers not yet disposed; their counters are summed with those of disposed ones. */
   readonly #openReaders = new Set<TableReader>();
+  /** get()'s key, staged once per get for all the tables it consults. */
+  readonly #lookup = new PointLookup();
   /** Counters of disposed readers, so they outlive table-cache eviction. */
   readonly #retiredFilter: FilterStats = { checks: 0, useful: 0, falsePositives: 0 };
 
@@ -101,12 +103,15 @@ export class TableCache {
    */
   get(version: Version, userKey: Uint8Array, seq: number, coveringSeq = -1): TableEntry | undefined {
     let covering = coveringSeq;
-    for (const meta of version.filesForKey(userKey)) {
+    const files = version.filesForKey(userKey);
+    if (files.length === 0) return undefined;
+    const key = this.#lookup.stage(userKey, seq);
+    for (const meta of files) {
       const handle = this.#pin(meta);
       try {
         const reader = handle.value;
         covering = Math.max(covering, reader.coveringTombstoneSeq(userKey, seq));
-        const entry = reader.get(userKey, seq);
+        const entry = reader.lookup(key);
         if (entry !== undefined) return entry.seq < covering ? rangeDeleted(covering) : entry;
       } finally {
         this.#readers.release(handle);
@@ -159,6 +164,7 @@ export class TableCache {
   close(): void {
     this.#readers.eraseIf(() => true);
     this.#blocks.eraseIf(() => true);
+    this.#lookup.release();
   }
 }
 

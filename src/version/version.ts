@@ -30,6 +30,8 @@ export class Version {
   readonly levels: readonly (readonly FileMetadata[])[];
   /** The file numbers of each level. */
   readonly #numbers: ReadonlySet<number>[] = [];
+  /** Each level's lookup index, taken on first use (a WeakMap lookup per level per get costs more than the search). */
+  readonly #indexes: Array<LevelIndex | undefined> = [];
   #refs = 0;
   #released = false;
 
@@ -139,21 +141,28 @@ export class Version {
   filesForKey(userKey: Uint8Array): FileMetadata[] {
     const key = byteString(userKey);
     const out: FileMetadata[] = [];
-    const level0 = this.levels[0]!;
-    const index0 = this.#index(0);
-    for (let i = 0; i < level0.length; i++) if (index0.contains(i, key)) out.push(level0[i]!);
+    const levels = this.levels;
+    const level0 = levels[0]!;
+    if (level0.length > 0) {
+      const index0 = this.#index(0);
+      for (let i = 0; i < level0.length; i++) if (index0.contains(i, key)) out.push(level0[i]!);
+    }
     for (let level = 1; level < NUM_LEVELS; level++) {
+      if (levels[level]!.length === 0) continue;
       const i = this.#index(level).find(key);
-      if (i >= 0) out.push(this.levels[level]![i]!);
+      if (i >= 0) out.push(levels[level]![i]!);
     }
     return out;
   }
 
   /** The lookup index of a level's bounds, made on first use; versions that share the level share it. */
   #index(level: number): LevelIndex {
+    const known = this.#indexes[level];
+    if (known !== undefined) return known;
     const files = this.#level(level);
     let index = LEVEL_INDEXES.get(files);
     if (index === undefined) LEVEL_INDEXES.set(files, (index = new LevelIndex(files)));
+    this.#indexes[level] = index;
     return index;
   }
 
