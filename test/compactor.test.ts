@@ -222,8 +222,10 @@ describe('compact against a model', () => {
               const prev = perOutput[i - 1]!;
               expect(compareBytes(prev[prev.length - 1]!.key, first.key)).toBeLessThan(0);
             }
-            // Below the target when its last user key began, so over it by at most that key's entries.
-            const lastKeyBytes = entries.filter((r) => compareBytes(r.key, last.key) === 0).reduce((n, r) => n + r.key.length + r.value.length + 32, 0);
+            // Below the target when its last user key began, so over it by at most that key's entries. With tiny
+            // blocks each of them may fill a block of its own: its trailer (8) and length varints (3), the block's
+            // restart array, count and trailer (13), and an index entry (a separator of up to key + 8 bytes and a handle).
+            const lastKeyBytes = entries.filter((r) => compareBytes(r.key, last.key) === 0).reduce((n, r) => n + 2 * r.key.length + r.value.length + 48, 0);
             // Plus the range-deletion fragments clipped into it, each a start, an end and a trailer.
             const boundLength = Math.max(0, ...recs.filter((r) => r.kind === Kind.RangeDeletion).flatMap((r) => [r.key.length, r.value.length]));
             const tombstoneBytes = out.properties.rangeDeletions * (2 * boundLength + 32);
