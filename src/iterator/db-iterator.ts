@@ -16,6 +16,7 @@ import { Kind, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey, makeSeekKey } from '
 import { copyOut } from '../copy-out.js';
 import { EXPIRY_SIZE, isExpired, readExpiry } from '../expiry.js';
 import type { InternalIterator } from './internal.js';
+import { u8 } from '../wasm/heap.js';
 import type { TombstoneFragments } from '../rangedel/fragments.js';
 
 export interface DbIteratorOptions {
@@ -52,10 +53,17 @@ function compareUserKey(ikey: Uint8Array, userLength: number, key: Uint8Array): 
   return userLength - key.length;
 }
 
-function sameUserKey(ikey: Uint8Array, key: Uint8Array, keyLength: number): boolean {
-  if (ikey.length - TRAILER_SIZE !== keyLength) return false;
-  for (let i = 0; i < keyLength; i++) {
-    if (ikey[i] !== key[i]) return false;
+/**
+ * Whether the source's current user key is key[0, keyLength), read where it
+ * lies in linear memory (no view per entry). From the end: neighbouring keys
+ * mostly differ in their last bytes.
+ */
+function sameUserKey(source: InternalIterator, key: Uint8Array, keyLength: number): boolean {
+  if (source.keyLen - TRAILER_SIZE !== keyLength) return false;
+  const mem = u8();
+  const at = source.keyPtr;
+  for (let i = keyLength - 1; i >= 0; i--) {
+    if (mem[at + i] !== key[i]) return false;
   }
   return true;
 }
@@ -246,7 +254,7 @@ export class DbIterator {
   #skipVersions(key: Uint8Array, length: number): void {
     const source = this.#source;
     do source.next();
-    while (source.valid() && sameUserKey(source.key(), key, length));
+    while (source.valid() && sameUserKey(source, key, length));
   }
 
   /** Whether a stored value with expiry has not lapsed at this iterator's `now`. */
@@ -292,8 +300,8 @@ export class DbIterator {
         }
         source.prev();
         if (!source.valid()) break;
+        if (!sameUserKey(source, key, u)) break;
         ikey = source.key();
-        if (!sameUserKey(ikey, key, u)) break;
       }
       if (value !== undefined && !this.#rangeDeleted(key, valueSeq)) return [key, value];
     }

@@ -22,6 +22,14 @@ export interface InternalIterator {
   prev(): void;
   /** The current internal key. Precondition: valid(). */
   key(): Uint8Array;
+  /**
+   * Where the current internal key lies in this thread's linear memory, and
+   * its length: stable while the iterator stays on its entry, whatever
+   * memory grows (the merging iterator compares keys there, in WebAssembly).
+   * Precondition: valid().
+   */
+  readonly keyPtr: number;
+  readonly keyLen: number;
   /** The current value. Precondition: valid(). */
   value(): Uint8Array;
   /** Releases what the iterator pins (cached blocks, memtables, versions). Idempotent; no other call after it. */

@@ -64,6 +64,14 @@ export class LevelIterator implements InternalIterator {
     return this.#current!.key();
   }
 
+  get keyPtr(): number {
+    return this.#current!.keyPtr;
+  }
+
+  get keyLen(): number {
+    return this.#current!.keyLen;
+  }
+
   value(): Uint8Array {
     return this.#current!.value();
   }

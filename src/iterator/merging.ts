@@ -7,17 +7,17 @@
 // current key: a min-heap while moving forward, a max-heap while moving
 // backward; the top is the current entry. Turning around re-positions every
 // other child relative to the current key, as LevelDB's MergingIterator does.
+// Keys are compared where they lie in linear memory, in WebAssembly: each
+// child's key pointer is fetched once per move of that child.
 import { ClosedError } from '../errors.js';
-import { compareInternalKeys } from '../keys.js';
+import { raw } from '../wasm/loader.js';
 import type { InternalIterator } from './internal.js';
-
-/** A cached key that must be fetched again: internal keys are never empty, and views of grown memory read as length 0. */
-const STALE = new Uint8Array(0);
 
 export class MergingIterator implements InternalIterator {
   readonly #children: InternalIterator[];
-  /** Each child's current key, fetched once per move (a view per comparison is what costs). */
-  readonly #keys: Uint8Array[];
+  /** Each positioned child's current key: where it lies in linear memory, and its length. */
+  readonly #keyPtrs: Int32Array;
+  readonly #keyLens: Int32Array;
   /** Indices of the valid children, heap-ordered; the first #size slots are in use. */
   readonly #heap: number[];
   #size = 0;
@@ -27,7 +27,8 @@ export class MergingIterator implements InternalIterator {
 
   constructor(children: InternalIterator[]) {
     this.#children = children.slice();
-    this.#keys = children.map(() => STALE);
+    this.#keyPtrs = new Int32Array(children.length);
+    this.#keyLens = new Int32Array(children.length);
     this.#heap = new Array<number>(children.length).fill(0);
   }
 
@@ -65,7 +66,6 @@ export class MergingIterator implements InternalIterator {
     if (this.#direction < 0) this.#turn(1);
     const top = this.#top();
     top.next();
-    this.#keys[this.#heap[0]!] = STALE;
     this.#restoreTop(top);
   }
 
@@ -74,12 +74,19 @@ export class MergingIterator implements InternalIterator {
     if (this.#direction > 0) this.#turn(-1);
     const top = this.#top();
     top.prev();
-    this.#keys[this.#heap[0]!] = STALE;
     this.#restoreTop(top);
   }
 
   key(): Uint8Array {
-    return this.#keyOf(this.#heap[0]!);
+    return this.#top().key();
+  }
+
+  get keyPtr(): number {
+    return this.#keyPtrs[this.#heap[0]!]!;
+  }
+
+  get keyLen(): number {
+    return this.#keyLens[this.#heap[0]!]!;
   }
 
   value(): Uint8Array {
@@ -103,7 +110,8 @@ export class MergingIterator implements InternalIterator {
 
   /** Restores the heap after the top child `top` moved one step in the heap's direction. */
   #restoreTop(top: InternalIterator): void {
-    if (!top.valid()) this.#heap[0] = this.#heap[--this.#size]!;
+    if (top.valid()) this.#fetchKey(this.#heap[0]!);
+    else this.#heap[0] = this.#heap[--this.#size]!;
     this.#siftDown(0);
   }
 
@@ -127,22 +135,27 @@ export class MergingIterator implements InternalIterator {
   #rebuild(direction: number): void {
     this.#direction = direction;
     this.#size = 0;
-    this.#keys.fill(STALE);
     this.#children.forEach((child, i) => {
-      if (child.valid()) this.#heap[this.#size++] = i;
+      if (!child.valid()) return;
+      this.#fetchKey(i);
+      this.#heap[this.#size++] = i;
     });
     for (let i = (this.#size >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 
   /** Whether heap slot a's child comes before slot b's in the current direction. */
   #before(a: number, b: number): boolean {
-    const c = compareInternalKeys(this.#keyOf(this.#heap[a]!), this.#keyOf(this.#heap[b]!));
+    const x = this.#heap[a]!;
+    const y = this.#heap[b]!;
+    const c = raw.compareInternalKeys(this.#keyPtrs[x]!, this.#keyLens[x]!, this.#keyPtrs[y]!, this.#keyLens[y]!);
     return c * this.#direction < 0;
   }
 
-  #keyOf(child: number): Uint8Array {
-    const key = this.#keys[child]!;
-    return key.length > 0 ? key : (this.#keys[child] = this.#children[child]!.key());
+  /** Takes positioned child i's key pointer: once per move of the child. */
+  #fetchKey(i: number): void {
+    const child = this.#children[i]!;
+    this.#keyPtrs[i] = child.keyPtr;
+    this.#keyLens[i] = child.keyLen;
   }
 
   #siftDown(i: number): void {

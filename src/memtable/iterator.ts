@@ -85,6 +85,14 @@ export class MemtableIterator implements InternalIterator {
     return this.#keyView;
   }
 
+  get keyPtr(): number {
+    return node.userKeyPtr(this.#at());
+  }
+
+  get keyLen(): number {
+    return node.userKeyLength(this.#at()) + TRAILER_SIZE;
+  }
+
   value(): Uint8Array {
     const n = this.#at();
     const ptr = node.valuePtr(n);

@@ -207,6 +207,12 @@ class PinnedIterator implements InternalIterator {
   key(): Uint8Array {
     return this.#inner.key();
   }
+  get keyPtr(): number {
+    return this.#inner.keyPtr;
+  }
+  get keyLen(): number {
+    return this.#inner.keyLen;
+  }
   value(): Uint8Array {
     return this.#inner.value();
   }

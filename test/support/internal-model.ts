@@ -6,6 +6,7 @@ import { WriteBatch } from '../../src/batch.js';
 import type { InternalIterator } from '../../src/iterator/internal.js';
 import { Kind, makeInternalKey } from '../../src/keys.js';
 import { Memtable } from '../../src/memtable/memtable.js';
+import { Region } from '../../src/wasm/heap.js';
 
 export interface Rec {
   key: Uint8Array;
@@ -45,6 +46,7 @@ export class ArrayIterator implements InternalIterator {
   readonly #keys: Uint8Array[];
   readonly #values: Uint8Array[];
   #i = -1;
+  readonly #staged = new Region();
   closed = 0;
 
   constructor(sorted: Rec[]) {
@@ -89,11 +91,19 @@ export class ArrayIterator implements InternalIterator {
   key(): Uint8Array {
     return this.#keys[this.#i]!;
   }
+  /** The current key copied into this iterator's own region of linear memory (where the merging iterator compares keys). */
+  get keyPtr(): number {
+    return this.#staged.load(this.key());
+  }
+  get keyLen(): number {
+    return this.key().length;
+  }
   value(): Uint8Array {
     return this.#values[this.#i]!;
   }
   close(): void {
     this.closed++;
+    this.#staged.release();
   }
 }
 
