@@ -650,3 +650,51 @@ describe('writer poisoning', () => {
     writer.close();
   });
 });
+
+describe('sync placement', () => {
+  /** A log file whose syncs do nothing but take `delayMs` (async: a timer; inline: a busy wait) and are counted. */
+  class TimedSyncFile extends FaultyFile {
+    delayMs = 0;
+    inline = 0;
+    offThread = 0;
+    override async datasync(): Promise<void> {
+      this.offThread++;
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    }
+    override datasyncSync(): void {
+      this.inline++;
+      const until = performance.now() + this.delayMs;
+      while (performance.now() < until);
+    }
+  }
+
+  function timed(): { file: TimedSyncFile; writer: LogWriter } {
+    const file = new TimedSyncFile(nodeFileSystem.open(path.join(dir, '000013.log'), 'write'));
+    return { file, writer: new LogWriter(file) };
+  }
+
+  it('fast syncs run on the calling thread after the first; a slow one sends the next off it', async () => {
+    const { file, writer } = timed();
+    expect(writer.syncsInline).toBe(false);
+    await writer.sync();
+    expect(file.offThread).toBe(1);
+    for (let i = 0; i < 5; i++) await writer.sync();
+    expect(file.inline).toBe(5);
+    file.delayMs = 3;
+    await writer.sync(); // inline, and slow
+    expect(writer.syncsInline).toBe(false);
+    await writer.sync();
+    expect(file.offThread).toBe(2);
+    expect(file.inline).toBe(6);
+    writer.close();
+  });
+
+  it('a disk whose syncs are slow keeps them off the calling thread', async () => {
+    const { file, writer } = timed();
+    file.delayMs = 2;
+    for (let i = 0; i < 6; i++) await writer.sync();
+    expect(file.offThread).toBe(6);
+    expect(file.inline).toBe(0);
+    writer.close();
+  });
+});
