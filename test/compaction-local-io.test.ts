@@ -10,37 +10,16 @@ import { CorruptionError, ReadOnlyError } from '../src/errors.js';
 import { TableWorker } from '../src/flush/table-worker.js';
 import { nodeFileSystem } from '../src/fs/node-fs.js';
 import { open } from '../src/index.js';
-import { Kind, makeInternalKey } from '../src/keys.js';
 import type { TableProperties } from '../src/table/format.js';
 import { TableReader } from '../src/table/reader.js';
 import { tableFileName } from '../src/version/filenames.js';
 import { TestBlockCache } from './support/block-cache.js';
+import { makeRun, runKey } from './support/sorted-run.js';
 import { tempDirs } from './support/temp-dir.js';
 
 const newDir = tempDirs('compaction-local-io');
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 const tableOptions = { blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: 'lz4' as const };
-
-/** A sorted run in the memtable export format: [u32 key length][u32 value length][internal key][value]. */
-function makeRun(count: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const key = makeInternalKey(enc.encode(`key${String(i).padStart(8, '0')}`), i + 1, Kind.Value);
-    const value = enc.encode(`value-${i}-`.repeat(8));
-    const header = new Uint8Array(8);
-    new DataView(header.buffer).setUint32(0, key.length, true);
-    new DataView(header.buffer).setUint32(4, value.length, true);
-    parts.push(header, key, value);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 describe('compaction I/O in the worker', () => {
   it('names outputs from the reserved numbers, then asks for more, and each output is complete on disk', async () => {
@@ -78,10 +57,10 @@ describe('compaction I/O in the worker', () => {
       expect(statSync(path).size).toBe(o.size);
       const reader = TableReader.open(nodeFileSystem.open(path, 'read'), o.number, o.size, new TestBlockCache(1 << 20));
       const props: TableProperties = o.properties;
-      expect(dec.decode(props.smallestKey.subarray(0, -8))).toBe(`key${String(expected).padStart(8, '0')}`);
+      expect(dec.decode(props.smallestKey.subarray(0, -8))).toBe(runKey(expected));
       const it = reader.iterator();
       for (it.seekToFirst(); it.valid(); it.next()) {
-        expect(dec.decode(it.key().subarray(0, -8))).toBe(`key${String(expected++).padStart(8, '0')}`);
+        expect(dec.decode(it.key().subarray(0, -8))).toBe(runKey(expected++));
         entries++;
       }
       it.close();

@@ -5,34 +5,13 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { TableWorker } from '../src/flush/table-worker.js';
 import { nodeFileSystem } from '../src/fs/node-fs.js';
-import { Kind, makeInternalKey } from '../src/keys.js';
 import { TableReader } from '../src/table/reader.js';
 import type { TableProperties } from '../src/table/format.js';
 import { TestBlockCache } from './support/block-cache.js';
+import { makeRun, runKey, runValue } from './support/sorted-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'varve-worker-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A sorted run in the memtable export format: [u32 key length][u32 value length][internal key][value]. */
-function makeRun(count: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const enc = new TextEncoder();
-  for (let i = 0; i < count; i++) {
-    const key = makeInternalKey(enc.encode(`key${String(i).padStart(8, '0')}`), i + 1, Kind.Value);
-    const value = enc.encode(`value-${i}-`.repeat(8));
-    const header = new Uint8Array(8);
-    new DataView(header.buffer).setUint32(0, key.length, true);
-    new DataView(header.buffer).setUint32(4, value.length, true);
-    parts.push(header, key, value);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 const options = { blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: 'lz4' as const };
 
@@ -57,8 +36,8 @@ describe('table worker', () => {
     const reader = TableReader.open(nodeFileSystem.open(path, 'read'), 1, bytes.length, cache);
     const dec = new TextDecoder();
     for (const i of [0, 1, 4999, 99_999]) {
-      const entry = reader.get(new TextEncoder().encode(`key${String(i).padStart(8, '0')}`), 1e9);
-      expect(entry && dec.decode(entry.value)).toBe(`value-${i}-`.repeat(8));
+      const entry = reader.get(new TextEncoder().encode(runKey(i)), 1e9);
+      expect(entry && dec.decode(entry.value)).toBe(runValue(i));
     }
     expect(reader.get(new TextEncoder().encode('absent'), 1e9)).toBeUndefined();
     reader.close();
