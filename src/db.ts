@@ -675,10 +675,12 @@ export class Database {
     // Deeper levels open their files as the iterator reaches them: the version keeps them on disk until it closes.
     const version = this.#versions.refCurrent();
     sources.push(...this.#tables.iterators(version));
-    const it = new ValueIterator(new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones }), this.#pacer, () => {
+    const inner = new DbIterator(new MergingIterator(sources), { snapshot, now, ...bounds, tombstones });
+    const onClose = (): void => {
       this.#iterators.delete(it);
       version.unref();
-    });
+    };
+    const it = new ValueIterator(inner, this.#pacer, onClose, (target) => this.#compactions.chargeSeek(version, target));
     this.#iterators.add(it);
     return it;
   }

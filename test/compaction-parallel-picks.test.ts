@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { makeInternalKey } from '../src/keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit } from '../src/version/edit.js';
 import { Version, VersionBuilder } from '../src/version/version.js';
-import { pickCompaction, resolveCompactionOptions, CompactPointers } from '../src/compaction/picker.js';
+import { allowedSeeks, pickCompaction, pickSeekCompaction, resolveCompactionOptions, CompactPointers } from '../src/compaction/picker.js';
 import { type CompactionPlan, compactionsConflict } from '../src/compaction/plan.js';
 import { pickTieredCompaction, pickTieredRangeCompaction, resolveTieredOptions, sortedRuns } from '../src/compaction/tiered-picker.js';
 
@@ -181,5 +181,37 @@ describe('tiered picker', () => {
     // compactRange merges every run, and nothing when no file meets the range.
     expect(pickTieredRangeCompaction(w)!.runs.length).toBe(4);
     expect(pickTieredRangeCompaction(w, key(500), key(600))).toBeUndefined();
+  });
+});
+
+describe('seek compaction picks', () => {
+  const o = resolveCompactionOptions({ l0CompactionTrigger: 4, maxBytesForLevelBase: 100_000, levelMultiplier: 10, targetFileSize: 1000 });
+  // Two overlapping level-0 tables and a third beside them, over level 1: no level scores 1.
+  const level0 = [meta(3, 0, 400, 100, 51, 60), meta(2, 300, 600, 100, 41, 50), meta(1, 700, 900, 100, 31, 40)];
+  const level1 = [meta(101, 0, 500, 3000, 10, 20), meta(102, 501, 1000, 3000, 10, 20)];
+  const last = [meta(601, 0, 1000, 3000, 1, 9)];
+  const v = new Version([level0, level1, [], [], [], [], last]);
+
+  it('a level-0 table takes its overlapping closure and the level-1 tables under it', () => {
+    expect(pickCompaction(v, o)).toBeUndefined();
+    const c = pickSeekCompaction(v, o, 3)!;
+    expect(c.level).toBe(0);
+    // 3 and 2 overlap; 1 joins as the usual expansion (it pulls in no more of level 1).
+    expect(c.inputs.map((f) => f.number).sort()).toEqual([1, 2, 3]);
+    expect(c.outputLevelInputs.map((f) => f.number)).toEqual([101, 102]);
+  });
+
+  it('a deeper table is compacted alone into the next level; none for a file gone, busy, at the last level, or in conflict', () => {
+    expect(pickSeekCompaction(v, o, 102)!.inputs.map((f) => f.number)).toEqual([102]);
+    expect(pickSeekCompaction(v, o, 999)).toBeUndefined();
+    expect(pickSeekCompaction(v, o, 601)).toBeUndefined();
+    expect(pickSeekCompaction(v, o, 3, new Set([101]))).toBeUndefined();
+    const running = pickSeekCompaction(v, o, 1)!;
+    expect(pickSeekCompaction(v, o, 3, new Set(running.fileNumbers()), [running])).toBeUndefined();
+  });
+
+  it('allows one seek per 16 KiB of a table, and at least 100', () => {
+    expect(allowedSeeks(meta(1, 0, 1, 1000, 1, 1))).toBe(100);
+    expect(allowedSeeks(meta(1, 0, 1, 4 * 1024 * 1024, 1, 1))).toBe(256);
   });
 });

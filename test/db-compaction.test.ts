@@ -121,3 +121,52 @@ describe('compaction', () => {
     await db.close();
   });
 });
+
+describe('seek compaction', () => {
+  /** A store whose level 0 holds `tables` tables below the compaction trigger, over older data further down. */
+  async function withLevel0Leftovers(dir: string, tables: number) {
+    const db = await open(dir, options);
+    const model = new Map<string, string>();
+    const write = async (round: number, count: number) => {
+      for (let start = 0; start < count; start += 250) {
+        const ops = Array.from({ length: 250 }, (_, j) => ({ type: 'put' as const, key: key(((start + j) * 7919) % 4000), value: `${round}:`.padEnd(100, '.') }));
+        for (const op of ops) model.set(op.key, op.value);
+        await db.batch(ops);
+      }
+    };
+    await write(0, 4000);
+    await db.compactRange();
+    // Each 64 KiB memtable holds about 500 of these entries: `tables` flushes, and a partly full memtable left over.
+    await write(1, tables * 600);
+    await db.waitForCompactions();
+    return { db, model };
+  }
+
+  it('seeks that look past level-0 tables get them compacted, and every key still reads its newest value', async () => {
+    const { db, model } = await withLevel0Leftovers(newDir(), 2);
+    const level0 = (): number => db.stats().levels[0]!.files;
+    expect(level0()).toBe(2);
+    const it = db.iterator();
+    for (let i = 0; i < 300; i++) {
+      it.seek(key((i * 104729) % 4000));
+      expect((await it.next()).done).toBe(false);
+    }
+    await it.close();
+    await db.waitForCompactions();
+    expect(level0()).toBe(0);
+    const all = (await db.iterator().all()).map(([k, v]) => [dec.decode(k), dec.decode(v)]);
+    expect(all).toEqual([...model].sort(([a], [b]) => (a < b ? -1 : 1)));
+    await db.close();
+  }, 30_000);
+
+  it('point reads and a few seeks do not compact', async () => {
+    const { db } = await withLevel0Leftovers(newDir(), 2);
+    for (let i = 0; i < 300; i++) await db.get(key(i));
+    const it = db.iterator();
+    for (let i = 0; i < 50; i++) it.seek(key(i * 13));
+    await it.close();
+    await db.waitForCompactions();
+    expect(db.stats().levels[0]!.files).toBe(2);
+    await db.close();
+  }, 30_000);
+});

@@ -258,6 +258,32 @@ export function pickCompaction(
   return undefined;
 }
 
+/** Seeks a file must be looked past before it is compacted: one per 16 KiB, at least 100 (LevelDB's allowed_seeks). */
+export function allowedSeeks(file: FileMetadata): number {
+  return Math.max(100, Math.floor(file.size / 16384));
+}
+
+/**
+ * LevelDB's seek compaction: seeks have looked past file `number` so often
+ * (allowedSeeks) that merging it into the next level costs less than those
+ * seeks go on costing. Level 0 takes the file's overlapping closure. Undefined
+ * when the file is gone, at the last level, busy, or its compaction conflicts.
+ */
+export function pickSeekCompaction(
+  version: Version,
+  options: CompactionOptions,
+  number: number,
+  inProgress: ReadonlySet<number> = NOTHING_IN_PROGRESS,
+  running: readonly CompactionPlan[] = [],
+): Compaction | undefined {
+  const level = version.levelOf(number);
+  if (level < 0 || level === NUM_LEVELS - 1 || inProgress.has(number)) return undefined;
+  const file = version.levels[level]!.find((f) => f.number === number)!;
+  const inputs = level === 0 ? level0Closure(version, file.smallest, file.largest) : [file];
+  const compaction = setUpCompaction(version, options, level, inputs, inProgress);
+  return compaction === undefined || conflictsWithAny(compaction, running) ? undefined : compaction;
+}
+
 /** Seeds oldest first: the oldest L0 files hold the data most overdue to move down. */
 function pickLevel0(
   version: Version,

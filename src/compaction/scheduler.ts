@@ -26,7 +26,16 @@ import { deleteObsoleteFiles } from '../version/obsolete.js';
 import { type StreamedCompaction, TableWorker } from '../flush/table-worker.js';
 import { CompactionFiles } from './compaction-files.js';
 import { type Deferred, deferred } from '../deferred.js';
-import { CompactPointers, type CompactionOptions, compactionsForRange, pickCompaction, pickRangeCompaction, resolveCompactionOptions } from './picker.js';
+import {
+  allowedSeeks,
+  CompactPointers,
+  type CompactionOptions,
+  compactionsForRange,
+  pickCompaction,
+  pickRangeCompaction,
+  pickSeekCompaction,
+  resolveCompactionOptions,
+} from './picker.js';
 import { type CompactionPlan, conflictsWithAny, totalBytes } from './plan.js';
 import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
 import { readClock } from '../expiry.js';
@@ -81,6 +90,10 @@ export class CompactionScheduler {
   #drained: Deferred | undefined;
   #failed = false;
   #closed = false;
+  /** Seeks left before each file that seeks looked past is compacted; a file is charged only while it has no entry elsewhere. */
+  readonly #seeksLeft = new Map<number, number>();
+  /** The file whose seek allowance ran out, compacted when no score calls for work (one at a time). */
+  #seekCandidate: number | undefined;
   readonly stats: CompactionStats = { compactions: 0, trivialMoves: 0, bytesRead: 0, bytesWritten: 0, running: 0, peakRunning: 0 };
 
   constructor(host: CompactionHost) {
@@ -122,6 +135,28 @@ export class CompactionScheduler {
     this.#fill();
     if (this.#running.size > 0) return Promise.race(this.#running.values());
     return new Promise((resolve) => setTimeout(resolve, 1));
+  }
+
+  /**
+   * An iterator seek to `userKey` in `version`: when it had to position more
+   * than one table, the first of them (the newest) is charged one seek, as
+   * LevelDB charges reads; at the end of its allowance it is compacted.
+   * Point reads are not charged: bloom filters make the tables they look
+   * past cheap (RocksDB dropped seek compaction for that reason).
+   */
+  chargeSeek(version: Version, userKey: Uint8Array): void {
+    if (this.#seekCandidate !== undefined || this.#host.options.compactionStyle === 'tiered') return;
+    const files = version.filesForKey(userKey);
+    if (files.length < 2) return;
+    const file = files[0]!;
+    const left = (this.#seeksLeft.get(file.number) ?? allowedSeeks(file)) - 1;
+    if (left > 0) {
+      this.#seeksLeft.set(file.number, left);
+      return;
+    }
+    this.#seeksLeft.delete(file.number);
+    this.#seekCandidate = file.number;
+    this.#fill();
   }
 
   /** Resolves when no compaction runs or waits to (background and manual). */
@@ -204,7 +239,12 @@ export class CompactionScheduler {
     const version = this.#host.versions.current;
     const running = [...this.#running.keys()];
     if (this.#host.options.compactionStyle === 'tiered') return pickTieredCompaction(version, DEFAULT_TIERED_OPTIONS, this.#inProgress, running);
-    return pickCompaction(version, this.options, this.#inProgress, this.#pointers, running);
+    const plan = pickCompaction(version, this.options, this.#inProgress, this.#pointers, running);
+    if (plan !== undefined || this.#seekCandidate === undefined) return plan;
+    const seek = pickSeekCompaction(version, this.options, this.#seekCandidate, this.#inProgress, running);
+    // Dropped once picked or gone; kept while it only waits for busy files.
+    if (seek !== undefined || version.levelOf(this.#seekCandidate) < 0) this.#seekCandidate = undefined;
+    return seek;
   }
 
   /** Marks the plan's files busy, runs it in an idle worker, and when it ends schedules more. */
@@ -274,7 +314,10 @@ export class CompactionScheduler {
       }
       await host.versions.logAndApply(c.edit(metas));
       this.stats.compactions++;
-      for (const n of c.fileNumbers()) host.tables.evict(n);
+      for (const n of c.fileNumbers()) {
+        host.tables.evict(n);
+        this.#seeksLeft.delete(n);
+      }
       await deleteObsoleteFiles(host.fs, host.dir, {
         logNumber: host.versions.logNumber,
         manifestNumber: host.manifestNumber,

@@ -28,11 +28,13 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
   #position = 0;
   #closed = false;
   readonly #pacer: ReadPacer;
+  readonly #onSeek: (target: Uint8Array) => void;
 
-  /** `pacer` is shared with the database's other reads. */
-  constructor(inner: DbIterator, pacer: ReadPacer, onClose: () => void) {
+  /** `pacer` is shared with the database's other reads; `onSeek` hears every seek's target (the engine charges seek compaction). */
+  constructor(inner: DbIterator, pacer: ReadPacer, onClose: () => void, onSeek: (target: Uint8Array) => void = () => {}) {
     this.#inner = inner;
     this.#pacer = pacer;
+    this.#onSeek = onSeek;
     this.#onClose = onClose;
   }
 
@@ -94,7 +96,9 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
     this.#check();
     this.#buffer = [];
     this.#position = 0;
-    this.#inner.seek(keyBytes(target));
+    const key = keyBytes(target);
+    this.#onSeek(key);
+    this.#inner.seek(key);
   }
 
   /** Releases what the iterator holds. Idempotent. */
