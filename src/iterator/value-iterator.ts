@@ -31,7 +31,7 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
   readonly #onSeek: (target: Uint8Array) => void;
 
   /** `pacer` is shared with the database's other reads; `onSeek` hears every seek's target (the engine charges seek compaction). */
-  constructor(inner: DbIterator, pacer: ReadPacer, onClose: () => void, onSeek: (target: Uint8Array) => void = () => {}) {
+  constructor(inner: DbIterator, pacer: ReadPacer, onClose: () => void, onSeek: (target: Uint8Array) => void) {
     this.#inner = inner;
     this.#pacer = pacer;
     this.#onSeek = onSeek;
