@@ -35,7 +35,7 @@ import { checkCheckpointTarget, writeCheckpoint } from './checkpoint.js';
 import type { Clock } from './clock.js';
 import { EXPIRY_SIZE, expiryOf, isExpired, readClock, readExpiry } from './expiry.js';
 import { raw } from './wasm/loader.js';
-import { eventLoopTurn, ReadPacer } from './read-pacer.js';
+import { ReadPacer } from './read-pacer.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -615,7 +615,7 @@ export class Database {
       const seq = readSequence(options, this.#lastSequence);
       const now = readClock(this.#options.clock);
       const values = keys.map((k) => this.#get(keyBytes(k), seq, now)?.value);
-      return this.#pacer.owed(values.length) ? eventLoopTurn().then(() => values) : Promise.resolve(values);
+      return this.#pacer.settle(values, values.length);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -73,6 +73,19 @@ export function userKeyOf(key: Uint8Array): Uint8Array {
   return key.subarray(0, key.length - TRAILER_SIZE);
 }
 
+/**
+ * Whether the internal key of `keyLen` bytes at `ptr` in `mem` has the user
+ * key userKey[0, n), compared where it lies. From the end: neighbouring keys
+ * in sorted order mostly differ in their last bytes.
+ */
+export function isUserKeyAt(mem: Uint8Array, ptr: number, keyLen: number, userKey: Uint8Array, n = userKey.length): boolean {
+  if (keyLen - TRAILER_SIZE !== n) return false;
+  for (let i = n - 1; i >= 0; i--) {
+    if (mem[ptr + i] !== userKey[i]) return false;
+  }
+  return true;
+}
+
 /** Sequence and kind of an internal key. A sequence beyond 2^53 - 1 is reported as corruption. */
 export function parseTrailer(key: Uint8Array): { seq: number; kind: number } {
   checkLength(key);

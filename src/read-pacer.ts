@@ -22,9 +22,9 @@ export class ReadPacer {
     return true;
   }
 
-  /** `value`, settled at once or, when a turn is owed, after one. */
-  settle<T>(value: T): Promise<T> {
-    return this.owed() ? eventLoopTurn().then(() => value) : Promise.resolve(value);
+  /** `value`, the answer of `reads` reads, settled at once or, when a turn is owed, after one. */
+  settle<T>(value: T, reads = 1): Promise<T> {
+    return this.owed(reads) ? eventLoopTurn().then(() => value) : Promise.resolve(value);
   }
 }
 

@@ -10,7 +10,7 @@ import { LruCache } from '../cache/lru.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { MemoryFile } from '../fs/memory-file.js';
 import type { TableIterator } from '../table/iterator.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE } from '../keys.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, isUserKeyAt } from '../keys.js';
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
 import { trailerAt } from '../table/format.js';
 import { isExpired, readExpiry } from '../expiry.js';
@@ -145,7 +145,7 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
       if (userLen < 0) throw new CorruptionError(`an input key of ${keyLen} bytes is shorter than its trailer`);
       const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
       if (seq > MAX_SEQUENCE) throw new CorruptionError('an input key has a sequence above 2^53 - 1');
-      const newUserKey = userKey === undefined || !sameUserKey(u8(), keyPtr, userLen, userKey);
+      const newUserKey = userKey === undefined || !isUserKeyAt(u8(), keyPtr, keyLen, userKey);
       if (newUserKey) {
         userKey = copyOut(keyPtr, userLen);
         newerSeq = NO_SEQUENCE;
@@ -406,14 +406,6 @@ function compareToUserKeyOf(userKey: Uint8Array, internalKey: Uint8Array): numbe
 }
 
 /** Whether the `userLen` bytes at `ptr` in linear memory `mem` are exactly `userKey`. */
-function sameUserKey(mem: Uint8Array, ptr: number, userLen: number, userKey: Uint8Array): boolean {
-  if (userLen !== userKey.length) return false;
-  for (let i = 0; i < userLen; i++) {
-    if (mem[ptr + i] !== userKey[i]) return false;
-  }
-  return true;
-}
-
 function checkSequence(seq: number): number {
   if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_SEQUENCE) throw new InvalidArgumentError(`smallestSnapshot ${seq} is not a sequence number`);
   return seq;

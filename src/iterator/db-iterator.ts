@@ -12,7 +12,7 @@
 // key whose newest visible version is older than the fragment covering it
 // is left out. Kind-3 entries in the stream itself are skipped.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, makeInternalKey, makeSeekKey } from '../keys.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, isUserKeyAt, makeInternalKey, makeSeekKey } from '../keys.js';
 import { copyOut } from '../copy-out.js';
 import { EXPIRY_SIZE, isExpired, readExpiry } from '../expiry.js';
 import type { InternalIterator } from './internal.js';
@@ -51,21 +51,6 @@ function compareUserKey(ikey: Uint8Array, userLength: number, key: Uint8Array): 
     if (ikey[i] !== key[i]) return ikey[i]! - key[i]!;
   }
   return userLength - key.length;
-}
-
-/**
- * Whether the source's current user key is key[0, keyLength), read where it
- * lies in linear memory (no view per entry). From the end: neighbouring keys
- * mostly differ in their last bytes.
- */
-function sameUserKey(source: InternalIterator, key: Uint8Array, keyLength: number): boolean {
-  if (source.keyLen - TRAILER_SIZE !== keyLength) return false;
-  const mem = u8();
-  const at = source.keyPtr;
-  for (let i = keyLength - 1; i >= 0; i--) {
-    if (mem[at + i] !== key[i]) return false;
-  }
-  return true;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -254,7 +239,7 @@ export class DbIterator {
   #skipVersions(key: Uint8Array, length: number): void {
     const source = this.#source;
     do source.next();
-    while (source.valid() && sameUserKey(source, key, length));
+    while (source.valid() && isUserKeyAt(u8(), source.keyPtr, source.keyLen, key, length));
   }
 
   /** Whether a stored value with expiry has not lapsed at this iterator's `now`. */
@@ -300,7 +285,7 @@ export class DbIterator {
         }
         source.prev();
         if (!source.valid()) break;
-        if (!sameUserKey(source, key, u)) break;
+        if (!isUserKeyAt(u8(), source.keyPtr, source.keyLen, key)) break;
         ikey = source.key();
       }
       if (value !== undefined && !this.#rangeDeleted(key, valueSeq)) return [key, value];

@@ -52,12 +52,15 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
     if (this.#closed) throw new ClosedError('the iterator is closed');
   }
 
+  /** A turn of the event loop the pacer asked for; the iterator may have been closed meanwhile. */
+  async #turn(): Promise<void> {
+    await eventLoopTurn();
+    this.#check();
+  }
+
   async next(): Promise<IteratorResult<IteratorEntry>> {
     this.#check();
-    if (this.#pacer.owed()) {
-      await eventLoopTurn();
-      this.#check();
-    }
+    if (this.#pacer.owed()) await this.#turn();
     if (this.#position >= this.#buffer.length) {
       this.#buffer = this.#inner.nextv(BATCH);
       this.#position = 0;
@@ -73,10 +76,7 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
   async nextv(n: number): Promise<IteratorEntry[]> {
     this.#check();
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('nextv takes a non-negative integer');
-    if (this.#pacer.owed(n)) {
-      await eventLoopTurn();
-      this.#check();
-    }
+    if (this.#pacer.owed(n)) await this.#turn();
     const out = this.#buffer.slice(this.#position, this.#position + n);
     this.#position += out.length;
     if (out.length < n) out.push(...this.#inner.nextv(n - out.length));
