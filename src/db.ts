@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { ClosedError, InvalidArgumentError, ReadOnlyError } from './errors.js';
 import { keyBytes, valueBytes } from './encoding.js';
-import { Kind } from './keys.js';
-import { compareBytes, encodeEnd, isEmptyRange, successor } from './rangedel/tombstone.js';
+import { Kind, compareBytes } from './keys.js';
+import { encodeEnd, isEmptyRange, successor } from './rangedel/tombstone.js';
 import { TombstoneFragments, visibleAt } from './rangedel/fragments.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import type { FileHandle, FileLock, FileSystem } from './fs/filesystem.js';

@@ -97,6 +97,13 @@ export function parseTrailer(key: Uint8Array): { seq: number; kind: number } {
   return { seq, kind: lo & 0xff };
 }
 
+/** Bytewise order of two byte strings; a proper prefix sorts first. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
 /** Internal-key order: user key bytewise ascending, then trailer (sequence, kind) descending. */
 export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
   checkLength(a);

@@ -10,7 +10,7 @@ import { LruCache } from '../cache/lru.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { MemoryFile } from '../fs/memory-file.js';
 import type { TableIterator } from '../table/iterator.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, isUserKeyAt } from '../keys.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareBytes, isUserKeyAt } from '../keys.js';
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
 import { trailerAt } from '../table/format.js';
 import { isExpired, readExpiry } from '../expiry.js';
@@ -22,7 +22,7 @@ import { tableFileName } from '../version/filenames.js';
 import { copyOut, u8, view } from '../wasm/heap.js';
 import { ForwardMerge } from './forward-merge.js';
 import { type Fragment, type SeqFilter, TombstoneFragments } from '../rangedel/fragments.js';
-import { type RangeTombstone, beforeEnd, compareBytes } from '../rangedel/tombstone.js';
+import { type RangeTombstone, beforeEnd } from '../rangedel/tombstone.js';
 import { compareLargestToUserKey } from '../version/bounds.js';
 import { firstEndingAtOrAfter } from '../version/version.js';
 

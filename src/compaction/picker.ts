@@ -17,7 +17,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit } from '../version/edit.js';
 import { compareUserKey, firstEndingAtOrAfter, type Version } from '../version/version.js';
-import { type CompactionPlan, compareBytes, conflictsWithAny, totalBytes, userKeyOfInternal, userKeyRange } from './plan.js';
+import { compareBytes } from '../keys.js';
+import { type CompactionPlan, conflictsWithAny, totalBytes, userKeyOfInternal, userKeyRange } from './plan.js';
 import { compareLargestToUserKey, upperUserKey } from '../version/bounds.js';
 
 export interface CompactionOptions {

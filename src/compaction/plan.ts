@@ -2,7 +2,7 @@
 // (src/compaction/picker.ts for leveled, src/compaction/tiered-picker.ts for
 // tiered), and the rule that decides which compactions may run at once.
 import type { FileMetadata, VersionEdit } from '../version/edit.js';
-import { TRAILER_SIZE } from '../keys.js';
+import { TRAILER_SIZE, compareBytes } from '../keys.js';
 import { upperUserKey } from '../version/bounds.js';
 
 export interface CompactionPlan {
@@ -71,12 +71,6 @@ export function userKeyRange(files: readonly FileMetadata[]): [Uint8Array, Uint8
 
 export function userKeyOfInternal(ikey: Uint8Array): Uint8Array {
   return ikey.subarray(0, ikey.length - TRAILER_SIZE);
-}
-
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 export function totalBytes(files: readonly FileMetadata[]): number {

@@ -12,7 +12,7 @@
 // key whose newest visible version is older than the fragment covering it
 // is left out. Kind-3 entries in the stream itself are skipped.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, isUserKeyAt, makeInternalKey, makeSeekKey } from '../keys.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareBytes, isUserKeyAt, makeInternalKey, makeSeekKey } from '../keys.js';
 import { copyOut } from '../copy-out.js';
 import { EXPIRY_SIZE, isExpired, readExpiry } from '../expiry.js';
 import type { InternalIterator } from './internal.js';
@@ -51,10 +51,6 @@ function compareUserKey(ikey: Uint8Array, userLength: number, key: Uint8Array): 
     if (ikey[i] !== key[i]) return ikey[i]! - key[i]!;
   }
   return userLength - key.length;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return compareUserKey(a, a.length, b);
 }
 
 /** Sequence from the trailer of `ikey` (user key length `u`), without allocating. */

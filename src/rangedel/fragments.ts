@@ -2,7 +2,8 @@
 // where some tombstone starts or ends is a cut, so each fragment is covered
 // by the same set of tombstones throughout, and it carries their sequences
 // (descending). "Which tombstones cover key k" becomes one binary search.
-import { type RangeTombstone, beforeEnd, compareBytes, compareEnds } from './tombstone.js';
+import { compareBytes } from '../keys.js';
+import { type RangeTombstone, beforeEnd, compareEnds } from './tombstone.js';
 
 export interface Fragment {
   readonly start: Uint8Array;

@@ -4,6 +4,7 @@
 // upper bound": no real range ends at the empty key ([start, "") holds
 // nothing), so the empty value is free to mean +infinity (docs/FORMAT.md).
 import { InvalidArgumentError } from '../errors.js';
+import { compareBytes } from '../keys.js';
 
 export interface RangeTombstone {
   readonly start: Uint8Array;
@@ -23,12 +24,6 @@ export function encodeEnd(end: Uint8Array | undefined): Uint8Array {
 /** The end a stored value names. */
 export function decodeEnd(value: Uint8Array): Uint8Array | undefined {
   return value.length === 0 ? undefined : value;
-}
-
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 /** Order of two exclusive ends, undefined (unbounded) last. */

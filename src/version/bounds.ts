@@ -6,8 +6,8 @@
 // means "no upper bound" (a tombstone without end; no real range ends at the
 // empty key). Every comparison against a file's upper bound goes through
 // compareLargestToUserKey or compareLargestToSmallest.
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareInternalKeys, makeInternalKey } from '../keys.js';
-import { type RangeTombstone, compareBytes, compareEnds } from '../rangedel/tombstone.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareBytes, compareInternalKeys, makeInternalKey } from '../keys.js';
+import { type RangeTombstone, compareEnds } from '../rangedel/tombstone.js';
 
 const SENTINEL_TRAILER = makeInternalKey(new Uint8Array(0), MAX_SEQUENCE, Kind.RangeDeletion);
 

@@ -1,55 +1,93 @@
-// A level's file bounds as byte strings (one char per byte, so string order
-// is bytewise order), for point lookups: every get searches each level, and
-// JavaScript compares strings natively (a few ns) where a loop over two
-// Uint8Arrays costs ~4 ns a byte. A user key is turned into a string once per
-// get. Bounds follow src/version/bounds.ts: a largest key may be an exclusive
-// sentinel, or mean "no upper bound".
-import { TRAILER_SIZE } from '../keys.js';
+// A level's file bounds arranged for point lookups: every get searches each
+// non-empty level. Each bound's first six bytes are kept as an integer (below
+// 2^53, so exact in a double), and a probe key's once per get, so nearly every
+// step of a search is one comparison of two numbers; only bounds that share a
+// probe's first six bytes are compared byte by byte. Bounds follow
+// src/version/bounds.ts: a largest key may be an exclusive sentinel, or mean
+// "no upper bound".
+import { TRAILER_SIZE, compareBytes } from '../keys.js';
 import type { FileMetadata } from './edit.js';
 import { isExclusiveBound, isUnbounded } from './bounds.js';
 
 const Upper = { Inclusive: 0, Exclusive: 1, Unbounded: 2 } as const;
+const PREFIX_BYTES = 6;
 
-/** bytes[start, end) as a string of char codes 0..255. */
-export function byteString(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let s = '';
-  // In chunks: apply() takes its arguments on the stack.
-  for (let i = start; i < end; i += 8192) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
-  return s;
+/**
+ * The first six bytes of key[0, length), zero-padded, big-endian. Prefixes
+ * order as the keys do wherever they differ; equal prefixes decide nothing.
+ */
+function prefixOf(key: Uint8Array, length: number): number {
+  let p = 0;
+  for (let i = 0; i < PREFIX_BYTES; i++) p = p * 256 + (i < length ? key[i]! : 0);
+  return p;
+}
+
+/** A user key made ready for searching level indexes; made once per lookup. */
+export class KeyProbe {
+  readonly key: Uint8Array;
+  readonly prefix: number;
+
+  constructor(userKey: Uint8Array) {
+    this.key = userKey;
+    this.prefix = prefixOf(userKey, userKey.length);
+  }
+}
+
+/** Bounds of a level's files, in its order. */
+class Bounds {
+  readonly #prefixes: Float64Array;
+  readonly #keys: Uint8Array[];
+
+  /** `internalKeys[i]` is file i's bound; the user-key part is kept, as a view. */
+  constructor(internalKeys: Uint8Array[]) {
+    this.#keys = internalKeys.map((k) => k.subarray(0, k.length - TRAILER_SIZE));
+    this.#prefixes = Float64Array.from(this.#keys, (k) => prefixOf(k, k.length));
+  }
+
+  /** Sign of bound i against the probe's key. */
+  compare(i: number, probe: KeyProbe): number {
+    const d = this.#prefixes[i]! - probe.prefix;
+    return d !== 0 ? d : compareBytes(this.#keys[i]!, probe.key);
+  }
+
+  get length(): number {
+    return this.#keys.length;
+  }
 }
 
 export class LevelIndex {
-  readonly #smallest: string[];
-  readonly #largest: string[];
+  readonly #smallest: Bounds;
+  readonly #largest: Bounds;
   readonly #upper: Uint8Array;
 
   constructor(files: readonly FileMetadata[]) {
-    this.#smallest = files.map((f) => byteString(f.smallest, 0, f.smallest.length - TRAILER_SIZE));
-    this.#largest = files.map((f) => byteString(f.largest, 0, f.largest.length - TRAILER_SIZE));
+    this.#smallest = new Bounds(files.map((f) => f.smallest));
+    this.#largest = new Bounds(files.map((f) => f.largest));
     this.#upper = Uint8Array.from(files, (f) => (isUnbounded(f.largest) ? Upper.Unbounded : isExclusiveBound(f.largest) ? Upper.Exclusive : Upper.Inclusive));
   }
 
-  /** Whether file i's range contains `key` (a byteString of a user key). */
-  contains(i: number, key: string): boolean {
-    return this.#smallest[i]! <= key && this.#reaches(i, key);
+  /** Whether file i's range contains the probe's key. */
+  contains(i: number, probe: KeyProbe): boolean {
+    return this.#smallest.compare(i, probe) <= 0 && this.#reaches(i, probe);
   }
 
-  /** For a sorted, disjoint level: the index of the file whose range contains `key`, or -1. */
-  find(key: string): number {
+  /** For a sorted, disjoint level: the index of the file whose range contains the probe's key, or -1. */
+  find(probe: KeyProbe): number {
     let lo = 0;
     let hi = this.#largest.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#reaches(mid, key)) hi = mid;
+      if (this.#reaches(mid, probe)) hi = mid;
       else lo = mid + 1;
     }
-    return lo < this.#largest.length && this.#smallest[lo]! <= key ? lo : -1;
+    return lo < this.#largest.length && this.#smallest.compare(lo, probe) <= 0 ? lo : -1;
   }
 
-  /** Whether file i's upper bound is at or past `key`. */
-  #reaches(i: number, key: string): boolean {
+  /** Whether file i's upper bound is at or past the probe's key. */
+  #reaches(i: number, probe: KeyProbe): boolean {
     const upper = this.#upper[i]!;
-    if (upper === Upper.Inclusive) return this.#largest[i]! >= key;
-    return upper === Upper.Unbounded || this.#largest[i]! > key;
+    if (upper === Upper.Unbounded) return true;
+    const c = this.#largest.compare(i, probe);
+    return upper === Upper.Inclusive ? c >= 0 : c > 0;
   }
 }

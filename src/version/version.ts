@@ -15,7 +15,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit, checkEdit } from './edit.js';
 import { compareLargestToSmallest, compareLargestToUserKey } from './bounds.js';
-import { LevelIndex, byteString } from './level-index.js';
+import { KeyProbe, LevelIndex } from './level-index.js';
 
 export interface LevelSummary {
   readonly level: number;
@@ -139,7 +139,7 @@ export class Version {
    * per deeper level.
    */
   filesForKey(userKey: Uint8Array): FileMetadata[] {
-    const key = byteString(userKey);
+    const key = new KeyProbe(userKey);
     const out: FileMetadata[] = [];
     const levels = this.levels;
     const level0 = levels[0]!;
