@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ClosedError } from '../src/errors.js';
+import { LevelIndex } from '../src/version/level-index.js';
 import { LevelIterator } from '../src/iterator/level-iterator.js';
 import { Kind, makeInternalKey } from '../src/keys.js';
 import type { FileMetadata } from '../src/version/edit.js';
@@ -43,7 +44,7 @@ describe('level iterator against the concatenation of its files', () => {
         const { files, contents, model } = makeLevel(recs, cuts, empties.map((e, i) => e && i % 3 === 0));
         const children: ArrayIterator[] = [];
         const stillOpen = () => children.filter((c) => c.closed === 0).length;
-        const level = new LevelIterator(files, (meta) => {
+        const level = new LevelIterator(files, new LevelIndex(files), (meta) => {
           const child = new ArrayIterator(contents.get(meta.number)!);
           children.push(child);
           return child;
@@ -61,7 +62,7 @@ describe('level iterator against the concatenation of its files', () => {
     const { files, contents } = makeLevel(recs, [true], [false]);
     expect(files).toHaveLength(40);
     const opened: number[] = [];
-    const level = new LevelIterator(files, (meta) => {
+    const level = new LevelIterator(files, new LevelIndex(files), (meta) => {
       opened.push(meta.number);
       return new ArrayIterator(contents.get(meta.number)!);
     });

@@ -44,19 +44,19 @@ interface Bound {
 
 const TWO_24 = 0x1000000;
 
-/** Bytewise order of the user key of `ikey` (its first `userLength` bytes) against `key`. */
-function compareUserKey(ikey: Uint8Array, userLength: number, key: Uint8Array): number {
+/** Bytewise order of the user key at mem[ptr, ptr + userLength) against `key`. */
+function compareUserKeyAt(mem: Uint8Array, ptr: number, userLength: number, key: Uint8Array): number {
   const n = Math.min(userLength, key.length);
   for (let i = 0; i < n; i++) {
-    if (ikey[i] !== key[i]) return ikey[i]! - key[i]!;
+    if (mem[ptr + i] !== key[i]) return mem[ptr + i]! - key[i]!;
   }
   return userLength - key.length;
 }
 
-/** Sequence from the trailer of `ikey` (user key length `u`), without allocating. */
-function sequenceOf(ikey: Uint8Array, u: number): number {
-  const lo = (ikey[u]! | (ikey[u + 1]! << 8) | (ikey[u + 2]! << 16) | (ikey[u + 3]! << 24)) >>> 0;
-  const hi = (ikey[u + 4]! | (ikey[u + 5]! << 8) | (ikey[u + 6]! << 16) | (ikey[u + 7]! << 24)) >>> 0;
+/** Sequence from the trailer at mem[t, t + 8), without allocating. */
+function sequenceAt(mem: Uint8Array, t: number): number {
+  const lo = (mem[t]! | (mem[t + 1]! << 8) | (mem[t + 2]! << 16) | (mem[t + 3]! << 24)) >>> 0;
+  const hi = (mem[t + 4]! | (mem[t + 5]! << 8) | (mem[t + 6]! << 16) | (mem[t + 7]! << 24)) >>> 0;
   return hi * TWO_24 + (lo >>> 8);
 }
 
@@ -193,37 +193,46 @@ export class DbIterator {
     this.#exhausted = false;
   }
 
-  #beyondUpper(ikey: Uint8Array, userLength: number): boolean {
+  #beyondUpper(mem: Uint8Array, ptr: number, userLength: number): boolean {
     const upper = this.#upper!;
-    const c = compareUserKey(ikey, userLength, upper.key);
+    const c = compareUserKeyAt(mem, ptr, userLength, upper.key);
     return upper.inclusive ? c > 0 : c >= 0;
   }
 
-  #belowLower(ikey: Uint8Array, userLength: number): boolean {
+  #belowLower(mem: Uint8Array, ptr: number, userLength: number): boolean {
     const lower = this.#lower!;
-    const c = compareUserKey(ikey, userLength, lower.key);
+    const c = compareUserKeyAt(mem, ptr, userLength, lower.key);
     return lower.inclusive ? c < 0 : c <= 0;
   }
+
+  // The steps below read keys and values where the source holds them in
+  // linear memory (keyPtr, valuePtr), copying out only what they return.
+  // `mem` is taken after the pointers and not kept across a move: a move
+  // may grow memory, which detaches older views.
 
   #stepForward(): IteratorEntry | undefined {
     const source = this.#source;
     const hasUpper = this.#upper !== undefined;
     while (source.valid()) {
-      const ikey = source.key();
-      const u = ikey.length - TRAILER_SIZE;
-      if (hasUpper && this.#beyondUpper(ikey, u)) return undefined;
-      const kind = ikey[u]!;
-      if (sequenceOf(ikey, u) > this.#snapshot || kind === Kind.RangeDeletion) {
+      const ptr = source.keyPtr;
+      const u = source.keyLen - TRAILER_SIZE;
+      let mem = u8();
+      if (hasUpper && this.#beyondUpper(mem, ptr, u)) return undefined;
+      const kind = mem[ptr + u]!;
+      const seq = sequenceAt(mem, ptr + u);
+      if (seq > this.#snapshot || kind === Kind.RangeDeletion) {
         source.next();
-      } else if (kind === Kind.Value || (kind === Kind.ValueWithExpiry && this.#live(source.value()))) {
-        const key = copyOut(ikey, 0, u);
-        const seq = sequenceOf(ikey, u);
-        const value = this.#copyValue(kind, source.value());
+        continue;
+      }
+      const value = kind === Kind.Value || kind === Kind.ValueWithExpiry ? this.#liveValue(kind) : undefined;
+      mem = u8();
+      if (value !== undefined) {
+        const key = copyOut(mem, ptr, ptr + u);
         this.#skipVersions(key, u);
         if (!this.#rangeDeleted(key, seq)) return [key, value];
       } else if (kind === Kind.Deletion || kind === Kind.ValueWithExpiry) {
         // A deletion, or an expired value, which hides older versions as a deletion does.
-        this.#skipVersions(this.#copyToScratch(ikey, u), u);
+        this.#skipVersions(this.#copyToScratch(mem, ptr, u), u);
       } else {
         throw new CorruptionError(`entry of unknown kind ${kind}`);
       }
@@ -238,19 +247,24 @@ export class DbIterator {
     while (source.valid() && isUserKeyAt(u8(), source.keyPtr, source.keyLen, key, length));
   }
 
-  /** Whether a stored value with expiry has not lapsed at this iterator's `now`. */
-  #live(stored: Uint8Array): boolean {
-    return !isExpired(readExpiry(stored), this.#now);
+  /**
+   * A copy of the source's current value, of kind Value or ValueWithExpiry;
+   * undefined when its expiry has passed at this iterator's `now`. The copy
+   * leaves out the 8-byte expiry.
+   */
+  #liveValue(kind: number): Uint8Array | undefined {
+    const source = this.#source;
+    const ptr = source.valuePtr;
+    const end = ptr + source.valueLen;
+    const mem = u8();
+    if (kind === Kind.Value) return copyOut(mem, ptr, end);
+    if (isExpired(readExpiry(mem.subarray(ptr, end)), this.#now)) return undefined;
+    return copyOut(mem, ptr + EXPIRY_SIZE, end);
   }
 
-  /** A copy of the user's value: a value with expiry without its expiry. */
-  #copyValue(kind: number, stored: Uint8Array): Uint8Array {
-    return copyOut(stored, kind === Kind.ValueWithExpiry ? EXPIRY_SIZE : 0, stored.length);
-  }
-
-  #copyToScratch(ikey: Uint8Array, length: number): Uint8Array {
+  #copyToScratch(mem: Uint8Array, ptr: number, length: number): Uint8Array {
     if (this.#scratch.length < length) this.#scratch = new Uint8Array(Math.max(length, 2 * this.#scratch.length));
-    this.#scratch.set(ikey.subarray(0, length));
+    this.#scratch.set(mem.subarray(ptr, ptr + length));
     return this.#scratch;
   }
 
@@ -263,26 +277,28 @@ export class DbIterator {
     const source = this.#source;
     const hasLower = this.#lower !== undefined;
     while (source.valid()) {
-      let ikey = source.key();
-      const u = ikey.length - TRAILER_SIZE;
-      if (hasLower && this.#belowLower(ikey, u)) return undefined;
-      const key = copyOut(ikey, 0, u);
+      let ptr = source.keyPtr;
+      const u = source.keyLen - TRAILER_SIZE;
+      let mem = u8();
+      if (hasLower && this.#belowLower(mem, ptr, u)) return undefined;
+      const key = copyOut(mem, ptr, ptr + u);
       let value: Uint8Array | undefined;
       let valueSeq = 0;
       for (;;) {
-        const kind = ikey[u]!;
-        const seq = sequenceOf(ikey, u);
+        const kind = mem[ptr + u]!;
+        const seq = sequenceAt(mem, ptr + u);
         if (seq <= this.#snapshot) {
-          if (kind === Kind.Value || (kind === Kind.ValueWithExpiry && this.#live(source.value()))) {
-            value = this.#copyValue(kind, source.value());
+          if (kind === Kind.Value || kind === Kind.ValueWithExpiry) {
+            value = this.#liveValue(kind);
             valueSeq = seq;
-          } else if (kind === Kind.Deletion || kind === Kind.ValueWithExpiry) value = undefined;
+          } else if (kind === Kind.Deletion) value = undefined;
           else if (kind !== Kind.RangeDeletion) throw new CorruptionError(`entry of unknown kind ${kind}`);
         }
         source.prev();
         if (!source.valid()) break;
-        if (!isUserKeyAt(u8(), source.keyPtr, source.keyLen, key)) break;
-        ikey = source.key();
+        ptr = source.keyPtr;
+        mem = u8();
+        if (!isUserKeyAt(mem, ptr, source.keyLen, key)) break;
       }
       if (value !== undefined && !this.#rangeDeleted(key, valueSeq)) return [key, value];
     }

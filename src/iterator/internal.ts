@@ -32,6 +32,9 @@ export interface InternalIterator {
   readonly keyLen: number;
   /** The current value. Precondition: valid(). */
   value(): Uint8Array;
+  /** Where the current value lies in linear memory, and its length; stable as keyPtr. Precondition: valid(). */
+  readonly valuePtr: number;
+  readonly valueLen: number;
   /** Releases what the iterator pins (cached blocks, memtables, versions). Idempotent; no other call after it. */
   close(): void;
 }

@@ -9,19 +9,22 @@
 import { ClosedError } from '../errors.js';
 import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
 import type { FileMetadata } from '../version/edit.js';
-import { firstEndingAtOrAfter } from '../version/version.js';
+import { KeyProbe, type LevelIndex } from '../version/level-index.js';
 import type { InternalIterator } from './internal.js';
 
 export class LevelIterator implements InternalIterator {
   readonly #files: readonly FileMetadata[];
+  readonly #bounds: LevelIndex;
   readonly #open: (file: FileMetadata) => InternalIterator;
   /** The open file's iterator and its index in #files; undefined when unpositioned. */
   #current: InternalIterator | undefined;
   #index = -1;
   #closed = false;
 
-  constructor(files: readonly FileMetadata[], open: (file: FileMetadata) => InternalIterator) {
+  /** `index` is the lookup index of `files`. */
+  constructor(files: readonly FileMetadata[], index: LevelIndex, open: (file: FileMetadata) => InternalIterator) {
     this.#files = files;
+    this.#bounds = index;
     this.#open = open;
   }
 
@@ -41,7 +44,7 @@ export class LevelIterator implements InternalIterator {
 
   seek(target: Uint8Array): void {
     // Files before this one end below the target's user key, so hold only smaller keys.
-    this.#enter(firstEndingAtOrAfter(this.#files, target.subarray(0, target.length - TRAILER_SIZE)))?.seek(target);
+    this.#enter(this.#bounds.firstReaching(new KeyProbe(target.subarray(0, target.length - TRAILER_SIZE))))?.seek(target);
     this.#skipForward();
   }
 
@@ -74,6 +77,14 @@ export class LevelIterator implements InternalIterator {
 
   value(): Uint8Array {
     return this.#current!.value();
+  }
+
+  get valuePtr(): number {
+    return this.#current!.valuePtr;
+  }
+
+  get valueLen(): number {
+    return this.#current!.valueLen;
   }
 
   close(): void {

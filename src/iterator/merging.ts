@@ -93,6 +93,14 @@ export class MergingIterator implements InternalIterator {
     return this.#top().value();
   }
 
+  get valuePtr(): number {
+    return this.#top().valuePtr;
+  }
+
+  get valueLen(): number {
+    return this.#top().valueLen;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -93,6 +93,14 @@ export class MemtableIterator implements InternalIterator {
     return node.userKeyLength(this.#at()) + TRAILER_SIZE;
   }
 
+  get valuePtr(): number {
+    return node.valuePtr(this.#at());
+  }
+
+  get valueLen(): number {
+    return node.valueLength(this.#at());
+  }
+
   value(): Uint8Array {
     const n = this.#at();
     const ptr = node.valuePtr(n);

@@ -145,7 +145,7 @@ export class TableCache {
     const out: InternalIterator[] = version.levels[0]!.map((meta) => this.iterator(meta));
     for (let level = 1; level < version.levels.length; level++) {
       const files = version.levels[level]!;
-      if (files.length > 0) out.push(new LevelIterator(files, (meta) => this.iterator(meta)));
+      if (files.length > 0) out.push(new LevelIterator(files, version.levelIndex(level), (meta) => this.iterator(meta)));
     }
     return out;
   }
@@ -215,6 +215,12 @@ class PinnedIterator implements InternalIterator {
   }
   value(): Uint8Array {
     return this.#inner.value();
+  }
+  get valuePtr(): number {
+    return this.#inner.valuePtr;
+  }
+  get valueLen(): number {
+    return this.#inner.valueLen;
   }
   close(): void {
     this.#inner.close();

@@ -73,6 +73,12 @@ export class LevelIndex {
 
   /** For a sorted, disjoint level: the index of the file whose range contains the probe's key, or -1. */
   find(probe: KeyProbe): number {
+    const i = this.firstReaching(probe);
+    return i < this.#largest.length && this.#smallest.compare(i, probe) <= 0 ? i : -1;
+  }
+
+  /** For a sorted, disjoint level: the first file whose upper bound is at or past the probe's key (the file count when none is). */
+  firstReaching(probe: KeyProbe): number {
     let lo = 0;
     let hi = this.#largest.length;
     while (lo < hi) {
@@ -80,7 +86,7 @@ export class LevelIndex {
       if (this.#reaches(mid, probe)) hi = mid;
       else lo = mid + 1;
     }
-    return lo < this.#largest.length && this.#smallest.compare(lo, probe) <= 0 ? lo : -1;
+    return lo;
   }
 
   /** Whether file i's upper bound is at or past the probe's key. */

@@ -144,19 +144,19 @@ export class Version {
     const levels = this.levels;
     const level0 = levels[0]!;
     if (level0.length > 0) {
-      const index0 = this.#index(0);
+      const index0 = this.levelIndex(0);
       for (let i = 0; i < level0.length; i++) if (index0.contains(i, key)) out.push(level0[i]!);
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
       if (levels[level]!.length === 0) continue;
-      const i = this.#index(level).find(key);
+      const i = this.levelIndex(level).find(key);
       if (i >= 0) out.push(levels[level]![i]!);
     }
     return out;
   }
 
   /** The lookup index of a level's bounds, made on first use; versions that share the level share it. */
-  #index(level: number): LevelIndex {
+  levelIndex(level: number): LevelIndex {
     const known = this.#indexes[level];
     if (known !== undefined) return known;
     const files = this.#level(level);

@@ -47,6 +47,7 @@ export class ArrayIterator implements InternalIterator {
   readonly #values: Uint8Array[];
   #i = -1;
   readonly #staged = new Region();
+  readonly #stagedValue = new Region();
   closed = 0;
 
   constructor(sorted: Rec[]) {
@@ -101,9 +102,17 @@ export class ArrayIterator implements InternalIterator {
   value(): Uint8Array {
     return this.#values[this.#i]!;
   }
+  /** The current value copied into a second region of linear memory, as keyPtr. */
+  get valuePtr(): number {
+    return this.#stagedValue.load(this.value());
+  }
+  get valueLen(): number {
+    return this.value().length;
+  }
   close(): void {
     this.closed++;
     this.#staged.release();
+    this.#stagedValue.release();
   }
 }
 
