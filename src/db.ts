@@ -19,6 +19,7 @@ import { walFileName } from './version/filenames.js';
 import type { TableWorker } from './flush/table-worker.js';
 import { writeTable } from './flush/write-table.js';
 import type { VersionSet } from './version/set.js';
+import type { FileMetadata } from './version/edit.js';
 import type { TableCache } from './table/table-cache.js';
 import { MergingIterator } from './iterator/merging.js';
 import { deferred } from './deferred.js';
@@ -40,6 +41,8 @@ import { ReadPacer } from './read-pacer.js';
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
 const L0_STOP = 12;
+/** Writes within this many milliseconds count as writes arriving: more than one background compaction may run. */
+const WRITING_WINDOW_MS = 250;
 
 export interface WriteOptions {
   /** Resolve only after the WAL is fdatasync'ed (survives power loss). Default false: handed to the OS (survives a process crash). */
@@ -201,6 +204,10 @@ export class Database {
   readonly #pendingTables = new Set<number>();
   readonly #pacer = new ReadPacer();
   readonly #compactions: CompactionScheduler;
+  /** When a batch last reached the memtable (performance.now()). */
+  #lastWriteAt = -Infinity;
+  /** Charges a table a get looked past (made once: every get may pass it). */
+  readonly #chargeRead = (file: FileMetadata): void => this.#compactions.chargeRead(file);
   readonly #snapshots = new SnapshotList();
 
   constructor(parts: DatabaseParts) {
@@ -236,6 +243,7 @@ export class Database {
       // a compaction deletes them; live snapshots need their versions kept.
       smallestSnapshot: () => this.#snapshots.oldest(this.#lastSequence),
       onError: (err) => this.#poison(err),
+      writing: () => performance.now() - this.#lastWriteAt < WRITING_WINDOW_MS,
     });
     void this.#compactions.maybeSchedule().catch(() => {});
   }
@@ -329,6 +337,7 @@ export class Database {
       throw this.#poison(err);
     }
     this.#lastSequence = lastSequence;
+    this.#lastWriteAt = performance.now();
   }
 
   /**
@@ -651,7 +660,7 @@ export class Database {
       covering = Math.max(covering, imm.coveringTombstoneSeq(userKey, seq));
       entry = imm.get(userKey, seq);
     }
-    if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq, covering);
+    if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq, covering, this.#chargeRead);
     else if (entry.seq < covering) return undefined;
     if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
     if (entry.kind !== Kind.ValueWithExpiry) return { value: entry.value, expiresAt: undefined };

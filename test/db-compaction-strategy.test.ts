@@ -126,6 +126,45 @@ describe('parallel compactions', () => {
     await reopened.close();
   }, 30_000);
 
+  it('run one at a time once writes stop, and still pay off the whole debt', async () => {
+    const dir = newDir();
+    const options = { memtableSize: 64 * 1024, maxBackgroundCompactions: 2, compaction: { maxBytesForLevelBase: 64 * 1024, levelMultiplier: 2, targetFileSize: 16 * 1024 } };
+    const db = await open(dir, options);
+    const model = new Map<string, string>();
+    await randomBatches(db, model, rng(7), 600, 200_000);
+    const writesEnded = performance.now();
+    const before = db.stats().write.compactions;
+    // Polled every millisecond from 300 ms after the last write: a compaction
+    // that starts while another runs shows as more started and two running.
+    const started = (): number => {
+      const s = db.stats();
+      return s.write.compactions + s.write.trivialMoves + s.background.compactions;
+    };
+    let last = -1;
+    let secondStarts = 0;
+    let startsAfterWindow = 0;
+    while (db.stats().background.compactions > 0 || last < 0) {
+      if (performance.now() - writesEnded > 300) {
+        const now = started();
+        if (last >= 0 && now > last) {
+          startsAfterWindow += now - last;
+          if (db.stats().background.compactions > 1) secondStarts++;
+        }
+        last = now;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await db.waitForCompactions();
+    expect(startsAfterWindow).toBeGreaterThan(0);
+    expect(secondStarts).toBe(0);
+    expect(db.stats().background.peakCompactions).toBe(2);
+    expect(db.stats().write.compactions).toBeGreaterThan(before);
+    const scores = db.stats().levels.map((l) => l.score ?? 0);
+    expect(Math.max(...scores)).toBeLessThan(1);
+    await expectMatches(db, model);
+    await db.close();
+  }, 30_000);
+
   it('run one at a time when maxBackgroundCompactions is 1', async () => {
     const dir = newDir();
     const db = await open(dir, { memtableSize: 64 * 1024, maxBackgroundCompactions: 1, compaction: { maxBytesForLevelBase: 128 * 1024, levelMultiplier: 3, targetFileSize: 32 * 1024 } });

@@ -9,6 +9,10 @@
 // Up to maxBackgroundCompactions run at once, each in its own worker, when
 // they do not conflict (src/compaction/plan.ts): their input files are
 // marked busy, and pickers skip busy files and conflicting compactions.
+// More than one runs only while writes arrive (RocksDB's old
+// base_background_compactions): the extra workers are there to keep up with
+// writers; with none, the debt is paid on one core and the other stays with
+// the application's reads.
 // Installs go through the version set's queue, so edits apply in order. A
 // manual compaction (compactRange) waits for the compactions it conflicts
 // with, and no new background compaction starts while it waits, so it is
@@ -53,6 +57,8 @@ export interface CompactionHost {
   smallestSnapshot(): number;
   /** Called with a failed compaction's error: the engine stops writing. */
   onError(err: unknown): void;
+  /** Whether writes arrived lately (the engine's judgement): only then may more than one background compaction run. */
+  writing(): boolean;
 }
 
 export interface CompactionStats {
@@ -139,16 +145,24 @@ export class CompactionScheduler {
 
   /**
    * An iterator seek to `userKey` in `version`: when it had to position more
-   * than one table, the first of them (the newest) is charged one seek, as
-   * LevelDB charges reads; at the end of its allowance it is compacted.
-   * Point reads are not charged: bloom filters make the tables they look
-   * past cheap (RocksDB dropped seek compaction for that reason).
+   * than one table, the first of them (the newest) is charged one seek.
    */
   chargeSeek(version: Version, userKey: Uint8Array): void {
     if (this.#seekCandidate !== undefined || this.#host.options.compactionStyle === 'tiered') return;
     const files = version.filesForKey(userKey);
-    if (files.length < 2) return;
-    const file = files[0]!;
+    if (files.length > 1) this.chargeRead(files[0]!);
+  }
+
+  /**
+   * A read looked past `file` (a get searched on after it, or a seek had to
+   * position another table too), as LevelDB charges reads; at the end of
+   * its allowance the file is compacted into the next level. Bloom filters
+   * make each such table cheap to look past, but not free: with three
+   * level-0 tables left below the trigger, gets of missing keys ran at half
+   * the speed they reach once those tables are merged down.
+   */
+  chargeRead(file: FileMetadata): void {
+    if (this.#seekCandidate !== undefined || this.#host.options.compactionStyle === 'tiered') return;
     const left = (this.#seeksLeft.get(file.number) ?? allowedSeeks(file)) - 1;
     if (left > 0) {
       this.#seeksLeft.set(file.number, left);
@@ -223,7 +237,7 @@ export class CompactionScheduler {
 
   /** Starts background compactions until the slots are full or nothing more is called for. */
   #fill(): void {
-    while (!this.#closed && !this.#failed && !this.#manualWaiting && this.#background < this.#host.options.maxBackgroundCompactions) {
+    while (!this.#closed && !this.#failed && !this.#manualWaiting && this.#background < this.#backgroundSlots()) {
       const plan = this.#pick();
       if (plan === undefined) break;
       void this.#start(plan, true).catch(() => {});
@@ -235,12 +249,22 @@ export class CompactionScheduler {
     }
   }
 
+  #backgroundSlots(): number {
+    return this.#host.writing() ? this.#host.options.maxBackgroundCompactions : Math.min(1, this.#host.options.maxBackgroundCompactions);
+  }
+
   #pick(): CompactionPlan | undefined {
     const version = this.#host.versions.current;
     const running = [...this.#running.keys()];
     if (this.#host.options.compactionStyle === 'tiered') return pickTieredCompaction(version, DEFAULT_TIERED_OPTIONS, this.#inProgress, running);
-    const plan = pickCompaction(version, this.options, this.#inProgress, this.#pointers, running);
-    if (plan !== undefined || this.#seekCandidate === undefined) return plan;
+    // While writes arrive, size debt comes first (it stalls writers); without them, the reads' charges do.
+    if (this.#host.writing()) return pickCompaction(version, this.options, this.#inProgress, this.#pointers, running) ?? this.#pickSeek(version, running);
+    return this.#pickSeek(version, running) ?? pickCompaction(version, this.options, this.#inProgress, this.#pointers, running);
+  }
+
+  /** The compaction of the file whose read allowance ran out, if any can start now. */
+  #pickSeek(version: Version, running: CompactionPlan[]): CompactionPlan | undefined {
+    if (this.#seekCandidate === undefined) return undefined;
     const seek = pickSeekCompaction(version, this.options, this.#seekCandidate, this.#inProgress, running);
     // Dropped once picked or gone; kept while it only waits for busy files.
     if (seek !== undefined || version.levelOf(this.#seekCandidate) < 0) this.#seekCandidate = undefined;

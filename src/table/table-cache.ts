@@ -99,15 +99,17 @@ export class TableCache {
    * (deletions included), searching in LSM order. `coveringSeq` is the
    * newest range deletion covering the key in the sources searched before
    * (-1: none); an entry older than the newest covering range deletion met
-   * so far comes back as a deletion.
+   * so far comes back as a deletion. `onLookedPast` is called with the first
+   * table searched when the search went on to another (LevelDB's seek_file).
    */
-  get(version: Version, userKey: Uint8Array, seq: number, coveringSeq = -1): TableEntry | undefined {
+  get(version: Version, userKey: Uint8Array, seq: number, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
     let covering = coveringSeq;
     const files = version.filesForKey(userKey);
     if (files.length === 0) return undefined;
     const key = this.#lookup.stage(userKey, seq);
-    for (const meta of files) {
-      const handle = this.#pin(meta);
+    for (let i = 0; i < files.length; i++) {
+      if (i === 1) onLookedPast(files[0]!);
+      const handle = this.#pin(files[i]!);
       try {
         const reader = handle.value;
         covering = Math.max(covering, reader.coveringTombstoneSeq(userKey, seq));
