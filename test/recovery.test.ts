@@ -18,123 +18,12 @@ import { readCurrent, readManifest } from '../src/version/manifest.js';
 import { VersionSet } from '../src/version/set.js';
 import { parseFileName, tableFileName } from '../src/version/filenames.js';
 import { ChildWriter, type Write } from './support/child-writer.js';
+import { type Shape, between, makeWrites, matchingPrefixes, modelAfter, prng, readState, valueText } from './support/crash-model.js';
 import { randomBytes } from './support/random.js';
 import { tempDirs } from './support/temp-dir.js';
 
 const newDir = tempDirs('recovery');
 const dec = new TextDecoder();
-
-/** mulberry32: a seeded generator, so every sequence and kill time reproduces from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-const between = (rand: () => number, lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
-
-interface Shape {
-  count: number;
-  keys: number;
-  minValue: number;
-  maxValue: number;
-  /** Probabilities of a delete and of a batch; the rest are puts. */
-  del: number;
-  batch: number;
-  batchMin: number;
-  batchMax: number;
-  sync: number;
-}
-
-/** Letters to cut values from: cheaper than drawing every character. */
-const LETTERS = valueLetters();
-
-function valueLetters(): string {
-  const rand = prng(99);
-  let out = '';
-  for (let i = 0; i < 8192; i++) out += String.fromCharCode(97 + Math.floor(rand() * 26));
-  return out;
-}
-
-/** `tag`, then letters from a random place in LETTERS, `length` characters in all. */
-function valueText(rand: () => number, tag: string, length: number): string {
-  let v = tag;
-  while (v.length < length) {
-    const from = Math.floor(rand() * LETTERS.length);
-    v += LETTERS.slice(from, from + length - v.length);
-  }
-  return v;
-}
-
-/** A deterministic write sequence; values are tagged with seed and index so no two writes store the same value. */
-function makeWrites(seed: number, shape: Shape): Write[] {
-  const rand = prng(seed);
-  const key = () => `k${String(between(rand, 0, shape.keys - 1)).padStart(5, '0')}`;
-  const value = (i: number, j: number) => valueText(rand, `${seed}.${i}.${j}:`, between(rand, shape.minValue, shape.maxValue));
-  const writes: Write[] = [];
-  for (let i = 0; i < shape.count; i++) {
-    const sync = rand() < shape.sync;
-    const r = rand();
-    if (r < shape.del) writes.push({ t: 'del', k: key(), sync });
-    else if (r < shape.del + shape.batch) {
-      const n = between(rand, shape.batchMin, shape.batchMax);
-      const ops = Array.from({ length: n }, (_, j) => ({ k: key(), v: rand() < 0.15 ? null : value(i, j) }));
-      writes.push({ t: 'batch', ops, sync });
-    } else writes.push({ t: 'put', k: key(), v: value(i, 0), sync });
-  }
-  return writes;
-}
-
-/** Every key a write changes, with its new value (undefined: deleted), in order. */
-function changes(w: Write): Array<[string, string | undefined]> {
-  if (w.t === 'put') return [[w.k, w.v]];
-  if (w.t === 'del') return [[w.k, undefined]];
-  return w.ops.map((o) => [o.k, o.v ?? undefined]);
-}
-
-function applyWrite(model: Map<string, string>, w: Write): void {
-  for (const [k, v] of changes(w)) (v === undefined ? model.delete(k) : model.set(k, v));
-}
-
-function modelAfter(writes: Write[], count: number, base = new Map<string, string>()): Map<string, string> {
-  const model = new Map(base);
-  for (let i = 0; i < count; i++) applyWrite(model, writes[i]!);
-  return model;
-}
-
-async function readState(db: Database): Promise<Map<string, string>> {
-  const state = new Map<string, string>();
-  for await (const [k, v] of db.iterator()) state.set(dec.decode(k), dec.decode(v));
-  return state;
-}
-
-/**
- * The prefix lengths p (writes[0..p) applied to `base`) whose model equals
- * `state`. A running count of keys where model and state differ makes each
- * step O(changed keys).
- */
-function matchingPrefixes(base: Map<string, string>, writes: Write[], state: Map<string, string>): number[] {
-  const model = new Map(base);
-  let differing = 0;
-  for (const k of new Set([...model.keys(), ...state.keys()])) if (model.get(k) !== state.get(k)) differing++;
-  const matches: number[] = differing === 0 ? [0] : [];
-  writes.forEach((w, i) => {
-    for (const [k, v] of changes(w)) {
-      const before = model.get(k) !== state.get(k);
-      if (v === undefined) model.delete(k);
-      else model.set(k, v);
-      const after = model.get(k) !== state.get(k);
-      differing += Number(after) - Number(before);
-    }
-    if (differing === 0) matches.push(i + 1);
-  });
-  return matches;
-}
 
 /** Names in `dir` that recovery must have removed: tables the MANIFEST does not name, and temp files. */
 function strayFiles(dir: string): string[] {
@@ -335,6 +224,7 @@ async function writeAll(db: Database, writes: Write[]): Promise<void> {
   for (const w of writes) {
     if (w.t === 'put') await db.put(w.k, w.v, { sync: w.sync });
     else if (w.t === 'del') await db.del(w.k, { sync: w.sync });
+    else if (w.t === 'range') await db.deleteRange(w.from, w.to, { sync: w.sync });
     else await db.batch(w.ops.map((o) => (o.v === null ? { type: 'del' as const, key: o.k } : { type: 'put' as const, key: o.k, value: o.v })));
   }
 }

@@ -13,7 +13,9 @@ const SCRIPT = fileURLToPath(new URL('./crash-writer.mjs', import.meta.url));
 export type Write =
   | { t: 'put'; k: string; v: string; sync: boolean }
   | { t: 'del'; k: string; sync: boolean }
-  | { t: 'batch'; ops: Array<{ k: string; v: string | null }>; sync: boolean };
+  | { t: 'batch'; ops: Array<{ k: string; v: string | null }>; sync: boolean }
+  /** deleteRange(from, to): keys from <= k < to. */
+  | { t: 'range'; from: string; to: string; sync: boolean };
 
 export interface WriterSpec {
   dir: string;

@@ -5,7 +5,8 @@
 //
 // Usage: node crash-writer.mjs SPEC.json, where the spec is
 //   { dir, options, ops, window, mode, exitAfter? }
-//   ops:    [{ t: 'put', k, v, sync } | { t: 'del', k, sync } | { t: 'batch', ops: [{ k, v|null }], sync }]
+//   ops:    [{ t: 'put', k, v, sync } | { t: 'del', k, sync } | { t: 'batch', ops: [{ k, v|null }], sync }
+//           | { t: 'range', from, to, sync }]
 //   window: writes kept in flight at once (several share one group commit)
 //   mode:   'kill' - write, then idle until killed; 'exit' - process.exit() without close
 //           once write `exitAfter` is acknowledged; 'hold' - open, then idle until killed
@@ -24,6 +25,7 @@ function issue(db, op) {
   const options = { sync: op.sync };
   if (op.t === 'put') return db.put(op.k, op.v, options);
   if (op.t === 'del') return db.del(op.k, options);
+  if (op.t === 'range') return db.deleteRange(op.from, op.to, options);
   const ops = op.ops.map((o) => (o.v === null ? { type: 'del', key: o.k } : { type: 'put', key: o.k, value: o.v }));
   return db.batch(ops, options);
 }
