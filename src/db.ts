@@ -346,6 +346,8 @@ export class Database {
    * (the writers wait; they do not fail) until a flush finishes.
    */
   #makeRoom(): Promise<void> | undefined {
+    // After a failure no WAL switch or flush is retried: writes fail with the cause at once.
+    this.#checkWritable();
     if (this.#freezeRequested) return this.#freezeAtTurn();
     const l0 = this.#versions.current.levelFileCount(0);
     if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables && l0 < L0_SLOWDOWN) return undefined;

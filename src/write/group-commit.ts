@@ -93,8 +93,14 @@ export class GroupCommit {
       while (this.#queue.length > 0) {
         const turn = this.#turnIfLong();
         if (turn) await turn;
-        const room = this.#target.makeRoom();
-        if (room) await room;
+        try {
+          const room = this.#target.makeRoom();
+          if (room) await room;
+        } catch (err) {
+          // No room (a new WAL could not be made, a flush failed): the next group fails with the cause.
+          for (const w of this.#takeGroup()) w.reject(err);
+          continue;
+        }
         const group = this.#takeGroup();
         try {
           await this.#commit(group);
