@@ -2,6 +2,7 @@
 export { open, Database } from './db.js';
 export type { WriteOptions, PutOptions, ValueEntry, BatchOp, ClearRange, IteratorOptions, ReadOptions, MemoryUsage } from './db.js';
 export type { Clock } from './clock.js';
+export type { VerifyReport, VerifyFinding } from './verify.js';
 export { Snapshot } from './snapshot.js';
 export type { ValueIterator } from './iterator/value-iterator.js';
 export type { Options } from './options.js';

@@ -14,6 +14,7 @@ import { freeCachedBlock, type CachedBlock } from './block-source.js';
 import { PointLookup, TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
 import { Kind } from '../keys.js';
+import type { CorruptionError } from '../errors.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 export interface TableCacheCounters {
@@ -82,16 +83,33 @@ export class TableCache {
   #pin(meta: FileMetadata): CacheHandle<TableReader> {
     const hit = this.#readers.lookup(meta.number);
     if (hit) return hit;
+    const reader = this.#openReader(meta);
+    this.#openReaders.add(reader);
+    return this.#readers.insert(meta.number, reader, 1);
+  }
+
+  /** A new reader of the table, verified as it opens (footer, index, filter, properties, range deletions). */
+  #openReader(meta: FileMetadata): TableReader {
     const file = this.#fs.open(join(this.#dir, tableFileName(meta.number)), 'read');
-    let reader: TableReader;
     try {
-      reader = TableReader.open(file, meta.number, meta.size, this.#blocks);
+      return TableReader.open(file, meta.number, meta.size, this.#blocks);
     } catch (err) {
       file.closeSync();
       throw err;
     }
-    this.#openReaders.add(reader);
-    return this.#readers.insert(meta.number, reader, 1);
+  }
+
+  /**
+   * Re-reads the table from its file, never the caches: the blocks a reader
+   * checks as it opens (a failure there throws), then every data block.
+   */
+  verify(meta: FileMetadata): { blocks: number; failures: CorruptionError[] } {
+    const reader = this.#openReader(meta);
+    try {
+      return reader.verifyDataBlocks();
+    } finally {
+      reader.close();
+    }
   }
 
   /**
