@@ -205,6 +205,7 @@ export class Database {
   readonly #pendingTables = new Set<number>();
   readonly #pacer = new ReadPacer();
   readonly #compactions: CompactionScheduler;
+  readonly #errorListeners = new Set<(err: Error) => void>();
   /** When a batch last reached the memtable (performance.now()). */
   #lastWriteAt = -Infinity;
   /** Charges a table a get looked past (made once: every get may pass it). */
@@ -305,8 +306,30 @@ export class Database {
 
   #poison(err: unknown): Error {
     const error = err instanceof Error ? err : new Error(String(err));
-    this.#writeError ??= error;
+    if (this.#writeError === undefined) {
+      this.#writeError = error;
+      // Each listener on its own microtask: one that throws is the application's error, not the engine's.
+      for (const listener of this.#errorListeners) queueMicrotask(() => listener(error));
+    }
     return error;
+  }
+
+  /**
+   * Calls `listener` once with the failure that stops writes (a WAL or
+   * MANIFEST write or sync, a flush or a compaction that failed): background
+   * failures have no caller to reject, so this, with stats().background.error,
+   * is how they are seen. Without listeners nothing is thrown.
+   */
+  on(event: 'error', listener: (err: Error) => void): this {
+    if (event !== 'error') throw new InvalidArgumentError(`unknown event ${String(event)}`);
+    this.#errorListeners.add(listener);
+    return this;
+  }
+
+  off(event: 'error', listener: (err: Error) => void): this {
+    if (event !== 'error') throw new InvalidArgumentError(`unknown event ${String(event)}`);
+    this.#errorListeners.delete(listener);
+    return this;
   }
 
   #appendToLog(ptr: number, len: number): void {

@@ -115,6 +115,37 @@ describe('a WAL switch that fails', () => {
   }, 10_000);
 });
 
+describe('background failures', () => {
+  it('a flush that hits ENOSPC fires one error event, shows in stats, and refuses writes; a reopen after space returns keeps every acknowledged write', async () => {
+    const dir = newDir();
+    const fs = new FaultFs();
+    const db = await open(dir, { ...small, fs });
+    const events: Error[] = [];
+    db.on('error', (err) => events.push(err));
+    fs.arm({ op: 'write', errno: 'ENOSPC', nth: 1, sticky: true, path: /\.vt$/ });
+    const acked = new Map<string, string>();
+    let refused: unknown;
+    for (let i = 0; i < 5000 && refused === undefined; i++) {
+      const k = `k${String(i).padStart(5, '0')}`;
+      await db.put(k, 'v'.repeat(100)).then(
+        () => acked.set(k, 'v'.repeat(100)),
+        (err: unknown) => (refused = err),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(refused).toMatchObject({ code: 'ERR_READ_ONLY' });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ code: 'ERR_IO', errno: 'ENOSPC' });
+    expect(db.stats().background.error).toContain('ENOSPC');
+    await abandon(db);
+    fs.clear();
+    const reopened = await open(dir, small);
+    const state = await readState(reopened);
+    for (const [k, v] of acked) expect(state.get(k)).toBe(v);
+    await reopened.close();
+  }, 20_000);
+});
+
 describe('simulated machine crash', () => {
   it('keeps a prefix holding every write acknowledged with sync, at 24 crash points', async () => {
     const rand = prng(4242);
