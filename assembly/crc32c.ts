@@ -54,6 +54,21 @@ export function crc32cExtend(crc: u32, ptr: usize, len: u32): u32 {
   return ~c;
 }
 
+/**
+ * The smallest n in [0, len] for which crc32cExtend(crc, ptr, n) equals
+ * `target`, or -1: where a record ends whose length field was damaged but
+ * whose checksum was not.
+ */
+export function crc32cPrefixMatching(crc: u32, ptr: usize, len: u32, target: u32): i32 {
+  let c = ~crc;
+  if (~c == target) return 0;
+  for (let i: u32 = 0; i < len; i++) {
+    c = tab(0, c ^ load<u8>(ptr + <usize>i)) ^ (c >>> 8);
+    if (~c == target) return <i32>(i + 1);
+  }
+  return -1;
+}
+
 /** CRC32C of `len` bytes at `ptr`. */
 export function crc32c(ptr: usize, len: u32): u32 {
   return crc32cExtend(0, ptr, len);

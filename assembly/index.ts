@@ -1,7 +1,7 @@
 // The one WebAssembly module: every kernel's exports, re-exported here.
 export { alloc, free, realloc } from './memory';
 export { compareInternalKeys } from './keys';
-export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c';
+export { crc32c, crc32cExtend, crc32cMask, crc32cPrefixMatching, crc32cUnmask } from './crc32c';
 export { lz4CompressBound, lz4Compress, lz4Decompress } from './lz4';
 export { keyHash, keyHashBatch } from './hash';
 export { bloomFilterSize, bloomProbesFor, bloomBuild, bloomCheck, bloomMayContain, bloomMayContainBatch } from './bloom';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { crc32c, crc32cAt, maskCrc, unmaskCrc, heap, Region } from '../src/wasm/index.js';
+import { crc32cPrefixMatching } from '../src/wasm/crc32c.js';
 import { randomBytes } from './support/random.js';
 
 const require = createRequire(import.meta.url);
@@ -59,5 +60,20 @@ describe('crc32c', () => {
     // LevelDB's mask: rotate right by 15, add 0xa282ead8.
     const c = 0x12345678;
     expect(maskCrc(c)).toBe((((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0);
+  });
+
+  it('finds the shortest prefix whose CRC matches a target, from a seed, or says none does', () => {
+    for (let t = 0; t < 200; t++) {
+      const bytes = randomBytes(1 + (t * 37) % 3000, 900 + t);
+      const seed = t % 2 === 0 ? 0 : crc32c(Uint8Array.of(t & 0xff));
+      const n = (t * 101) % (bytes.length + 1);
+      const target = crc32c(bytes.subarray(0, n), seed);
+      const found = crc32cPrefixMatching(bytes, seed, target);
+      expect(found).toBeGreaterThanOrEqual(0);
+      expect(found).toBeLessThanOrEqual(n);
+      expect(crc32c(bytes.subarray(0, found), seed)).toBe(target);
+    }
+    const bytes = randomBytes(500, 1);
+    expect(crc32cPrefixMatching(bytes, 0, (crc32c(bytes) ^ 1) >>> 0)).toBe(-1);
   });
 });

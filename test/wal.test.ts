@@ -408,7 +408,7 @@ describe('torn tails', () => {
 });
 
 describe('corruption', () => {
-  it('a flipped bit anywhere is reported with the file and offset, or drops only the last record', () => {
+  it('a flipped bit anywhere is reported with the file and offset, or (outside its length) drops only the last record', () => {
     const records = mixedRecords(25, 13);
     const layout = encodeLog(records);
     const bytes = layout.bytes;
@@ -420,15 +420,8 @@ describe('corruption', () => {
       if (f) return f.start;
       return layout.fragments.filter((frag) => frag.end <= b).pop()!.end; // a block trailer starts where a fragment ended
     }
-    /**
-     * A flipped length in the file's last block hides where the next fragment starts, and no
-     * later block start is there to trust: the rest of the file then reads as a torn tail.
-     */
-    const lastBlock = bytes.length - 1 - ((bytes.length - 1) % BLOCK_SIZE);
-    function hidesFollowers(b: number): Fragment | undefined {
-      const f = layout.fragments.find((frag) => b >= frag.start && b < frag.end);
-      return f && f.start >= lastBlock && (b === f.start + 4 || b === f.start + 5) ? f : undefined;
-    }
+    /** The last fragment's length field: flipped, its checksum still holds over a prefix, so it was written whole. */
+    const lengthOfLast = (b: number): boolean => b === lastFragment.start + 4 || b === lastFragment.start + 5;
     const positions: number[] = [];
     for (let b = 0; b < bytes.length; b += 97) positions.push(b);
     for (const f of layout.fragments) positions.push(f.start, f.start + 4, f.start + 5, f.start + 6, f.start + 7, f.end - 1);
@@ -446,19 +439,13 @@ describe('corruption', () => {
         got.forEach((r, i) => {
           if (Buffer.compare(r, records[i]!) !== 0) expect({ b, record: i }).toBe('identical');
         });
-        const hidden = hidesFollowers(b);
-        if (hidden && error === undefined) {
-          expect(tailMayBeTorn).toBe(true);
-          expect(got.length).toBe(hidden.record);
-          continue;
-        }
-        if (inLastFragment && tailMayBeTorn) {
+        if (inLastFragment && tailMayBeTorn && !lengthOfLast(b)) {
           expect(error, `byte ${b}`).toBeUndefined();
           expect(got.length).toBe(lastRecord);
           continue;
         }
         expect(error, `byte ${b}`).toBeInstanceOf(CorruptionError);
-        const tail = inLastFragment ? '(damaged tail)' : hidden ? '(' : '(valid data follows at offset';
+        const tail = inLastFragment ? '(damaged tail)' : '(valid data follows at offset';
         const want = `wal/000010.log: corrupt log at offset ${damageOffset(b)}: `;
         const message = (error as Error).message;
         if (!message.startsWith(want) || !message.includes(tail)) expect({ b, message }).toEqual({ b, message: `${want}... ${tail}` });
@@ -478,16 +465,35 @@ describe('corruption', () => {
     );
   });
 
-  it('valid data in a later block after a damaged length is found', () => {
+  it('valid data after a damaged length is found, in its block by the checksum or at a later block start', () => {
     const records = sizedRecords([100, 200, 40_000, 30], 15);
     const layout = encodeLog(records);
     const bytes = layout.bytes.slice();
-    // A length that crosses the block hides where the next fragment starts; the next block start is trusted.
+    // A length that crosses the block hides where the next fragment starts; the stored checksum finds the true end.
     bytes[layout.recordStarts[1]! + 5] = 0xff;
     const { error } = readUntilError(bytes, 'x', true);
     expect((error as Error).message).toBe(
+      `x: corrupt log at offset ${layout.recordStarts[1]}: fragment length ${200 | 0xff00} crosses the block boundary (valid data follows at offset ${layout.recordStarts[2]})`,
+    );
+    // With the checksum damaged too, the next block start is still trusted.
+    bytes[layout.recordStarts[1]!] ^= 1;
+    const second = readUntilError(bytes, 'x', true);
+    expect((second.error as Error).message).toBe(
       `x: corrupt log at offset ${layout.recordStarts[1]}: fragment length ${200 | 0xff00} crosses the block boundary (valid data follows at offset ${BLOCK_SIZE})`,
     );
+  });
+
+  it('a damaged length in the last block, with whole records after it, is corruption, not a torn tail', () => {
+    const records = sizedRecords([100, 200, 300, 30], 18);
+    const layout = encodeLog(records);
+    for (const bit of [0, 3, 7]) {
+      for (const byte of [4, 5]) {
+        const bytes = layout.bytes.slice();
+        bytes[layout.recordStarts[1]! + byte]! ^= 1 << bit;
+        const { error } = readUntilError(bytes, 'x', true);
+        expect((error as Error | undefined)?.message, `bit ${bit} of length byte ${byte}`).toContain(`valid data follows at offset ${layout.recordStarts[2]}`);
+      }
+    }
   });
 
   it('fragments out of sequence are corruption', () => {

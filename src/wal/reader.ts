@@ -12,13 +12,15 @@
 // length when it fits its block, from the damaged fragment on and from the
 // start of every later block (every block a writer wrote starts with a
 // fragment, since fragments never cross blocks). A valid fragment out of
-// sequence is itself such a fragment. The walk never tries arbitrary byte
-// offsets, so bytes inside a payload that happen to look like framing are
-// not taken for records. A torn tail ends reading cleanly when the caller
+// sequence is itself such a fragment. Because the damage may be in the
+// length that walk trusts, the damaged fragment's true end is first sought
+// as the prefix of its block over which its stored checksum holds. The walk
+// never tries arbitrary byte offsets, so bytes inside a payload that happen
+// to look like framing are not taken for records. A torn tail ends reading cleanly when the caller
 // allows one (the partial record is dropped; tornAt says where it began);
 // any other damage is a CorruptionError naming the file and the offset.
 import { CorruptionError, InvalidArgumentError } from '../errors.js';
-import { crc32c, unmaskCrc } from '../wasm/crc32c.js';
+import { crc32c, crc32cPrefixMatching, unmaskCrc } from '../wasm/crc32c.js';
 import { BLOCK_SIZE, CRC_OFFSET, FragmentType, HEADER_SIZE, LENGTH_OFFSET, TYPE_OFFSET, isFragmentType } from './format.js';
 
 export interface LogReaderOptions {
@@ -117,7 +119,8 @@ function findValidFragmentAfter(bytes: Uint8Array, at: number): number {
     pos = blockEnd(at);
   } else {
     checkFragment(bytes, at, fragment);
-    pos = fragment.next;
+    const length = fragment.problem === Problem.None ? -1 : lengthByChecksum(bytes, at);
+    pos = length < 0 ? fragment.next : at + HEADER_SIZE + length;
   }
   while (pos < bytes.length) {
     if (blockEnd(pos) - pos < HEADER_SIZE) {
@@ -129,6 +132,21 @@ function findValidFragmentAfter(bytes: Uint8Array, at: number): number {
     pos = fragment.next;
   }
   return -1;
+}
+
+/**
+ * The payload length of the damaged fragment at `pos` if its length field
+ * is what was damaged: the first prefix of the rest of its block (as far as
+ * the file goes) over which its type byte and payload match its stored
+ * checksum; -1 if none does. Then the walk goes on from where the fragment
+ * really ends, instead of where the damaged length sends it.
+ */
+function lengthByChecksum(bytes: Uint8Array, pos: number): number {
+  const end = Math.min(blockEnd(pos), bytes.length);
+  if (end - pos < HEADER_SIZE || !isFragmentType(bytes[pos + TYPE_OFFSET]!)) return -1;
+  const stored = (bytes[pos + CRC_OFFSET]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
+  const seed = crc32c(bytes.subarray(pos + TYPE_OFFSET, pos + HEADER_SIZE));
+  return crc32cPrefixMatching(bytes.subarray(pos + HEADER_SIZE, end), seed, unmaskCrc(stored));
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -244,7 +262,9 @@ export class LogReader {
   #damaged(at: number, recordStart: number, problem: string, validHere: boolean): undefined {
     this.#done = true;
     const follows = validHere ? at : findValidFragmentAfter(this.#bytes, at);
-    const tornShape = !this.#onlyTruncatedTail || TRUNCATIONS.has(problem) || allZero(this.#bytes, at, this.#bytes.length);
+    // A fragment whose checksum holds over a prefix was written whole: its length is what is damaged, not a tear.
+    const wholeFragment = !validHere && lengthByChecksum(this.#bytes, at) >= 0;
+    const tornShape = !wholeFragment && (!this.#onlyTruncatedTail || TRUNCATIONS.has(problem) || allZero(this.#bytes, at, this.#bytes.length));
     if (follows < 0 && this.#tailMayBeTorn && tornShape) {
       this.#tornAt = recordStart >= 0 ? recordStart : at;
       this.#tornReason = problem;

@@ -15,6 +15,12 @@ export function crc32c(bytes: Uint8Array, seed = 0): number {
   return raw.crc32cExtend(seed, ptr, bytes.length) >>> 0;
 }
 
+/** The length of the shortest prefix of `bytes` over which CRC32C extended from `seed` equals `target`; -1 if none. */
+export function crc32cPrefixMatching(bytes: Uint8Array, seed: number, target: number): number {
+  const ptr = scratch.load(bytes);
+  return raw.crc32cPrefixMatching(seed, ptr, bytes.length, target);
+}
+
 /** Masks a CRC for storage (see docs/FORMAT.md). */
 export function maskCrc(crc: number): number {
   return raw.crc32cMask(crc) >>> 0;

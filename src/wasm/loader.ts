@@ -14,6 +14,7 @@ export interface RawExports {
   compareInternalKeys(a: number, aLen: number, b: number, bLen: number): number;
   crc32c(ptr: number, len: number): number;
   crc32cExtend(crc: number, ptr: number, len: number): number;
+  crc32cPrefixMatching(crc: number, ptr: number, len: number, target: number): number;
   crc32cMask(crc: number): number;
   crc32cUnmask(masked: number): number;
   // Each kernel adds its exports in its own interface; see the wrappers.
