@@ -49,7 +49,8 @@ export function remoteSink(caller: IoCaller, shared: SharedArrayBuffer, inputs: 
 
 /** The main thread's error in this thread, its code kept (an I/O failure stays an IOError). */
 export function asIoError(err: unknown, what: string): VarveError {
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: string; message?: string; errno?: string };
   const message = `${what}: ${e.message ?? String(err)}`;
-  return e.code === undefined || e.code === 'ERR_IO' ? new IOError(message, { cause: err }) : new VarveError(e.code, message);
+  // The errno (ENOSPC, EIO, ...) travels as the cause's code, where IOError reads it.
+  return e.code === undefined || e.code === 'ERR_IO' ? new IOError(message, { cause: { code: e.errno } }) : new VarveError(e.code, message);
 }

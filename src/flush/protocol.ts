@@ -65,6 +65,8 @@ export interface WorkerError {
   name: string;
   code: string;
   message: string;
+  /** An I/O failure's errno (ENOSPC, EIO, ...), when known. */
+  errno?: string | undefined;
 }
 
 export interface BuildResponse {

@@ -10,7 +10,7 @@
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 
 /** A reply: a result, or the error the main thread met (its name, code and message). */
-export type SyncReply<R> = { ok: R } | { error: { name: string; code: string; message: string } };
+export type SyncReply<R> = { ok: R } | { error: { name: string; code: string; message: string; errno?: string | undefined } };
 
 const IDLE = 0;
 const REPLIED = 1;
@@ -41,7 +41,7 @@ export class SyncCaller<Q, R> {
     }
     if (received === undefined) throw new Error('sync call: the flag was raised without a reply');
     const reply = received.message as SyncReply<R>;
-    if ('error' in reply) throw Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code });
+    if ('error' in reply) throw Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code, errno: reply.error.errno });
     return reply.ok;
   }
 }
@@ -61,8 +61,8 @@ export function serveSyncCalls<Q, R>(port: MessagePort, flag: SharedArrayBuffer,
     serve(request).then(
       (ok) => reply({ ok }),
       (err: unknown) => {
-        const e = err as { name?: string; code?: string; message?: string };
-        reply({ error: { name: e.name ?? 'Error', code: e.code ?? 'ERR_IO', message: e.message ?? String(err) } });
+        const e = err as { name?: string; code?: string; message?: string; errno?: string };
+        reply({ error: { name: e.name ?? 'Error', code: e.code ?? 'ERR_IO', message: e.message ?? String(err), errno: e.errno } });
       },
     );
   };

@@ -164,6 +164,6 @@ function wholeBuffer(bytes: Uint8Array): ArrayBuffer {
 /** The worker's error on this thread: corruption stays a CorruptionError; the rest keep their code. */
 function workerError(e: WorkerError, what: string): VarveError {
   if (e.code === 'ERR_CORRUPTION') return new CorruptionError(`${what}: ${e.message}`);
-  if (e.code === 'ERR_IO') return new IOError(`${what}: ${e.message}`);
+  if (e.code === 'ERR_IO') return new IOError(`${what}: ${e.message}`, { cause: { code: e.errno } });
   return new VarveError(e.code, `${what}: ${e.message}`);
 }

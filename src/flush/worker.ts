@@ -69,9 +69,9 @@ parentPort!.on('message', (request: WorkerRequest) => {
   try {
     response = request.type === 'compact' ? compaction(request) : build(request);
   } catch (err) {
-    const e = err as { name?: string; code?: string; message?: string };
+    const e = err as { name?: string; code?: string; message?: string; errno?: string };
     const fallback = request.type === 'compact' ? 'ERR_COMPACTION' : 'ERR_FLUSH';
-    response = { id: request.id, wasmBytes: 0, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err) } };
+    response = { id: request.id, wasmBytes: 0, error: { name: e.name ?? 'Error', code: e.code ?? fallback, message: e.message ?? String(err), errno: e.errno } };
   }
   response.wasmBytes = raw.memory.buffer.byteLength;
   parentPort!.postMessage(response, transferList(response));
