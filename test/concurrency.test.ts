@@ -15,6 +15,22 @@ function openFds(): number | undefined {
   return existsSync('/proc/self/fd') ? readdirSync('/proc/self/fd').length : undefined;
 }
 
+/**
+ * The descriptor count once it has held still for 200 ms (at most 3 s): a
+ * runtime may release a terminated worker thread's descriptors a little after
+ * terminate() resolves (Deno does). A leak shows as a count that stays higher.
+ */
+async function steadyFds(): Promise<number | undefined> {
+  let n = openFds();
+  for (let still = 0, waited = 0; n !== undefined && still < 4 && waited < 3000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = openFds();
+    still = next === n ? still + 1 : 0;
+    n = next;
+  }
+  return n;
+}
+
 const key = (writer: number, i: number): string => `w${writer}-${String(i).padStart(5, '0')}`;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -38,7 +54,13 @@ async function scan(db: Database): Promise<Map<string, string>> {
 
 describe('concurrency', () => {
   it('writers, readers and held iterators through flushes and compactions; close during background work; reopen at once', async () => {
-    const fdsBefore = openFds();
+    // A first open, flush and compaction, closed, before counting: a runtime may keep descriptors it opens
+    // once for worker threads (Deno does), which are not the database's.
+    const warm = await open(newDir(), options);
+    for (let i = 0; i < 3000; i++) await warm.put(key(0, i), 'w'.repeat(100));
+    await warm.compactRange();
+    await warm.close();
+    const fdsBefore = await steadyFds();
     const dir = newDir();
     const db = await open(dir, options);
     const model = new Map<string, string>();
@@ -105,7 +127,7 @@ describe('concurrency', () => {
     expect(await scan(reopened)).toEqual(model);
     await reopened.close();
     expect(unhandled).toEqual([]);
-    if (fdsBefore !== undefined) expect(openFds()).toBe(fdsBefore);
+    if (fdsBefore !== undefined) expect(await steadyFds()).toBeLessThanOrEqual(fdsBefore);
   }, 60_000);
 
   it('open and close in a loop leaves no file descriptor behind, with and without work in between', async () => {
@@ -113,7 +135,7 @@ describe('concurrency', () => {
     const warm = await open(dir, options);
     await warm.put('k', 'v');
     await warm.close();
-    const fdsBefore = openFds();
+    const fdsBefore = await steadyFds();
     for (let round = 0; round < 20; round++) {
       const db = await open(dir, options);
       if (round % 2 === 0) {
@@ -126,6 +148,6 @@ describe('concurrency', () => {
       await db.close();
     }
     expect(unhandled).toEqual([]);
-    if (fdsBefore !== undefined) expect(openFds()).toBe(fdsBefore);
+    if (fdsBefore !== undefined) expect(await steadyFds()).toBeLessThanOrEqual(fdsBefore);
   }, 60_000);
 });
