@@ -111,16 +111,19 @@ function checkFragment(bytes: Uint8Array, pos: number, out: Fragment): void {
   }
 }
 
-/** Offset of the first valid fragment at a trusted boundary after the damage at `at` (see above), or -1. */
-function findValidFragmentAfter(bytes: Uint8Array, at: number): number {
+/**
+ * Offset of the first valid fragment at a trusted boundary after the damage
+ * at `at` (see above), or -1. `trueLength` is the damaged fragment's payload
+ * length by its checksum (lengthByChecksum), or -1.
+ */
+function findValidFragmentAfter(bytes: Uint8Array, at: number, trueLength: number): number {
   const fragment = newFragment();
   let pos = at;
   if (blockEnd(at) - at < HEADER_SIZE) {
     pos = blockEnd(at);
   } else {
     checkFragment(bytes, at, fragment);
-    const length = fragment.problem === Problem.None ? -1 : lengthByChecksum(bytes, at);
-    pos = length < 0 ? fragment.next : at + HEADER_SIZE + length;
+    pos = trueLength < 0 ? fragment.next : at + HEADER_SIZE + trueLength;
   }
   while (pos < bytes.length) {
     if (blockEnd(pos) - pos < HEADER_SIZE) {
@@ -261,9 +264,10 @@ export class LogReader {
    */
   #damaged(at: number, recordStart: number, problem: string, validHere: boolean): undefined {
     this.#done = true;
-    const follows = validHere ? at : findValidFragmentAfter(this.#bytes, at);
     // A fragment whose checksum holds over a prefix was written whole: its length is what is damaged, not a tear.
-    const wholeFragment = !validHere && lengthByChecksum(this.#bytes, at) >= 0;
+    const trueLength = validHere ? -1 : lengthByChecksum(this.#bytes, at);
+    const follows = validHere ? at : findValidFragmentAfter(this.#bytes, at, trueLength);
+    const wholeFragment = trueLength >= 0;
     const tornShape = !wholeFragment && (!this.#onlyTruncatedTail || TRUNCATIONS.has(problem) || allZero(this.#bytes, at, this.#bytes.length));
     if (follows < 0 && this.#tailMayBeTorn && tornShape) {
       this.#tornAt = recordStart >= 0 ? recordStart : at;
