@@ -105,7 +105,7 @@ function refuseOrphanedTables(dir: string, names: string[]): void {
 export async function recover(dir: string, options: ResolvedOptions): Promise<DatabaseParts> {
   const fs = options.fs;
   if (!fs.exists(dir)) {
-    if (!options.createIfMissing) throw new NotFoundError(`no database at ${dir} (createIfMissing is false)`);
+    if (!options.createIfMissing) throw new NotFoundError(`no database at ${dir}: the directory does not exist (createIfMissing is false)`);
     fs.mkdir(dir);
   }
   const lock: FileLock = fs.lock(join(dir, LOCK_FILE));
@@ -120,7 +120,7 @@ export async function recover(dir: string, options: ResolvedOptions): Promise<Da
       versions.recover(readManifest(fs, dir, name), manifestPath);
       checkTablesPresent(versions, names, manifestPath);
     } else if (!options.createIfMissing) {
-      throw new NotFoundError(`no database at ${dir} (createIfMissing is false)`);
+      throw new NotFoundError(`no database at ${dir}: the directory holds no CURRENT file (createIfMissing is false)`);
     } else {
       refuseOrphanedTables(dir, names);
     }
