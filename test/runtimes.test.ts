@@ -1,0 +1,64 @@
+// The library unchanged on Node, Deno and Bun. The package is installed
+// into a fresh project as npm would lay it out (its `files` copied into
+// node_modules/varve, its dependency linked), then each runtime runs the
+// same TypeScript smoke test (Node after tsc; Deno after `deno check`) and
+// the plain-ESM one, importing the package by name.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { tempDirs } from './support/temp-dir.js';
+
+const repo = new URL('..', import.meta.url).pathname;
+const bin = (name: string) => join(repo, 'node_modules', '.bin', name);
+const newDir = tempDirs('runtimes');
+
+/** A project directory with varve installed in node_modules, and the two smoke scripts. */
+function installedProject(): string {
+  const project = newDir();
+  const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { files: string[]; dependencies: Record<string, string> };
+  const installed = join(project, 'node_modules', 'varve');
+  mkdirSync(installed, { recursive: true });
+  cpSync(join(repo, 'package.json'), join(installed, 'package.json'));
+  for (const entry of pkg.files) {
+    const from = join(repo, entry);
+    if (!existsSync(from)) throw new Error(`package file ${entry} is missing: run npm run build`);
+    mkdirSync(dirname(join(installed, entry)), { recursive: true });
+    cpSync(from, join(installed, entry), { recursive: true });
+  }
+  for (const dep of [...Object.keys(pkg.dependencies), '@types/node']) {
+    mkdirSync(dirname(join(project, 'node_modules', dep)), { recursive: true });
+    symlinkSync(join(repo, 'node_modules', dep), join(project, 'node_modules', dep));
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ type: 'module', dependencies: { varve: '*' } }));
+  for (const file of ['smoke.ts', 'esm.mjs', 'tsconfig.json']) cpSync(join(repo, 'test', 'runtimes', file), join(project, file));
+  return project;
+}
+
+function run(project: string, command: string, args: string[]): string {
+  const result = spawnSync(command, args, { cwd: project, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+describe('runtimes', () => {
+  it('Node runs the TypeScript smoke test (compiled by tsc against the published types) and the ESM one', () => {
+    const project = installedProject();
+    run(project, process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+    expect(run(project, process.execPath, ['out/smoke.js'])).toContain('ok node');
+    expect(run(project, process.execPath, ['esm.mjs'])).toContain('ok esm');
+  }, 180_000);
+
+  it('Deno type-checks and runs the TypeScript smoke test, and runs the ESM one', () => {
+    const project = installedProject();
+    run(project, bin('deno'), ['check', 'smoke.ts']);
+    expect(run(project, bin('deno'), ['run', '--allow-all', 'smoke.ts'])).toContain('ok deno');
+    expect(run(project, bin('deno'), ['run', '--allow-all', 'esm.mjs'])).toContain('ok esm');
+  }, 180_000);
+
+  it('Bun runs the TypeScript smoke test and the ESM one', () => {
+    const project = installedProject();
+    expect(run(project, bin('bun'), ['smoke.ts'])).toContain('ok bun');
+    expect(run(project, bin('bun'), ['esm.mjs'])).toContain('ok esm');
+  }, 180_000);
+});
