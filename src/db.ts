@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ClosedError, InvalidArgumentError, ReadOnlyError } from './errors.js';
 import { keyBytes, valueBytes } from './encoding.js';
-import { Kind, compareBytes } from './keys.js';
+import { Kind, compareBytes, userKeyOf } from './keys.js';
 import { encodeEnd, isEmptyRange, successor } from './rangedel/tombstone.js';
 import { TombstoneFragments, visibleAt } from './rangedel/fragments.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
@@ -16,7 +16,7 @@ import { Memtable, memtableChunkSize } from './memtable/memtable.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter } from './version/manifest.js';
 import { manifestFileName, parseFileName, walFileName } from './version/filenames.js';
-import { type VerifyReport, verifyFiles } from './verify.js';
+import { type VerifyProgress, type VerifyReport, verifyFiles } from './verify.js';
 import type { TableWorker } from './flush/table-worker.js';
 import { writeTable } from './flush/write-table.js';
 import type { VersionSet } from './version/set.js';
@@ -31,7 +31,7 @@ import { recover } from './recovery.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
 import { CompactionScheduler } from './compaction/scheduler.js';
 import { SnapshotList, readSequence, type Snapshot } from './snapshot.js';
-import { writeStats, type DatabaseStats, type LevelStats } from './stats.js';
+import { writeStats, type DatabaseStats, type LevelStats, type LiveFile } from './stats.js';
 import { levelTargetBytes, scores } from './compaction/picker.js';
 import { checkCheckpointTarget, writeCheckpoint } from './checkpoint.js';
 import type { Clock } from './clock.js';
@@ -544,7 +544,7 @@ export class Database {
    * blocks, the live WALs and the MANIFEST, read from the files, never the
    * caches. Damage is reported in the findings, not thrown.
    */
-  async verify(): Promise<VerifyReport> {
+  async verify(options: { onProgress?: VerifyProgress } = {}): Promise<VerifyReport> {
     this.#checkOpen();
     const version = this.#versions.refCurrent();
     try {
@@ -552,7 +552,7 @@ export class Database {
         const parsed = parseFileName(name);
         return parsed?.kind === 'wal' && parsed.number >= this.#versions.logNumber;
       });
-      return verifyFiles(this.#fs, this.location, this.#tables, version.levels.flat(), [...wals.sort(), manifestFileName(this.#manifestNumber)]);
+      return await verifyFiles(this.#fs, this.location, this.#tables, version.levels.flat(), [...wals.sort(), manifestFileName(this.#manifestNumber)], options.onProgress);
     } finally {
       version.unref();
     }
@@ -582,6 +582,22 @@ export class Database {
   }
 
   // ---- Stats ----
+
+  /** The live tables of the current version, level by level, each level in key order (what `varve inspect` draws). */
+  liveFiles(): LiveFile[] {
+    this.#checkOpen();
+    return this.#versions.current.levels.flatMap((files, level) =>
+      files.map((f) => ({
+        level,
+        number: f.number,
+        size: f.size,
+        smallestKey: userKeyOf(f.smallest).slice(),
+        largestKey: userKeyOf(f.largest).slice(),
+        smallestSeq: f.smallestSeq,
+        largestSeq: f.largestSeq,
+      })),
+    );
+  }
 
   /** Counters since open and gauges of now, as a plain JSON-serializable object (README, "Statistics"). */
   stats(): DatabaseStats {

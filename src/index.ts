@@ -2,7 +2,7 @@
 export { open, Database } from './db.js';
 export type { WriteOptions, PutOptions, ValueEntry, BatchOp, ClearRange, IteratorOptions, ReadOptions, MemoryUsage } from './db.js';
 export type { Clock } from './clock.js';
-export type { VerifyReport, VerifyFinding } from './verify.js';
+export type { VerifyReport, VerifyFinding, VerifyProgress } from './verify.js';
 export { Snapshot } from './snapshot.js';
 export type { ValueIterator } from './iterator/value-iterator.js';
 export type { Options } from './options.js';
@@ -17,6 +17,7 @@ export type {
   MemtableStats,
   WalStats,
   BackgroundStats,
+  LiveFile,
 } from './stats.js';
 export { DEFAULTS, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './options.js';
 export type { FileSystem, FileHandle, FileLock, OpenMode } from './fs/filesystem.js';

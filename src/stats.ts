@@ -13,6 +13,19 @@ export interface LevelStats {
   score: number | null;
 }
 
+/** One live table (db.liveFiles()); keys are user keys. */
+export interface LiveFile {
+  level: number;
+  /** The table's file number: its file is the number, zero-padded to six digits, with the extension .vt. */
+  number: number;
+  /** File size in bytes. */
+  size: number;
+  smallestKey: Uint8Array;
+  largestKey: Uint8Array;
+  smallestSeq: number;
+  largestSeq: number;
+}
+
 /** Bytes and events of the write path, since open. */
 export interface WriteStats {
   /** Sum of key + value bytes of every committed put, and key bytes of every committed del. */

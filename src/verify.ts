@@ -10,6 +10,7 @@ import type { TableCache } from './table/table-cache.js';
 import type { FileMetadata } from './version/edit.js';
 import { tableFileName } from './version/filenames.js';
 import { LogReader } from './wal/reader.js';
+import { eventLoopTurn } from './read-pacer.js';
 
 export interface VerifyFinding {
   /** The damaged file's path. */
@@ -34,14 +35,40 @@ function finding(file: string, err: unknown): VerifyFinding {
   throw err;
 }
 
+/** Hears verify's progress: files checked so far, of `total`. */
+export type VerifyProgress = (checked: number, total: number) => void;
+
 /**
  * Checks the live files of the database in `dir`: `tables` through
  * `tableCache`, and `logs` (names of the live WALs and the MANIFEST), whose
  * every record must be whole and match its checksum (an open database's
- * logs end in whole records: recovery has dropped any torn tail).
+ * logs end in whole records: recovery has dropped any torn tail). The event
+ * loop gets a turn after each file, when `onProgress` hears of it; the logs
+ * are read before the first turn, while they are sure to be live (a flush
+ * may delete a WAL, a MANIFEST rollover the MANIFEST; tables stay while the
+ * caller holds their version).
  */
-export function verifyFiles(fs: FileSystem, dir: string, tableCache: TableCache, tables: readonly FileMetadata[], logs: readonly string[]): VerifyReport {
+export async function verifyFiles(
+  fs: FileSystem,
+  dir: string,
+  tableCache: TableCache,
+  tables: readonly FileMetadata[],
+  logs: readonly string[],
+  onProgress?: VerifyProgress,
+): Promise<VerifyReport> {
   const report: VerifyReport = { tables: 0, dataBlocks: 0, logs: 0, logRecords: 0, findings: [] };
+  const logBytes = logs.map((name) => {
+    try {
+      return fs.readFile(join(dir, name));
+    } catch (err) {
+      return err;
+    }
+  });
+  const total = tables.length + logs.length;
+  const checked = async (): Promise<void> => {
+    onProgress?.(report.tables + report.logs, total);
+    await eventLoopTurn();
+  };
   for (const meta of tables) {
     const path = join(dir, tableFileName(meta.number));
     report.tables++;
@@ -52,16 +79,20 @@ export function verifyFiles(fs: FileSystem, dir: string, tableCache: TableCache,
     } catch (err) {
       report.findings.push(finding(path, err));
     }
+    await checked();
   }
-  for (const name of logs) {
+  for (const [i, name] of logs.entries()) {
     const path = join(dir, name);
+    const bytes = logBytes[i];
     report.logs++;
     try {
-      const reader = new LogReader(fs.readFile(path), path, { tailMayBeTorn: false });
+      if (!(bytes instanceof Uint8Array)) throw bytes;
+      const reader = new LogReader(bytes, path, { tailMayBeTorn: false });
       while (reader.next() !== undefined) report.logRecords++;
     } catch (err) {
       report.findings.push(finding(path, err));
     }
+    await checked();
   }
   return report;
 }

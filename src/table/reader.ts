@@ -66,10 +66,27 @@ export interface TableReaderStats {
   blockReads: number;
 }
 
+/** One data block as a tool that shows a table's layout sees it (TableReader.dataBlockLayout). */
+export interface DataBlockLayout {
+  handle: BlockHandle;
+  /** The block's index key: an internal key >= each of the block's keys and < each of the next block's. */
+  separator: Uint8Array;
+  /** How the block is stored (its trailer's type byte). */
+  compression: Compression;
+  entries: number;
+}
+
+/** A block read and verified by BlockIO, and how it was stored. */
+interface StoredBlock extends CachedBlock {
+  readonly compression: Compression;
+}
+
 export class TableReader {
   readonly path: string;
   readonly fileNumber: number;
   readonly properties: TableProperties;
+  /** The block handles and format version from the footer. */
+  readonly footer: Footer;
   readonly stats: TableReaderStats = {
     filterChecks: 0,
     filterSkips: 0,
@@ -106,6 +123,7 @@ export class TableReader {
     cache: BlockCache;
     cacheId: number;
     properties: TableProperties;
+    footer: Footer;
     indexBlock: CachedBlock;
     index: DecodedBlock;
     filter: CachedBlock;
@@ -120,6 +138,7 @@ export class TableReader {
     this.#cache = parts.cache;
     this.#cacheBase = blockCacheKey(parts.cacheId, 0);
     this.properties = parts.properties;
+    this.footer = parts.footer;
     this.#indexBlock = parts.indexBlock;
     this.#index = parts.index;
     this.#filter = parts.filter;
@@ -183,7 +202,7 @@ export class TableReader {
         throw err instanceof CorruptionError ? corruption(file.path, footer.index.offset, 'index block', err) : err;
       }
       const { offsets, sizes } = readIndexHandles(file.path, footer.index.offset, index, dataEnd, properties);
-      return new TableReader({ file, fileNumber, cache, cacheId, properties, indexBlock, index, filter, offsets, sizes, tombstones });
+      return new TableReader({ file, fileNumber, cache, cacheId, properties, footer, indexBlock, index, filter, offsets, sizes, tombstones });
     } catch (err) {
       index?.release();
       for (const block of held) freeCachedBlock(block);
@@ -303,6 +322,31 @@ export class TableReader {
     return { blocks: this.#offsets.length, failures };
   }
 
+  /**
+   * Each data block read from the file (never the cache), its checksum
+   * verified and its entries decoded, with its index entry: what a tool that
+   * shows a table's layout prints. Throws the CorruptionError of the first
+   * block that fails, naming the file and the block's offset.
+   */
+  dataBlockLayout(): DataBlockLayout[] {
+    this.#checkOpen();
+    const layout: DataBlockLayout[] = [];
+    for (let i = 0; i < this.#offsets.length; i++) {
+      const handle = { offset: this.#offsets[i]!, size: this.#sizes[i]! };
+      const block = this.#io.readBlock(handle, 'data block');
+      try {
+        const decoded = DecodedBlock.decode(block.ptr, block.len);
+        layout.push({ handle, separator: this.#index.key(i), compression: block.compression, entries: decoded.count });
+        decoded.release();
+      } catch (err) {
+        throw this.#blockError(i, err);
+      } finally {
+        freeCachedBlock(block);
+      }
+    }
+    return layout;
+  }
+
   #findBlock(target: number, targetLen: number): number {
     return this.#index.seekAt(target, targetLen);
   }
@@ -388,7 +432,7 @@ class BlockIO {
    * Reads the block at `handle` and its trailer, verifies the checksum and
    * decodes it. The result owns a fresh allocation (free with freeCachedBlock).
    */
-  readBlock(handle: BlockHandle, what: string): CachedBlock {
+  readBlock(handle: BlockHandle, what: string): StoredBlock {
     const path = this.#file.path;
     const { offset, size } = handle;
     const ptr = alloc(size + BLOCK_TRAILER_SIZE);
@@ -401,7 +445,7 @@ class BlockIO {
       }
       if (type === Compression.None) {
         owned = false;
-        return { ptr, len: size };
+        return { ptr, len: size, compression: Compression.None };
       }
       if (type !== Compression.Lz4) throw corruption(path, offset, `${what} has unknown compression type ${type}`);
       return this.#decompress(ptr, size, offset, what);
@@ -411,7 +455,7 @@ class BlockIO {
   }
 
   /** Decodes an LZ4-stored block: varint32 raw length, then the LZ4 block, which must decode to exactly that length. */
-  #decompress(ptr: number, size: number, offset: number, what: string): CachedBlock {
+  #decompress(ptr: number, size: number, offset: number, what: string): StoredBlock {
     const path = this.#file.path;
     const header = readVarint(u8(), ptr, ptr + size);
     if (header === undefined || header.next - ptr > 5 || header.value > lz4.MAX_INPUT) {
@@ -424,7 +468,7 @@ class BlockIO {
       free(out);
       throw corruption(path, offset, `${what} does not decompress (${n < 0 ? lz4.errorName(n) : `${n} of ${rawLen} bytes`})`);
     }
-    return { ptr: out, len: rawLen };
+    return { ptr: out, len: rawLen, compression: Compression.Lz4 };
   }
 
   /**
