@@ -6,27 +6,15 @@
 import { Buffer } from 'node:buffer';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { dumpTable, type TableDump } from '../src/cli/dump-table.js';
-import type { CliIO, Encoding } from '../src/cli/io.js';
+import type { Encoding } from '../src/cli/io.js';
 import { CorruptionError, open, type Options } from '../src/index.js';
 import { parseFileName } from '../src/version/filenames.js';
 import { tempDirs } from './support/temp-dir.js';
+import { capture } from './support/cli-io.js';
 
 const newDir = tempDirs('cli-dump-table');
-
-function capture(): { io: CliIO; out: () => string } {
-  let text = '';
-  const sink = (): Writable =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        text += String(chunk);
-        done();
-      },
-    });
-  return { io: { stdin: new PassThrough(), stdout: sink(), stderr: sink() }, out: () => text };
-}
 
 async function dump(path: string, options: { json: boolean; encoding?: Encoding; keys: boolean }): Promise<string> {
   const { io, out } = capture();

@@ -4,28 +4,14 @@
 // file placed in key order, and escapes key text; an empty database says so.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inspect } from '../src/cli/inspect.js';
-import type { CliIO } from '../src/cli/io.js';
 import { open, type Database } from '../src/index.js';
 import { tableFileName } from '../src/version/filenames.js';
 import { tempDirs } from './support/temp-dir.js';
+import { capture } from './support/cli-io.js';
 
 const newDir = tempDirs('cli-inspect');
-
-function capture(columns?: number): { io: CliIO; out: () => string } {
-  let text = '';
-  const sink = (): Writable =>
-    new Writable({
-      write(chunk, _encoding, done) {
-        text += String(chunk);
-        done();
-      },
-    });
-  const stdout = Object.assign(sink(), { columns });
-  return { io: { stdin: new PassThrough(), stdout, stderr: sink() }, out: () => text };
-}
 
 async function run(db: Database, options: { svg?: string; width?: number }, columns?: number): Promise<string> {
   const { io, out } = capture(columns);

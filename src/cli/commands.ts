@@ -3,7 +3,7 @@
 import type { Database } from '../db.js';
 import type { DatabaseStats } from '../stats.js';
 import { EXIT } from './exit-codes.js';
-import { type CliIO, type Encoding, formatBytes, parseBytes, write } from './io.js';
+import { type CliIO, type Encoding, formatBytes, humanBytes, parseBytes, write } from './io.js';
 import { Progress } from './progress.js';
 import { type RangeFlags, rangeOf } from './range.js';
 
@@ -53,19 +53,6 @@ export async function count(db: Database, flags: RangeFlags, encoding: Encoding,
   }
   await write(io.stdout, `${n}\n`);
   return EXIT.OK;
-}
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** `bytes` in the largest binary unit that keeps it >= 1. */
-export function humanBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
 function statsText(stats: DatabaseStats): string {

@@ -10,7 +10,7 @@ import type { FileHandle } from '../fs/filesystem.js';
 import { nodeFileSystem } from '../fs/node-fs.js';
 import { Kind, SEEK_KIND, isKind, parseTrailer, userKeyOf } from '../keys.js';
 import { type CachedBlock, freeCachedBlock } from '../table/block-source.js';
-import { type BlockHandle, Compression, corruption } from '../table/format.js';
+import { type BlockHandle, Compression, type TableProperties, corruption } from '../table/format.js';
 import { type DataBlockLayout, TableReader } from '../table/reader.js';
 import type { TableIterator } from '../table/iterator.js';
 import { BLOOM_TRAILER_BYTES } from '../wasm/bloom.js';
@@ -51,25 +51,8 @@ export interface TableDump {
   file: string;
   size: number;
   footer: { version: number; index: BlockHandle; filter: BlockHandle; properties: BlockHandle; rangeDeletions: BlockHandle | null };
-  properties: {
-    entries: number;
-    deletions: number;
-    rangeDeletions: number;
-    rawKeyBytes: number;
-    rawValueBytes: number;
-    dataBlocks: number;
-    dataBytes: number;
-    indexSize: number;
-    filterSize: number;
-    smallestSeq: number;
-    largestSeq: number;
-    /** Milliseconds since the Unix epoch. */
-    creationTime: number;
-    formatVersion: number;
-    /** null in an empty table. */
-    smallestKey: KeyDump | null;
-    largestKey: KeyDump | null;
-  };
+  /** The properties block, its keys as dumped (null in an empty table). */
+  properties: Omit<TableProperties, 'smallestKey' | 'largestKey'> & { smallestKey: KeyDump | null; largestKey: KeyDump | null };
   filter: { offset: number; size: number; bits: number };
   /** Each tombstone deletes [start, end) below its sequence; a null end has no bound. */
   rangeDeletions: { count: number; tombstones?: { start: string; end: string | null; seq: number }[] };

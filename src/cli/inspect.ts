@@ -12,7 +12,7 @@ import { compareBytes } from '../keys.js';
 import type { DatabaseStats, LiveFile, WriteStats } from '../stats.js';
 import { tableFileName } from '../version/filenames.js';
 import { UsageError } from './exit-codes.js';
-import { type CliIO, formatBytes, write } from './io.js';
+import { type CliIO, formatBytes, humanBytes, write } from './io.js';
 
 export interface InspectOptions {
   /** Write an SVG drawing to this path instead of the terminal chart. */
@@ -154,17 +154,6 @@ function displayKey(key: Uint8Array, max: number): string {
 
 /** `n` and the noun, plural unless n is 1. */
 const plural = (n: number, noun: string): string => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-function humanBytes(n: number): string {
-  let unit = 0;
-  while (n >= 1024 && unit < UNITS.length - 1) {
-    n /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${n} B` : `${n.toFixed(1)} ${UNITS[unit]}`;
-}
 
 function describeLevel(l: LevelView): string {
   const target = l.targetBytes === null ? '' : ` of ${humanBytes(l.targetBytes)} target`;

@@ -36,3 +36,16 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
   if (stream.write(text)) return;
   return new Promise((resolve) => stream.once('drain', resolve));
 }
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** `bytes` in the largest binary unit that keeps it >= 1. */
+export function humanBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
