@@ -1,8 +1,8 @@
 // The library unchanged on Node, Deno and Bun. The package is installed
 // into a fresh project as npm would lay it out (its `files` copied into
 // node_modules/varve, its dependency linked), then each runtime runs the
-// same TypeScript smoke test (Node after tsc; Deno after `deno check`) and
-// the plain-ESM one, importing the package by name.
+// same TypeScript smoke test (Node after tsc; Deno after `deno check`), the
+// plain-ESM one, importing the package by name, and the `varve` executable.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -35,30 +35,42 @@ function installedProject(): string {
   return project;
 }
 
-function run(project: string, command: string, args: string[]): string {
+function run(project: string, command: string, args: string[], status = 0): string {
   const result = spawnSync(command, args, { cwd: project, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== status) throw new Error(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 
+/** The installed `varve` executable under a runtime (`prefix` runs a script): put, get, and a missing key's exit code 1. */
+function checkCli(project: string, command: string, prefix: string[]): void {
+  const cli = [...prefix, 'node_modules/varve/dist/cli/bin.js'];
+  run(project, command, [...cli, 'put', 'cli-data', 'greeting', 'hello']);
+  expect(run(project, command, [...cli, 'get', 'cli-data', 'greeting'])).toBe('hello\n');
+  run(project, command, [...cli, 'get', 'cli-data', 'missing'], 1);
+}
+
 describe('runtimes', () => {
-  it('Node runs the TypeScript smoke test (compiled by tsc against the published types) and the ESM one', () => {
+  it('Node runs the TypeScript smoke test (compiled by tsc against the published types), the ESM one and the CLI', () => {
     const project = installedProject();
     run(project, process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
     expect(run(project, process.execPath, ['out/smoke.js'])).toContain('ok node');
     expect(run(project, process.execPath, ['esm.mjs'])).toContain('ok esm');
+    checkCli(project, process.execPath, []);
   }, 180_000);
 
-  it('Deno type-checks and runs the TypeScript smoke test, and runs the ESM one', () => {
+  it('Deno type-checks and runs the TypeScript smoke test, and runs the ESM one and the CLI with read and write permissions only', () => {
     const project = installedProject();
     run(project, bin('deno'), ['check', 'smoke.ts']);
     expect(run(project, bin('deno'), ['run', '--allow-all', 'smoke.ts'])).toContain('ok deno');
     expect(run(project, bin('deno'), ['run', '--allow-all', 'esm.mjs'])).toContain('ok esm');
+    // The library and the CLI need read and write access and nothing else.
+    checkCli(project, bin('deno'), ['run', '--allow-read=.', '--allow-write=.']);
   }, 180_000);
 
-  it('Bun runs the TypeScript smoke test and the ESM one', () => {
+  it('Bun runs the TypeScript smoke test, the ESM one and the CLI', () => {
     const project = installedProject();
     expect(run(project, bin('bun'), ['smoke.ts'])).toContain('ok bun');
     expect(run(project, bin('bun'), ['esm.mjs'])).toContain('ok esm');
+    checkCli(project, bin('bun'), []);
   }, 180_000);
 });
