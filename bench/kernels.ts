@@ -1,4 +1,4 @@
-// `npm start` (until the engine exists): every kernel against its best
+// `npm run bench:kernels`: every kernel against its best
 // pure-JS rival, one table with ratios. `--time MS` sets time per case.
 import { formatTable, measure, type Case, type Row } from './harness.js';
 import * as block from './kernels/block.js';

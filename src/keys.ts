@@ -123,3 +123,13 @@ export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
   }
   return 0;
 }
+
+/** The smallest key after every key starting with `prefix`; undefined when there is none (all 0xff). */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--;
+  if (n === 0) return undefined;
+  const end = prefix.slice(0, n);
+  end[n - 1]!++;
+  return end;
+}

@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { open } from '../src/index.js';
 import { run } from '../src/cli/main.js';
 import { tokenize } from '../src/cli/shell.js';
-import { prefixEnd } from '../src/cli/range.js';
+import { prefixEnd } from '../src/keys.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import { tempDirs } from './support/temp-dir.js';
 

@@ -10,6 +10,7 @@ import { type CliIO, encodingOf, parseBytes } from './io.js';
 import { dumpTable } from './dump-table.js';
 import { inspect } from './inspect.js';
 import { shell } from './shell.js';
+import { DEFAULT_DATA_DIR, serve } from './serve.js';
 import { exportLines, importLines } from './transfer.js';
 
 export const USAGE = `usage: varve <command> <dir> [arguments] [options]
@@ -33,6 +34,11 @@ commands:
   import <dir> [file]             write JSON lines {"key","value"[,"ttl"]} (stdin by default)
   export <dir> [file]             write every entry as JSON lines (stdout by default)
   inspect <dir> [--svg <file>]    draw the tree: levels, files, key ranges, sizes
+  serve [dir]                     a Redis-protocol server on the store (default dir .varve-data)
+        --port 6379 --host 127.0.0.1 --requirepass <pw> --protected-mode yes|no
+        --appendfsync no|always --maxclients 10000 --timeout <s> --metrics-port 9121|off
+        --proto-max-bulk-len <bytes> --max-inline <bytes> --max-pipeline <n>
+        --max-output-buffer <bytes> --log-level info
   shell <dir>                     an interactive prompt (PUT GET DELETE SCAN COUNT STATS INSPECT COMPACT)
   help                            this text
 
@@ -61,6 +67,19 @@ const OPTIONS = {
   start: { type: 'string' },
   end: { type: 'string' },
   svg: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  requirepass: { type: 'string' },
+  'protected-mode': { type: 'string' },
+  appendfsync: { type: 'string' },
+  maxclients: { type: 'string' },
+  timeout: { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'proto-max-bulk-len': { type: 'string' },
+  'max-inline': { type: 'string' },
+  'max-pipeline': { type: 'string' },
+  'max-output-buffer': { type: 'string' },
+  'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -176,6 +195,28 @@ async function dispatch(command: string, args: string[], flags: Flags, io: CliIO
       return withDatabase(command, dir!, async (db) => {
         await inspect(db, flags.svg === undefined ? {} : { svg: flags.svg }, io);
         return EXIT.OK;
+      });
+    }
+    case 'serve': {
+      const [dir] = positionals(command, args, ['dir'], 1);
+      const protectedMode = flags['protected-mode'];
+      if (protectedMode !== undefined && protectedMode !== 'yes' && protectedMode !== 'no') throw new UsageError('--protected-mode takes yes or no');
+      const metricsPort = flags['metrics-port'] === 'off' ? -1 : integer('metrics-port', flags['metrics-port']);
+      return serve({
+        dir: dir ?? DEFAULT_DATA_DIR,
+        host: flags.host,
+        port: integer('port', flags.port),
+        requirepass: flags.requirepass,
+        protectedMode: protectedMode === undefined ? undefined : protectedMode === 'yes',
+        appendfsync: flags.appendfsync as 'always' | 'no' | undefined,
+        maxClients: integer('maxclients', flags.maxclients),
+        idleTimeoutSeconds: integer('timeout', flags.timeout),
+        metricsPort,
+        maxBulkLength: integer('proto-max-bulk-len', flags['proto-max-bulk-len']),
+        maxInlineLength: integer('max-inline', flags['max-inline']),
+        maxPipeline: integer('max-pipeline', flags['max-pipeline']),
+        maxOutputBuffer: integer('max-output-buffer', flags['max-output-buffer']),
+        logLevel: flags['log-level'],
       });
     }
     case 'shell': {

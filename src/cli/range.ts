@@ -1,6 +1,7 @@
 // The key range a scan, count or export covers: --gt/--gte/--lt/--lte and
 // --prefix, in the command's --encoding.
 import type { IteratorOptions } from '../iterator/value-iterator.js';
+import { prefixEnd } from '../keys.js';
 import { type Encoding, parseBytes } from './io.js';
 import { UsageError } from './exit-codes.js';
 
@@ -10,16 +11,6 @@ export interface RangeFlags {
   gte?: string | undefined;
   lt?: string | undefined;
   lte?: string | undefined;
-}
-
-/** The smallest key after every key starting with `prefix`; undefined when there is none (all 0xff). */
-export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-  let n = prefix.length;
-  while (n > 0 && prefix[n - 1] === 0xff) n--;
-  if (n === 0) return undefined;
-  const end = prefix.slice(0, n);
-  end[n - 1]!++;
-  return end;
 }
 
 export function rangeOf(flags: RangeFlags, encoding: Encoding): IteratorOptions {

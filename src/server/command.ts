@@ -1,0 +1,42 @@
+// What a command is to the server: a name, Redis's arity and key positions
+// (for COMMAND), and a handler. A handler runs synchronously against the
+// keyspace, so it sees every command issued before it; it returns the reply
+// (a function that writes it), or a promise of the reply when it waits for
+// a write to commit. Errors it throws become error replies.
+import type { Keyspace } from './keyspace.js';
+import type { ReplyWriter } from './resp/writer.js';
+import type { Session } from './session.js';
+import type { ServerState } from './state.js';
+
+export type Reply = (w: ReplyWriter) => void;
+
+export interface Context {
+  keyspace: Keyspace;
+  session: Session;
+  server: ServerState;
+  /** The wall clock, ms since the epoch, read once per command. */
+  now: number;
+}
+
+export interface Command {
+  /** Lower case. */
+  name: string;
+  /** Redis's arity: n exactly n arguments (the name included); -n at least n. */
+  arity: number;
+  /** Redis's command flags (write, readonly, fast, ...), for COMMAND. */
+  flags: string[];
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  run(ctx: Context, args: Buffer[]): Reply | Promise<Reply>;
+}
+
+/** A reply error: `message` starts with Redis's prefix (ERR, WRONGTYPE, NOAUTH, ...), which clients match on. */
+export class CommandError extends Error {}
+
+export const OK: Reply = (w) => w.simple('OK');
+export const NIL: Reply = (w) => w.nil();
+export const integer = (n: number): Reply => (w) => w.integer(n);
+export const bulk = (value: Uint8Array | string): Reply => (w) => w.bulk(value);
+/** A bulk reply, or nil for undefined. */
+export const bulkOrNil = (value: Uint8Array | undefined): Reply => (value === undefined ? NIL : (w) => w.bulk(value));

@@ -1,0 +1,147 @@
+// One client connection: bytes in through the RESP parser, each request
+// dispatched at once (so pipelined writes share group commits), replies
+// written strictly in request order. A reply that waits for a commit holds
+// back the replies after it, which queue behind it.
+//
+// Backpressure: reading pauses while the socket's send buffer is full or
+// `maxPipeline` replies are waiting, so a client that does not read its
+// replies stalls itself and holds bounded memory; one whose unsent replies
+// still pass `maxOutputBuffer` is disconnected.
+import type { Socket } from 'node:net';
+import type { Command, Context, Reply } from './command.js';
+import { type DispatchHooks, dispatch } from './dispatch.js';
+import type { Keyspace } from './keyspace.js';
+import type { ServerOptions } from './options.js';
+import { ProtocolError, RespParser } from './resp/parser.js';
+import { ReplyWriter } from './resp/writer.js';
+import type { Session } from './session.js';
+import type { ServerState } from './state.js';
+
+export interface ConnectionDeps {
+  table: ReadonlyMap<string, Command>;
+  keyspace: Keyspace;
+  server: ServerState;
+  hooks: DispatchHooks;
+  /** Hears why a connection was closed by the server (protocol error, limits, timeout). */
+  onDrop(session: Session, reason: string): void;
+}
+
+/** A reply slot in the queue: resolved once its command has its reply. */
+interface Slot {
+  reply: Reply | undefined;
+}
+
+export class Connection {
+  readonly session: Session;
+  readonly #socket: Socket;
+  readonly #deps: ConnectionDeps;
+  readonly #options: ServerOptions;
+  readonly #parser: RespParser;
+  readonly #writer = new ReplyWriter(2);
+  /** Replies not yet written, in request order; empty on the fast path. */
+  readonly #queue: Slot[] = [];
+  #readPaused = false;
+  #socketFull = false;
+
+  constructor(socket: Socket, id: number, deps: ConnectionDeps) {
+    this.#socket = socket;
+    this.#deps = deps;
+    this.#options = deps.server.options;
+    const now = Date.now();
+    this.session = {
+      id,
+      address: `${socket.remoteAddress}:${socket.remotePort}`,
+      createdAt: now,
+      name: '',
+      libName: '',
+      libVersion: '',
+      protocol: 2,
+      authenticated: this.#options.requirepass === undefined,
+      lastCommand: 'NULL',
+      lastActive: now,
+      closing: false,
+    };
+    this.#parser = new RespParser({ maxBulkLength: this.#options.maxBulkLength, maxInlineLength: this.#options.maxInlineLength, maxArguments: 1024 * 1024 });
+    socket.setNoDelay(true);
+    if (this.#options.idleTimeoutSeconds > 0) {
+      socket.setTimeout(this.#options.idleTimeoutSeconds * 1000, () => this.#drop('idle timeout'));
+    }
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('drain', () => {
+      this.#socketFull = false;
+      this.#updateReading();
+    });
+  }
+
+  #receive(chunk: Buffer): void {
+    let requests: Buffer[][];
+    try {
+      requests = this.#parser.push(chunk);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      // Redis answers malformed input with an error and closes the connection.
+      this.#writer.error(`ERR ${err.message}`);
+      this.#flush();
+      this.#drop(err.message);
+      return;
+    }
+    const now = Date.now();
+    this.session.lastActive = now;
+    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now };
+    for (const args of requests) {
+      if (this.session.closing) break;
+      this.#deps.server.counters.commandsProcessed++;
+      this.#enqueue(dispatch(this.#deps.table, ctx, args, this.#deps.hooks));
+    }
+    this.#flush();
+  }
+
+  #enqueue(reply: Reply | Promise<Reply>): void {
+    if (!(reply instanceof Promise)) {
+      if (this.#queue.length === 0) reply(this.#writer);
+      else this.#queue.push({ reply });
+      return;
+    }
+    const slot: Slot = { reply: undefined };
+    this.#queue.push(slot);
+    void reply.then((r) => {
+      slot.reply = r;
+      if (this.#queue[0] === slot) {
+        this.#writeReady();
+        this.#flush();
+      }
+    });
+  }
+
+  /** Writes the queued replies that are ready, up to the first one still waiting. */
+  #writeReady(): void {
+    while (this.#queue.length > 0 && this.#queue[0]!.reply !== undefined) this.#queue.shift()!.reply!(this.#writer);
+  }
+
+  /** Hands what the writer holds to the socket, then applies backpressure and QUIT. */
+  #flush(): void {
+    if (this.#socket.destroyed) return;
+    if (this.#writer.length > 0 && !this.#socket.write(this.#writer.take())) this.#socketFull = true;
+    if (this.#socket.writableLength > this.#options.maxOutputBuffer) {
+      this.#drop(`output buffer over ${this.#options.maxOutputBuffer} bytes`);
+      return;
+    }
+    if (this.session.closing && this.#queue.length === 0) {
+      this.#socket.end();
+      return;
+    }
+    this.#updateReading();
+  }
+
+  #updateReading(): void {
+    const pause = this.#socketFull || this.#queue.length >= this.#options.maxPipeline;
+    if (pause && !this.#readPaused) this.#socket.pause();
+    else if (!pause && this.#readPaused) this.#socket.resume();
+    this.#readPaused = pause;
+  }
+
+  #drop(reason: string): void {
+    this.#deps.onDrop(this.session, reason);
+    this.#socket.destroySoon();
+  }
+}

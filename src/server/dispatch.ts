@@ -1,0 +1,71 @@
+// One request to one reply: finds the command, checks its arity and the
+// client's authentication, runs it, and turns what it throws into an error
+// reply worded as Redis words it. Never throws.
+import { VarveError } from '../errors.js';
+import { type Command, type Context, CommandError, type Reply } from './command.js';
+
+const ERROR_PREFIX = /^[A-Z]+ /;
+
+/** An error reply; `message` starts with its Redis prefix. */
+export function errorReply(message: string): Reply {
+  return (w) => w.error(message);
+}
+
+/** Redis's unknown-command error quotes the first arguments. */
+function unknownCommand(args: Buffer[]): Reply {
+  const quoted = args
+    .slice(1, 21)
+    .map((a) => `'${a.subarray(0, 128).toString('utf8')}' `)
+    .join('');
+  return errorReply(`ERR unknown command '${args[0]!.subarray(0, 128).toString('utf8')}', with args beginning with: ${quoted}`);
+}
+
+/** The reply an error thrown by a command gets; `unexpected` hears errors that are bugs (to log them). */
+export function replyToError(err: unknown, unexpected: (err: unknown) => void): Reply {
+  if (err instanceof CommandError) return errorReply(ERROR_PREFIX.test(err.message) ? err.message : `ERR ${err.message}`);
+  if (err instanceof VarveError) {
+    // The store refuses writes after a failed write or fsync: Redis's word for "cannot persist" is MISCONF.
+    if (err.code === 'ERR_READ_ONLY' || err.code === 'ERR_IO') return errorReply(`MISCONF varve cannot persist writes: ${err.message}`);
+    return errorReply(`ERR ${err.message}`);
+  }
+  unexpected(err);
+  return errorReply('ERR internal error (logged by the server)');
+}
+
+/** What the server learns of each request: errors that are bugs, and each known command's name and time. */
+export interface DispatchHooks {
+  unexpected(err: unknown): void;
+  /** `name` of a known command finished (its reply ready) `seconds` after it was dispatched. */
+  finished(name: string, seconds: number): void;
+}
+
+export function dispatch(table: ReadonlyMap<string, Command>, ctx: Context, args: Buffer[], hooks: DispatchHooks): Reply | Promise<Reply> {
+  const started = performance.now();
+  const name = args[0]!.toString('latin1').toLowerCase();
+  const command = table.get(name);
+  if (command === undefined) return unknownCommand(args);
+  const reply = run(command, ctx, args, hooks.unexpected);
+  if (!(reply instanceof Promise)) {
+    hooks.finished(name, (performance.now() - started) / 1000);
+    return reply;
+  }
+  return reply.then((r) => {
+    hooks.finished(name, (performance.now() - started) / 1000);
+    return r;
+  });
+}
+
+function run(command: Command, ctx: Context, args: Buffer[], unexpected: (err: unknown) => void): Reply | Promise<Reply> {
+  const name = command.name;
+  ctx.session.lastCommand = name;
+  if (!ctx.session.authenticated && !command.flags.includes('no-auth')) return errorReply('NOAUTH Authentication required.');
+  if (command.arity > 0 ? args.length !== command.arity : args.length < -command.arity) {
+    return errorReply(`ERR wrong number of arguments for '${name}' command`);
+  }
+  try {
+    const reply = command.run(ctx, args);
+    return reply instanceof Promise ? reply.catch((err: unknown) => replyToError(err, unexpected)) : reply;
+  } catch (err) {
+    return replyToError(err, unexpected);
+  }
+}
