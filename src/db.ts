@@ -791,6 +791,7 @@ export class Database {
   async #close(): Promise<void> {
     await this.#commit.idle();
     this.#closed = true;
+    this.#commit.release();
     for (const it of [...this.#iterators]) await it.close();
     try {
       await this.#flushing;

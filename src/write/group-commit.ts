@@ -87,6 +87,11 @@ export class GroupCommit {
     while (this.#busy) await new Promise((r) => setTimeout(r, 1));
   }
 
+  /** Frees the batch buffer in linear memory. Precondition: idle, and no write follows (the database is closing). */
+  release(): void {
+    this.#batch.release();
+  }
+
   async #drain(): Promise<void> {
     this.#busy = true;
     try {
