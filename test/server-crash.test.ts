@@ -70,6 +70,23 @@ async function writeUntilKilled(port: number, child: ChildProcess, cycle: number
   return acked;
 }
 
+describe('varve serve as a process', () => {
+  it('logs JSON lines (pino) at the level asked, and closes the store on SIGINT', async () => {
+    const dir = newDir();
+    const port = await freePort();
+    const child = spawn(process.execPath, [bin, 'serve', dir, '--port', String(port), '--metrics-port', 'off', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    await until(() => out.includes('varve serve ready'), 20_000);
+    child.kill('SIGINT');
+    await new Promise((r) => child.once('exit', r));
+    expect(child.exitCode).toBe(0);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; port?: number });
+    expect(lines[0]).toMatchObject({ level: 30, msg: 'varve serve ready', port });
+    expect(lines.map((l) => l.msg)).toEqual(['varve serve ready', 'signal received', 'shutting down', 'store closed']);
+  }, 60_000);
+});
+
 describe('varve serve under kill -9', () => {
   for (const appendfsync of ['always', 'no']) {
     it(`keeps every acknowledged write across 3 kills (appendfsync ${appendfsync})`, async () => {

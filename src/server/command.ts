@@ -31,6 +31,14 @@ export interface Command {
   run(ctx: Context, args: Buffer[]): Reply | Promise<Reply>;
 }
 
+/** Redis's key positions of a command without keys. */
+export const NO_KEYS: [number, number, number] = [0, 0, 0];
+
+/** A command; `keys` are Redis's first key, last key and step (by default one key, the first argument). */
+export function define(name: string, arity: number, flags: string[], run: Command['run'], keys: [number, number, number] = [1, 1, 1]): Command {
+  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], run };
+}
+
 /** A reply error: `message` starts with Redis's prefix (ERR, WRONGTYPE, NOAUTH, ...), which clients match on. */
 export class CommandError extends Error {}
 

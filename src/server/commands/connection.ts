@@ -1,15 +1,11 @@
 // Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, CLIENT.
 import { timingSafeEqual } from 'node:crypto';
-import { type Command, type Context, CommandError, OK, type Reply, bulk, integer } from '../command.js';
+import { type Command, type Context, NO_KEYS, define, CommandError, OK, type Reply, bulk, integer } from '../command.js';
 import { SYNTAX, is, parseInteger, text } from '../args.js';
 import type { Session } from '../session.js';
 
 /** Redis's HELLO reports a Redis version; clients choose features by it. */
 export const REDIS_VERSION = '7.2.0';
-
-function command(name: string, arity: number, flags: string[], run: Command['run']): Command {
-  return { name, arity, flags, firstKey: 0, lastKey: 0, step: 0, run };
-}
 
 /** Checks a password in constant time; a wrong one throws Redis's WRONGPASS. */
 function authenticate(ctx: Context, user: Buffer | undefined, password: Buffer): void {
@@ -103,24 +99,24 @@ function client(ctx: Context, args: Buffer[]): Reply {
 }
 
 export const CONNECTION_COMMANDS: Command[] = [
-  command('ping', -1, ['fast'], (_ctx, args) => {
+  define('ping', -1, ['fast'], (_ctx, args) => {
     if (args.length > 2) throw new CommandError("ERR wrong number of arguments for 'ping' command");
     return args.length === 2 ? bulk(args[1]!) : (w) => w.simple('PONG');
-  }),
-  command('echo', 2, ['fast'], (_ctx, [, message]) => bulk(message!)),
-  command('quit', -1, ['fast', 'no-auth'], (ctx) => {
+  }, NO_KEYS),
+  define('echo', 2, ['fast'], (_ctx, [, message]) => bulk(message!), NO_KEYS),
+  define('quit', -1, ['fast', 'no-auth'], (ctx) => {
     ctx.session.closing = true;
     return OK;
-  }),
-  command('hello', -1, ['fast', 'no-auth'], hello),
-  command('auth', -2, ['fast', 'no-auth'], (ctx, args) => {
+  }, NO_KEYS),
+  define('hello', -1, ['fast', 'no-auth'], hello, NO_KEYS),
+  define('auth', -2, ['fast', 'no-auth'], (ctx, args) => {
     if (args.length > 3) throw new CommandError(SYNTAX);
     authenticate(ctx, args.length === 3 ? args[1] : undefined, args[args.length - 1]!);
     return OK;
-  }),
-  command('select', 2, ['fast'], (_ctx, [, index]) => {
+  }, NO_KEYS),
+  define('select', 2, ['fast'], (_ctx, [, index]) => {
     if (parseInteger(index!, 'ERR value is not an integer or out of range') !== 0) throw new CommandError('ERR DB index is out of range');
     return OK;
-  }),
-  command('client', -2, [], client),
+  }, NO_KEYS),
+  define('client', -2, [], client, NO_KEYS),
 ];

@@ -2,15 +2,11 @@
 // walks (SCAN, KEYS, DBSIZE), which read the engine after every write
 // issued before them has committed.
 import { prefixEnd } from '../../keys.js';
-import { type Command, type Context, CommandError, OK, type Reply, integer } from '../command.js';
+import { type Command, type Context, NO_KEYS, define, CommandError, OK, type Reply, integer } from '../command.js';
 import { SYNTAX, is, parseInteger } from '../args.js';
 import { globMatch, literalPrefix } from '../glob.js';
 import type { KeyWrite } from '../keyspace.js';
 import type { ScanCursors } from '../scan-cursors.js';
-
-function command(name: string, arity: number, flags: string[], run: Command['run'], keys: [number, number, number] = [1, 1, 1]): Command {
-  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], run };
-}
 
 /** Deletes the keys that exist; replies their count once committed. */
 function del(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
@@ -38,7 +34,7 @@ function expireCondition(args: Buffer[]): ExpireCondition {
 
 /** EXPIRE and its kin: `toMs` turns the argument into an absolute ms expiry. A time in the past deletes the key. */
 function expire(name: string, toMs: (n: number, now: number) => number): Command {
-  return command(name, -3, ['write', 'fast'], (ctx, args) => {
+  return define(name, -3, ['write', 'fast'], (ctx, args) => {
     const n = parseInteger(args[2]!);
     const at = toMs(n, ctx.now);
     if (!Number.isSafeInteger(at)) throw new CommandError(`ERR invalid expire time in '${name}' command`);
@@ -61,7 +57,7 @@ function expire(name: string, toMs: (n: number, now: number) => number): Command
 
 /** TTL and PTTL: -2 missing, -1 no expiry, else the time left in `unitMs` units (rounded as Redis rounds). */
 function ttl(name: string, unitMs: number): Command {
-  return command(name, 2, ['readonly', 'fast'], (ctx, [, key]) => {
+  return define(name, 2, ['readonly', 'fast'], (ctx, [, key]) => {
     const entry = ctx.keyspace.get(key!, ctx.now);
     if (entry === undefined) return integer(-2);
     if (entry.expiresAt === undefined) return integer(-1);
@@ -169,10 +165,10 @@ function flush(ctx: Context, args: Buffer[]): Promise<Reply> {
 
 export function keyCommands(cursors: ScanCursors): Command[] {
   return [
-    command('del', -2, ['write'], del, [1, -1, 1]),
-    command('unlink', -2, ['write', 'fast'], del, [1, -1, 1]),
-    command('exists', -2, ['readonly', 'fast'], (ctx, args) => integer(args.slice(1).filter((k) => ctx.keyspace.get(k, ctx.now) !== undefined).length), [1, -1, 1]),
-    command('type', 2, ['readonly', 'fast'], (ctx, [, key]) => {
+    define('del', -2, ['write'], del, [1, -1, 1]),
+    define('unlink', -2, ['write', 'fast'], del, [1, -1, 1]),
+    define('exists', -2, ['readonly', 'fast'], (ctx, args) => integer(args.slice(1).filter((k) => ctx.keyspace.get(k, ctx.now) !== undefined).length), [1, -1, 1]),
+    define('type', 2, ['readonly', 'fast'], (ctx, [, key]) => {
       const type = ctx.keyspace.get(key!, ctx.now) === undefined ? 'none' : 'string';
       return (w) => w.simple(type);
     }),
@@ -182,35 +178,35 @@ export function keyCommands(cursors: ScanCursors): Command[] {
     expire('pexpireat', (n) => n),
     ttl('ttl', 1000),
     ttl('pttl', 1),
-    command('expiretime', 2, ['readonly', 'fast'], (ctx, [, key]) => {
+    define('expiretime', 2, ['readonly', 'fast'], (ctx, [, key]) => {
       const entry = ctx.keyspace.get(key!, ctx.now);
       return integer(entry === undefined ? -2 : entry.expiresAt === undefined ? -1 : Math.floor(entry.expiresAt / 1000));
     }),
-    command('pexpiretime', 2, ['readonly', 'fast'], (ctx, [, key]) => {
+    define('pexpiretime', 2, ['readonly', 'fast'], (ctx, [, key]) => {
       const entry = ctx.keyspace.get(key!, ctx.now);
       return integer(entry === undefined ? -2 : entry.expiresAt ?? -1);
     }),
-    command('persist', 2, ['write', 'fast'], (ctx, [, key]) => {
+    define('persist', 2, ['write', 'fast'], (ctx, [, key]) => {
       const entry = ctx.keyspace.get(key!, ctx.now);
       if (entry === undefined || entry.expiresAt === undefined) return integer(0);
       return ctx.keyspace.write([{ key: key!, entry: { value: entry.value, expiresAt: undefined } }]).then(() => integer(1));
     }),
-    command('rename', 3, ['write'], (ctx, [, from, to]) => {
+    define('rename', 3, ['write'], (ctx, [, from, to]) => {
       const entry = ctx.keyspace.get(from!, ctx.now);
       if (entry === undefined) throw new CommandError('ERR no such key');
       if (Buffer.compare(from!, to!) === 0) return OK;
       return ctx.keyspace.write([{ key: from!, entry: null }, { key: to!, entry }]).then(() => OK);
     }, [1, 2, 1]),
-    command('renamenx', 3, ['write', 'fast'], (ctx, [, from, to]) => {
+    define('renamenx', 3, ['write', 'fast'], (ctx, [, from, to]) => {
       const entry = ctx.keyspace.get(from!, ctx.now);
       if (entry === undefined) throw new CommandError('ERR no such key');
       if (ctx.keyspace.get(to!, ctx.now) !== undefined) return integer(0);
       return ctx.keyspace.write([{ key: from!, entry: null }, { key: to!, entry }]).then(() => integer(1));
     }, [1, 2, 1]),
-    command('scan', -2, ['readonly'], (ctx, args) => scan(ctx, args, cursors), [0, 0, 0]),
-    command('keys', 2, ['readonly'], (ctx, [, pattern]) => keys(ctx, pattern!), [0, 0, 0]),
-    command('dbsize', 1, ['readonly', 'fast'], dbsize, [0, 0, 0]),
-    command('flushdb', -1, ['write'], flush, [0, 0, 0]),
-    command('flushall', -1, ['write'], flush, [0, 0, 0]),
+    define('scan', -2, ['readonly'], (ctx, args) => scan(ctx, args, cursors), NO_KEYS),
+    define('keys', 2, ['readonly'], (ctx, [, pattern]) => keys(ctx, pattern!), NO_KEYS),
+    define('dbsize', 1, ['readonly', 'fast'], dbsize, NO_KEYS),
+    define('flushdb', -1, ['write'], flush, NO_KEYS),
+    define('flushall', -1, ['write'], flush, NO_KEYS),
   ];
 }

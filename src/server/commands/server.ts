@@ -1,11 +1,7 @@
 // Server commands: COMMAND, CONFIG GET, INFO, TIME.
-import { type Command, type Context, CommandError, type Reply, integer } from '../command.js';
+import { type Command, type Context, NO_KEYS, define, CommandError, type Reply, integer } from '../command.js';
 import { is, text } from '../args.js';
 import { globMatch } from '../glob.js';
-
-function command(name: string, arity: number, flags: string[], run: Command['run']): Command {
-  return { name, arity, flags, firstKey: 0, lastKey: 0, step: 0, run };
-}
 
 /** The parameters CONFIG GET reports, from the server's options. */
 function configParameters(ctx: Context): [string, string][] {
@@ -95,20 +91,20 @@ function commandCommand(table: ReadonlyMap<string, Command>) {
 
 export function serverCommands(table: ReadonlyMap<string, Command>, info: (ctx: Context, sections: string[]) => Promise<string>): Command[] {
   return [
-    command('command', -1, ['loading', 'stale'], commandCommand(table)),
-    command('config', -2, ['admin', 'noscript'], config),
-    command('info', -1, ['loading', 'stale'], async (ctx, args) => {
+    define('command', -1, ['loading', 'stale'], commandCommand(table), NO_KEYS),
+    define('config', -2, ['admin', 'noscript'], config, NO_KEYS),
+    define('info', -1, ['loading', 'stale'], async (ctx, args) => {
       const body = await info(ctx, args.slice(1).map((a) => a.toString('latin1').toLowerCase()));
       return (w) => w.verbatim(body);
-    }),
-    command('time', 1, ['fast'], () => {
+    }, NO_KEYS),
+    define('time', 1, ['fast'], () => {
       const micros = BigInt(Date.now()) * 1000n + (process.hrtime.bigint() / 1000n) % 1000n;
       return (w) => {
         w.arrayHeader(2);
         w.bulk(String(micros / 1_000_000n));
         w.bulk(String(micros % 1_000_000n));
       };
-    }),
+    }, NO_KEYS),
   ];
 }
 

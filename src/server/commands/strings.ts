@@ -1,7 +1,7 @@
 // String commands: GET and SET and their relatives, counters, and byte
 // ranges. Each reads through the keyspace (which sees every command issued
 // before it) and issues at most one atomic write, replying once it commits.
-import { type Command, type Context, CommandError, NIL, OK, type Reply, bulk, bulkOrNil, integer } from '../command.js';
+import { type Command, type Context, define, CommandError, NIL, OK, type Reply, bulk, bulkOrNil, integer } from '../command.js';
 import { NOT_INTEGER, SYNTAX, formatDouble, is, parseDouble, parseInt64, parseInteger } from '../args.js';
 import type { Entry } from '../keyspace.js';
 
@@ -11,10 +11,6 @@ const TOO_BIG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const EMPTY = new Uint8Array(0);
-
-function command(name: string, arity: number, flags: string[], run: Command['run'], keys: [number, number, number] = [1, 1, 1]): Command {
-  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], run };
-}
 
 /** Writes one key and replies `reply` once committed. */
 async function put(ctx: Context, key: Uint8Array, entry: Entry | null, reply: Reply): Promise<Reply> {
@@ -142,38 +138,38 @@ function mset(ctx: Context, args: Buffer[], onlyIfNoneExist: boolean): Reply | P
 }
 
 export const STRING_COMMANDS: Command[] = [
-  command('get', 2, ['readonly', 'fast'], (ctx, [, key]) => bulkOrNil(ctx.keyspace.get(key!, ctx.now)?.value)),
-  command('set', -3, ['write', 'denyoom'], set),
-  command('setnx', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, value]) =>
+  define('get', 2, ['readonly', 'fast'], (ctx, [, key]) => bulkOrNil(ctx.keyspace.get(key!, ctx.now)?.value)),
+  define('set', -3, ['write', 'denyoom'], set),
+  define('setnx', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, value]) =>
     ctx.keyspace.get(key!, ctx.now) === undefined ? put(ctx, key!, { value: value!, expiresAt: undefined }, integer(1)) : integer(0),
   ),
-  command('setex', 4, ['write', 'denyoom'], (ctx, [, key, seconds, value]) => put(ctx, key!, { value: value!, expiresAt: expiryFrom(seconds!, 'ex', ctx.now, 'setex') }, OK)),
-  command('psetex', 4, ['write', 'denyoom'], (ctx, [, key, ms, value]) => put(ctx, key!, { value: value!, expiresAt: expiryFrom(ms!, 'px', ctx.now, 'psetex') }, OK)),
-  command('getdel', 2, ['write', 'fast'], (ctx, [, key]) => {
+  define('setex', 4, ['write', 'denyoom'], (ctx, [, key, seconds, value]) => put(ctx, key!, { value: value!, expiresAt: expiryFrom(seconds!, 'ex', ctx.now, 'setex') }, OK)),
+  define('psetex', 4, ['write', 'denyoom'], (ctx, [, key, ms, value]) => put(ctx, key!, { value: value!, expiresAt: expiryFrom(ms!, 'px', ctx.now, 'psetex') }, OK)),
+  define('getdel', 2, ['write', 'fast'], (ctx, [, key]) => {
     const old = ctx.keyspace.get(key!, ctx.now);
     return old === undefined ? NIL : put(ctx, key!, null, bulk(old.value));
   }),
-  command('getex', -2, ['write', 'fast'], getEx),
-  command('getset', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, value]) => put(ctx, key!, { value: value!, expiresAt: undefined }, bulkOrNil(ctx.keyspace.get(key!, ctx.now)?.value))),
-  command('mget', -2, ['readonly', 'fast'], (ctx, args) => {
+  define('getex', -2, ['write', 'fast'], getEx),
+  define('getset', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, value]) => put(ctx, key!, { value: value!, expiresAt: undefined }, bulkOrNil(ctx.keyspace.get(key!, ctx.now)?.value))),
+  define('mget', -2, ['readonly', 'fast'], (ctx, args) => {
     const values = args.slice(1).map((k) => ctx.keyspace.get(k, ctx.now)?.value);
     return (w) => {
       w.arrayHeader(values.length);
       for (const v of values) if (v === undefined) w.nil(); else w.bulk(v);
     };
   }, [1, -1, 1]),
-  command('mset', -3, ['write', 'denyoom'], (ctx, args) => mset(ctx, args, false), [1, -1, 2]),
-  command('msetnx', -3, ['write', 'denyoom'], (ctx, args) => mset(ctx, args, true), [1, -1, 2]),
-  command('incr', 2, ['write', 'denyoom', 'fast'], (ctx, [, key]) => incrementBy(ctx, key!, 1n)),
-  command('decr', 2, ['write', 'denyoom', 'fast'], (ctx, [, key]) => incrementBy(ctx, key!, -1n)),
-  command('incrby', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, by]) => incrementBy(ctx, key!, parseInt64(by!))),
-  command('decrby', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, by]) => {
+  define('mset', -3, ['write', 'denyoom'], (ctx, args) => mset(ctx, args, false), [1, -1, 2]),
+  define('msetnx', -3, ['write', 'denyoom'], (ctx, args) => mset(ctx, args, true), [1, -1, 2]),
+  define('incr', 2, ['write', 'denyoom', 'fast'], (ctx, [, key]) => incrementBy(ctx, key!, 1n)),
+  define('decr', 2, ['write', 'denyoom', 'fast'], (ctx, [, key]) => incrementBy(ctx, key!, -1n)),
+  define('incrby', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, by]) => incrementBy(ctx, key!, parseInt64(by!))),
+  define('decrby', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, by]) => {
     const n = parseInt64(by!);
     if (n === INT64_MIN) throw new CommandError('ERR decrement would overflow');
     return incrementBy(ctx, key!, -n);
   }),
-  command('incrbyfloat', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, by]) => incrementByFloat(ctx, key!, parseDouble(by!))),
-  command('append', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, tail]) => {
+  define('incrbyfloat', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, by]) => incrementByFloat(ctx, key!, parseDouble(by!))),
+  define('append', 3, ['write', 'denyoom', 'fast'], (ctx, [, key, tail]) => {
     const old = ctx.keyspace.get(key!, ctx.now);
     const head = old?.value ?? EMPTY;
     if (head.length + tail!.length > MAX_STRING) throw new CommandError(TOO_BIG);
@@ -182,12 +178,12 @@ export const STRING_COMMANDS: Command[] = [
     value.set(tail!, head.length);
     return put(ctx, key!, { value, expiresAt: old?.expiresAt }, integer(value.length));
   }),
-  command('strlen', 2, ['readonly', 'fast'], (ctx, [, key]) => integer(ctx.keyspace.get(key!, ctx.now)?.value.length ?? 0)),
-  command('getrange', 4, ['readonly'], (ctx, [, key, start, end]) => {
+  define('strlen', 2, ['readonly', 'fast'], (ctx, [, key]) => integer(ctx.keyspace.get(key!, ctx.now)?.value.length ?? 0)),
+  define('getrange', 4, ['readonly'], (ctx, [, key, start, end]) => {
     const value = ctx.keyspace.get(key!, ctx.now)?.value ?? EMPTY;
     const r = range(value.length, parseInteger(start!), parseInteger(end!));
     return bulk(r === undefined ? EMPTY : value.subarray(r[0], r[1]));
   }),
-  command('setrange', 4, ['write', 'denyoom'], (ctx, [, key, offset, patch]) => setRange(ctx, key!, offset!, patch!)),
+  define('setrange', 4, ['write', 'denyoom'], (ctx, [, key, offset, patch]) => setRange(ctx, key!, offset!, patch!)),
 ];
 
