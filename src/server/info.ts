@@ -9,18 +9,6 @@ function section(title: string, fields: [string, string | number][]): string {
   return `# ${title}\r\n${fields.map(([k, v]) => `${k}:${v}\r\n`).join('')}`;
 }
 
-async function countKeys(ctx: Context): Promise<number> {
-  await ctx.keyspace.settled();
-  let n = 0;
-  const it = ctx.keyspace.db.iterator();
-  try {
-    for (let batch = await it.nextv(4096); batch.length > 0; batch = await it.nextv(4096)) n += batch.length;
-  } finally {
-    await it.close();
-  }
-  return n;
-}
-
 async function render(name: string, ctx: Context): Promise<string> {
   const { server, keyspace } = ctx;
   const stats = keyspace.db.stats();
@@ -74,7 +62,7 @@ async function render(name: string, ctx: Context): Promise<string> {
         ['connected_slaves', 0],
       ]);
     case 'keyspace': {
-      const keys = await countKeys(ctx);
+      const keys = await keyspace.count();
       // Expiring keys are not counted (that would read every entry): expires and avg_ttl are 0.
       return section('Keyspace', keys === 0 ? [] : [['db0', `keys=${keys},expires=0,avg_ttl=0`]]);
     }

@@ -95,6 +95,19 @@ export class Keyspace {
     return this.#latest;
   }
 
+  /** The live keys, counted by a walk of the keyspace after every write issued so far has committed (O(keys)). */
+  async count(): Promise<number> {
+    await this.settled();
+    let n = 0;
+    const it = this.db.iterator();
+    try {
+      for (let batch = await it.nextv(4096); batch.length > 0; batch = await it.nextv(4096)) n += batch.length;
+    } finally {
+      await it.close();
+    }
+    return n;
+  }
+
   /** Uncommitted writes (for INFO). */
   get pendingWrites(): number {
     return this.#overlay.size;
