@@ -10,7 +10,6 @@ import { type CliIO, encodingOf, parseBytes } from './io.js';
 import { dumpTable } from './dump-table.js';
 import { inspect } from './inspect.js';
 import { shell } from './shell.js';
-import { DEFAULT_DATA_DIR, serve } from './serve.js';
 import { exportLines, importLines } from './transfer.js';
 
 export const USAGE = `usage: varve <command> <dir> [arguments] [options]
@@ -202,6 +201,9 @@ async function dispatch(command: string, args: string[], flags: Flags, io: CliIO
       const protectedMode = flags['protected-mode'];
       if (protectedMode !== undefined && protectedMode !== 'yes' && protectedMode !== 'no') throw new UsageError('--protected-mode takes yes or no');
       const metricsPort = flags['metrics-port'] === 'off' ? -1 : integer('metrics-port', flags['metrics-port']);
+      // Loaded only for serve: the server's dependencies (pino, prom-client) read the environment
+      // at import, which the other commands must not need (Deno grants it separately).
+      const { DEFAULT_DATA_DIR, serve } = await import('./serve.js');
       return serve({
         dir: dir ?? DEFAULT_DATA_DIR,
         host: flags.host,
