@@ -12,6 +12,7 @@ import { tokenize } from '../src/cli/shell.js';
 import { prefixEnd } from '../src/keys.js';
 import { EXIT } from '../src/cli/exit-codes.js';
 import { tempDirs } from './support/temp-dir.js';
+import { scriptRunner } from './support/runtime.js';
 
 const newDir = tempDirs('cli');
 const bin = new URL('../dist/cli/bin.js', import.meta.url).pathname;
@@ -33,7 +34,7 @@ async function varve(args: string[], input = '', terminal = false): Promise<{ co
 
 /** Runs the installed executable as a separate process. */
 function varveProcess(args: string[], input = '') {
-  return spawnSync(process.execPath, [bin, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(scriptRunner[0], [...scriptRunner.slice(1), bin, ...args], { input, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } });
 }
 
 async function seeded(n = 100): Promise<string> {

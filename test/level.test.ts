@@ -8,6 +8,7 @@ import { VarveLevel, LevelError } from '../src/level/index.js';
 import { levelError } from '../src/level/errors.js';
 import { CorruptionError, IOError, InvalidArgumentError, LockedError } from '../src/errors.js';
 import { tempDirs } from './support/temp-dir.js';
+import { scriptRunner } from './support/runtime.js';
 
 const newDir = tempDirs('level');
 
@@ -22,7 +23,7 @@ function tapTotals(tap: string): { tests: number; assertions: number; passed: nu
 describe('abstract-level compliance suite', () => {
   it('passes every test of abstract-level/test', () => {
     const suite = new URL('./level/abstract-level-suite.mjs', import.meta.url).pathname;
-    const run = spawnSync(process.execPath, [suite], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+    const run = spawnSync(scriptRunner[0], [...scriptRunner.slice(1), suite], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
     const totals = tapTotals(run.stdout);
     const failures = run.stdout.split('\n').filter((l) => l.startsWith('not ok'));
     console.log(`abstract-level suite: ${totals.tests} tests, ${totals.assertions} assertions, ${totals.passed} passed, ${totals.failed} failed`);

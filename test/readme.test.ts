@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scriptRunner } from './support/runtime.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const examples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => /from 'varve(\/level)?'/.test(code));
@@ -33,7 +34,7 @@ describe('README examples', () => {
       inFreshDir((dir) => {
         const file = join(dir, 'example.mjs');
         writeFileSync(file, code.replaceAll("from 'varve/level'", `from '${dist('level/index.js')}'`).replaceAll("from 'varve'", `from '${dist('index.js')}'`));
-        const result = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8' });
+        const result = spawnSync(scriptRunner[0], [...scriptRunner.slice(1), file], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
         expect(result.stderr).toBe('');
         expect(result.status).toBe(0);
       }));
@@ -44,7 +45,7 @@ describe('README examples', () => {
       expect(cliLines.length).toBeGreaterThan(10);
       const binDir = join(dir, 'bin');
       mkdirSync(binDir);
-      writeFileSync(join(binDir, 'varve'), `#!/bin/sh\nexec "${process.execPath}" "${new URL('../dist/cli/bin.js', import.meta.url).pathname}" "$@"\n`);
+      writeFileSync(join(binDir, 'varve'), `#!/bin/sh\nexec ${scriptRunner.map((a) => `"${a}"`).join(' ')} "${new URL('../dist/cli/bin.js', import.meta.url).pathname}" "$@"\n`);
       chmodSync(join(binDir, 'varve'), 0o755);
       // The file the example imports.
       writeFileSync(join(dir, 'users.jsonl'), ['ada', 'grace', 'edsger'].map((n) => JSON.stringify({ key: `user:${n}`, value: n })).join('\n') + '\n');

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDirs } from './support/temp-dir.js';
+import { nodeBinary } from './support/runtime.js';
 
 const repo = new URL('..', import.meta.url).pathname;
 const bin = (name: string) => join(repo, 'node_modules', '.bin', name);
@@ -52,10 +53,10 @@ function checkCli(project: string, command: string, prefix: string[]): void {
 describe('runtimes', () => {
   it('Node runs the TypeScript smoke test (compiled by tsc against the published types), the ESM one and the CLI', () => {
     const project = installedProject();
-    run(project, process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
-    expect(run(project, process.execPath, ['out/smoke.js'])).toContain('ok node');
-    expect(run(project, process.execPath, ['esm.mjs'])).toContain('ok esm');
-    checkCli(project, process.execPath, []);
+    run(project, nodeBinary, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+    expect(run(project, nodeBinary, ['out/smoke.js'])).toContain('ok node');
+    expect(run(project, nodeBinary, ['esm.mjs'])).toContain('ok esm');
+    checkCli(project, nodeBinary, []);
   }, 180_000);
 
   it('Deno type-checks and runs the TypeScript smoke test, and runs the ESM one and the CLI with read and write permissions only', () => {

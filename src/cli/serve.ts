@@ -9,11 +9,13 @@ import { EXIT } from './exit-codes.js';
 export const DEFAULT_DATA_DIR = '.varve-data';
 
 export async function serve(options: Partial<ServerOptions> & { dir: string }): Promise<number> {
-  const server = await startServer(options);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening before the server starts: a signal during startup closes it as soon as it is up.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  const server = await startServer(options);
+  const signal = await signalled;
   server.log.info({ signal }, 'signal received');
   await server.close();
   return EXIT.OK;

@@ -120,7 +120,11 @@ export async function shell(db: Database, encoding: Encoding, io: CliIO): Promis
   let history: string[] = [];
   rl.on('history', (latest: string[]) => (history = latest));
   if (interactive) await write(io.stdout, `varve shell on ${db.location}; HELP lists the commands\n`);
-  rl.prompt();
+  // Prompts only on a terminal (Deno's readline also refuses prompt() once piped input has ended).
+  const prompt = () => {
+    if (interactive) rl.prompt();
+  };
+  prompt();
   try {
     for await (const line of rl) {
       try {
@@ -131,7 +135,7 @@ export async function shell(db: Database, encoding: Encoding, io: CliIO): Promis
         if (!(err instanceof VarveError) || describeError(err).code === EXIT.FAILURE) throw err;
         await write(io.stdout, `ERROR ${err.message}\n`);
       }
-      rl.prompt();
+      prompt();
     }
   } finally {
     rl.close();
