@@ -3,10 +3,11 @@
 // written strictly in request order. A reply that waits for a commit holds
 // back the replies after it, which queue behind it.
 //
-// Backpressure: reading pauses while the socket's send buffer is full or
-// `maxPipeline` replies are waiting, so a client that does not read its
-// replies stalls itself and holds bounded memory; one whose unsent replies
-// still pass `maxOutputBuffer` is disconnected.
+// Backpressure: requests run only while the socket's send buffer has room
+// and fewer than `maxPipeline` replies wait; the rest of a pipeline waits,
+// and reading pauses. A client that does not read its replies stalls itself
+// and holds bounded memory; one whose unsent replies still pass
+// `maxOutputBuffer` is disconnected.
 import type { Socket } from 'node:net';
 import type { Command, Context, Reply } from './command.js';
 import { type DispatchHooks, dispatch } from './dispatch.js';
@@ -26,6 +27,9 @@ export interface ConnectionDeps {
   onDrop(session: Session, reason: string): void;
 }
 
+/** Reply bytes gathered before they are handed to the socket mid-pipeline. */
+const REPLY_BATCH = 256 * 1024;
+
 /** A reply slot in the queue: resolved once its command has its reply. */
 interface Slot {
   reply: Reply | undefined;
@@ -40,6 +44,9 @@ export class Connection {
   readonly #writer = new ReplyWriter(2);
   /** Replies not yet written, in request order; empty on the fast path. */
   readonly #queue: Slot[] = [];
+  /** Requests received and not yet run (from #next on), while replies are backed up. */
+  #requests: Buffer[][] = [];
+  #next = 0;
   #readPaused = false;
   #socketFull = false;
 
@@ -69,7 +76,7 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('drain', () => {
       this.#socketFull = false;
-      this.#updateReading();
+      this.#process();
     });
   }
 
@@ -85,13 +92,36 @@ export class Connection {
       this.#drop(err.message);
       return;
     }
-    const now = Date.now();
-    this.session.lastActive = now;
-    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now };
-    for (const args of requests) {
-      if (this.session.closing) break;
+    this.session.lastActive = Date.now();
+    if (this.#next === this.#requests.length) {
+      this.#requests = requests;
+      this.#next = 0;
+    } else this.#requests.push(...requests);
+    this.#process();
+  }
+
+  /** Whether replies are backed up: the socket is full, or too many wait for their commands. */
+  #backedUp(): boolean {
+    return this.#socketFull || this.#queue.length >= this.#options.maxPipeline;
+  }
+
+  /**
+   * Runs the requests received and not yet run, until they are done or the
+   * replies back up; the rest wait for 'drain' or for replies to go out. So
+   * a large pipeline (one chunk can hold a hundred thousand GETs) never
+   * holds more than about REPLY_BATCH bytes of replies at once.
+   */
+  #process(): void {
+    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now: Date.now() };
+    while (this.#next < this.#requests.length && !this.session.closing && !this.#backedUp()) {
+      const args = this.#requests[this.#next++]!;
       this.#deps.server.counters.commandsProcessed++;
       this.#enqueue(dispatch(this.#deps.table, ctx, args, this.#deps.hooks));
+      if (this.#writer.length >= REPLY_BATCH) this.#flush();
+    }
+    if (this.#next === this.#requests.length) {
+      this.#requests = [];
+      this.#next = 0;
     }
     this.#flush();
   }
@@ -108,7 +138,7 @@ export class Connection {
       slot.reply = r;
       if (this.#queue[0] === slot) {
         this.#writeReady();
-        this.#flush();
+        this.#process();
       }
     });
   }
@@ -134,7 +164,7 @@ export class Connection {
   }
 
   #updateReading(): void {
-    const pause = this.#socketFull || this.#queue.length >= this.#options.maxPipeline;
+    const pause = this.#backedUp() || this.#next < this.#requests.length;
     if (pause && !this.#readPaused) this.#socket.pause();
     else if (!pause && this.#readPaused) this.#socket.resume();
     this.#readPaused = pause;
