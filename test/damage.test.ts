@@ -80,7 +80,8 @@ describe('a WAL cut short', () => {
       truncateSync(join(copy, wal.slice(dir.length + 1)), cut);
       expect(await stateOf(copy), `open after a cut at ${cut}`).toEqual(modelAfter(ends.filter((end) => end <= cut).length));
     }
-  }, 120_000 + (64 * 1024 * 40) / CUT_STRIDE);
+  // 100 ms an open: a loaded 2-core machine takes 30 to 45 (npm run torture at every offset).
+  }, 120_000 + (64 * 1024 * 100) / CUT_STRIDE);
 });
 
 describe('a flipped bit at open', () => {
