@@ -93,10 +93,9 @@ export class Connection {
       return;
     }
     this.session.lastActive = Date.now();
-    if (this.#next === this.#requests.length) {
-      this.#requests = requests;
-      this.#next = 0;
-    } else this.#requests.push(...requests);
+    // Requests still waiting from an earlier chunk go first (concat: a chunk can hold more requests than a spread may pass).
+    this.#requests = this.#next === this.#requests.length ? requests : this.#requests.slice(this.#next).concat(requests);
+    this.#next = 0;
     this.#process();
   }
 
