@@ -215,7 +215,8 @@ describe('model: writes, TTL, range deletes, snapshots, compactions, checkpoints
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 70, size: 'max' }), async (ops) => {
         for (const [, run] of optionSets) await runSequence(ops, run);
       }),
-      { numRuns: 25 },
+      // 25 whole-database runs take ~30 s on 2 idle cores; the global 45 s interrupt is for quick properties.
+      { numRuns: 25, interruptAfterTimeLimit: 240_000 },
     );
   }, 300_000);
 });
