@@ -1,7 +1,9 @@
 // One client connection: bytes in through the RESP parser, each request
 // dispatched at once (so pipelined writes share group commits), replies
 // written strictly in request order. A reply that waits for a commit holds
-// back the replies after it, which queue behind it.
+// back the replies after it, which queue behind it. Replies go to the
+// socket at the end of the turn (turn.ts), one write for all the requests
+// a turn read, or sooner once REPLY_BATCH bytes wait.
 //
 // Backpressure: requests run only while the socket's send buffer has room
 // and fewer than `maxPipeline` replies wait; the rest of a pipeline waits,
@@ -17,12 +19,14 @@ import { ProtocolError, RespParser } from './resp/parser.js';
 import { ReplyWriter } from './resp/writer.js';
 import type { Session } from './session.js';
 import type { ServerState } from './state.js';
+import type { TurnEnd } from './turn.js';
 
 export interface ConnectionDeps {
   table: ReadonlyMap<string, Command>;
   keyspace: Keyspace;
   server: ServerState;
   hooks: DispatchHooks;
+  turn: TurnEnd;
   /** Hears why a connection was closed by the server (protocol error, limits, timeout). */
   onDrop(session: Session, reason: string): void;
 }
@@ -49,6 +53,7 @@ export class Connection {
   #next = 0;
   #readPaused = false;
   #socketFull = false;
+  readonly #flushTask = (): void => this.#flush();
 
   constructor(socket: Socket, id: number, deps: ConnectionDeps) {
     this.#socket = socket;
@@ -122,7 +127,7 @@ export class Connection {
       this.#requests = [];
       this.#next = 0;
     }
-    this.#flush();
+    this.#deps.turn.flush(this.#flushTask);
   }
 
   #enqueue(reply: Reply | Promise<Reply>): void {

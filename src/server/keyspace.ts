@@ -7,8 +7,14 @@
 // first, so every command sees every command issued before it, as on a
 // Redis server. A write that fails leaves the overlay; the database then
 // refuses writes (ERR_READ_ONLY) and reads show what was committed.
+//
+// Writes issued in one turn of the event loop are committed together at
+// its end (see turn.ts), as one engine batch: one WAL record, and one
+// fsync with --appendfsync always. Each command's writes stay atomic, as
+// they are part of that batch.
 import { Buffer } from 'node:buffer';
 import type { BatchOp, Database } from '../db.js';
+import type { TurnEnd } from './turn.js';
 
 /** A live value and its expiry (ms since the epoch; undefined: none). */
 export interface Entry {
@@ -20,6 +26,32 @@ export interface Entry {
 export interface KeyWrite {
   key: Uint8Array;
   entry: Entry | null;
+}
+
+/** A group of writes bigger than this is committed at once rather than at the end of the turn (bounds a WAL record). */
+const MAX_GROUP_BYTES = 1024 * 1024;
+
+/** Writes issued and not yet handed to the engine: they commit as one batch. */
+interface Group {
+  ops: BatchOp[];
+  /** Overlay keys the group wrote. */
+  keys: string[];
+  /** The generation of its last write: overlay entries up to it are committed with it. */
+  generation: number;
+  bytes: number;
+  committed: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const committed = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { ops: [], keys: [], generation: 0, bytes: 0, committed, resolve, reject };
 }
 
 interface Pending {
@@ -36,17 +68,22 @@ function overlayKey(key: Uint8Array): string {
 export class Keyspace {
   readonly db: Database;
   readonly #sync: boolean;
+  readonly #turn: TurnEnd;
   readonly #overlay = new Map<string, Pending>();
   #generation = 0;
   /** FLUSHDBs issued and not yet committed: until they are, keys outside the overlay read as deleted. */
   #clearsPending = 0;
-  /** The newest write issued; commits go in issue order, so once it settles every earlier write has. */
+  /** The newest write handed to the engine; commits go in issue order, so once it settles every earlier write has. */
   #latest: Promise<unknown> = Promise.resolve();
+  /** This turn's writes, not yet handed to the engine. */
+  #group: Group | undefined;
+  readonly #commitGroup = (): void => this.#commit();
 
   /** `sync`: every write waits for fdatasync before it is acknowledged (--appendfsync always). */
-  constructor(db: Database, sync: boolean) {
+  constructor(db: Database, sync: boolean, turn: TurnEnd) {
     this.db = db;
     this.#sync = sync;
+    this.#turn = turn;
   }
 
   /** The key's live entry as of every command issued so far, or undefined (missing or expired at `now`). */
@@ -59,29 +96,54 @@ export class Keyspace {
     return entry;
   }
 
-  /** Issues `writes` as one atomic batch; visible to get() at once, resolved once committed (and synced with --appendfsync always). */
+  /**
+   * Issues `writes` as one atomic write; visible to get() at once, resolved
+   * once committed (and synced with --appendfsync always). The promise is
+   * shared by every write of the turn.
+   */
   write(writes: KeyWrite[]): Promise<void> {
     const generation = ++this.#generation;
-    const ops: BatchOp[] = [];
+    const group = this.#group ?? this.#startGroup();
+    group.generation = generation;
     for (const { key, entry } of writes) {
-      this.#overlay.set(overlayKey(key), { entry, generation });
-      if (entry === null) ops.push({ type: 'del', key });
-      else if (entry.expiresAt === undefined) ops.push({ type: 'put', key, value: entry.value });
-      else ops.push({ type: 'put', key, value: entry.value, expiresAt: entry.expiresAt });
+      const name = overlayKey(key);
+      this.#overlay.set(name, { entry, generation });
+      group.keys.push(name);
+      group.bytes += key.length + (entry?.value.length ?? 0);
+      if (entry === null) group.ops.push({ type: 'del', key });
+      else if (entry.expiresAt === undefined) group.ops.push({ type: 'put', key, value: entry.value });
+      else group.ops.push({ type: 'put', key, value: entry.value, expiresAt: entry.expiresAt });
     }
+    const committed = group.committed;
+    if (group.bytes >= MAX_GROUP_BYTES) this.#commit();
+    return committed;
+  }
+
+  #startGroup(): Group {
+    this.#group = newGroup();
+    this.#turn.commit(this.#commitGroup);
+    return this.#group;
+  }
+
+  /** Hands the writes issued and not yet handed over to the engine, as one batch. */
+  #commit(): void {
+    const group = this.#group;
+    if (group === undefined) return;
+    this.#group = undefined;
     const settle = () => {
-      for (const { key } of writes) {
-        const name = overlayKey(key);
-        if (this.#overlay.get(name)?.generation === generation) this.#overlay.delete(name);
+      for (const name of group.keys) {
+        const pending = this.#overlay.get(name);
+        if (pending !== undefined && pending.generation <= group.generation) this.#overlay.delete(name);
       }
     };
-    const committed = this.db.batch(ops, { sync: this.#sync });
+    const committed = this.db.batch(group.ops, { sync: this.#sync });
     this.#latest = committed.then(settle, settle);
-    return committed;
+    committed.then(group.resolve, group.reject);
   }
 
   /** Deletes every key (FLUSHDB) with one range tombstone, which also covers every write issued before it. */
   flush(): Promise<void> {
+    this.#commit();
     this.#overlay.clear();
     this.#clearsPending++;
     const committed = this.db.clear({}, { sync: this.#sync });
@@ -92,6 +154,7 @@ export class Keyspace {
 
   /** Resolves once every write issued so far has committed or failed: iterations (SCAN, KEYS, DBSIZE) read the engine after it. */
   settled(): Promise<unknown> {
+    this.#commit();
     return this.#latest;
   }
 

@@ -13,6 +13,7 @@ import { Metrics } from './metrics.js';
 import { type ServerOptions, resolveServerOptions } from './options.js';
 import type { Session } from './session.js';
 import type { ServerState } from './state.js';
+import { TurnEnd } from './turn.js';
 
 export interface RunningServer {
   /** The port clients connect to (the one asked for, or the one picked for port 0). */
@@ -41,7 +42,8 @@ export async function startServer(given: Partial<ServerOptions> & { dir: string 
   const logger = log ?? pino({ level: options.logLevel, base: { pid: process.pid } });
   const db = await open(options.dir);
   db.on('error', (err) => logger.error({ err }, 'the store failed in the background and refuses writes'));
-  const keyspace = new Keyspace(db, options.appendfsync === 'always');
+  const turn = new TurnEnd();
+  const keyspace = new Keyspace(db, options.appendfsync === 'always', turn);
   const sessions = new Set<Session>();
   const sockets = new Set<Socket>();
   const state: ServerState = { options, startedAt: Date.now(), sessions, counters: { connectionsReceived: 0, commandsProcessed: 0, rejectedConnections: 0 } };
@@ -62,7 +64,7 @@ export async function startServer(given: Partial<ServerOptions> & { dir: string 
       socket.end('-ERR max number of clients reached\r\n');
       return;
     }
-    const connection = new Connection(socket, ++nextId, { table, keyspace, server: state, hooks, onDrop });
+    const connection = new Connection(socket, ++nextId, { table, keyspace, server: state, hooks, turn, onDrop });
     sessions.add(connection.session);
     sockets.add(socket);
     socket.on('close', () => {
