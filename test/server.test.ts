@@ -364,4 +364,30 @@ describe('metrics', () => {
     expect(body).toMatch(/^varve_level_files\{level="0"\} \d+/m);
     expect(body).toMatch(/^varve_wal_syncs_total \d+/m);
   });
+
+  it('counts each command once and keeps its latency histogram consistent with the count', async () => {
+    const scrape = async () => {
+      const body = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+      const sample = (pattern: string) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(body)?.[1]);
+      const buckets = [...body.matchAll(/^varve_command_duration_seconds_bucket\{le="([^"]+)",command="strlen"\} (\d+)$/gm)].map(([, le, n]) => [le, Number(n)] as const);
+      return {
+        total: sample('varve_commands_total\\{command="strlen"\\}'),
+        count: sample('varve_command_duration_seconds_count\\{command="strlen"\\}'),
+        sum: sample('varve_command_duration_seconds_sum\\{command="strlen"\\}'),
+        buckets,
+        helps: body.match(/^# HELP varve_command_duration_seconds /gm)?.length,
+      };
+    };
+    await redis.strlen('metric:a');
+    const before = await scrape();
+    for (let i = 0; i < 5; i++) await redis.strlen('metric:a');
+    const after = await scrape();
+    expect(after.helps).toBe(1);
+    expect(after.total - before.total).toBe(5);
+    expect(after.count).toBe(after.total);
+    expect(after.sum).toBeGreaterThan(before.sum);
+    expect(after.buckets.at(-1)).toEqual(['+Inf', after.count]);
+    expect(after.buckets.map(([le]) => le)).toEqual(['0.00005', '0.0001', '0.00025', '0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '+Inf']);
+    for (let i = 1; i < after.buckets.length; i++) expect(after.buckets[i]![1]).toBeGreaterThanOrEqual(after.buckets[i - 1]![1]);
+  });
 });

@@ -37,7 +37,7 @@ commands:
         --port 6379 --host 127.0.0.1 --requirepass <pw> --protected-mode yes|no
         --appendfsync no|always --maxclients 10000 --timeout <s> --metrics-port 9121|off
         --proto-max-bulk-len <bytes> --max-inline <bytes> --max-pipeline <n>
-        --max-output-buffer <bytes> --log-level info
+        --max-output-buffer <bytes> --memory-budget <bytes> --log-level info
   shell <dir>                     an interactive prompt (PUT GET DELETE SCAN COUNT STATS INSPECT COMPACT)
   help                            this text
 
@@ -78,6 +78,7 @@ const OPTIONS = {
   'max-inline': { type: 'string' },
   'max-pipeline': { type: 'string' },
   'max-output-buffer': { type: 'string' },
+  'memory-budget': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -218,6 +219,7 @@ async function dispatch(command: string, args: string[], flags: Flags, io: CliIO
         maxInlineLength: integer('max-inline', flags['max-inline']),
         maxPipeline: integer('max-pipeline', flags['max-pipeline']),
         maxOutputBuffer: integer('max-output-buffer', flags['max-output-buffer']),
+        memoryBudget: integer('memory-budget', flags['memory-budget']),
         logLevel: flags['log-level'],
       });
     }

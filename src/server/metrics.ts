@@ -3,11 +3,12 @@
 // with latency histograms, connected clients, and the engine's counters and
 // level shape read from db.stats() at each scrape.
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db.js';
+import { CommandStats } from './command-stats.js';
 
-/** Seconds: 50 µs to 1 s, where command latencies fall. */
-const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+const LATENCY = 'varve_command_duration_seconds';
+const LATENCY_HELP = 'Time from dispatch to reply ready (a write includes its commit), by command';
 
 /** A counter fed from a running total the engine keeps: each scrape adds what is new. */
 function engineCounter(registry: Registry, name: string, help: string, read: () => number): void {
@@ -25,23 +26,22 @@ function engineCounter(registry: Registry, name: string, help: string, read: () 
 }
 
 export class Metrics {
+  /** Every metric but the latency histogram, which `commands` renders itself (see command-stats.ts). */
   readonly registry = new Registry();
-  readonly #commands: Counter<'command'>;
-  readonly #latency: Histogram<'command'>;
-  /** Per-command children, so the hot path does no label lookup. */
-  readonly #children = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<'command'> }>();
+  readonly #commands = new CommandStats();
   #http: Server | undefined;
 
   constructor(db: Database, connectedClients: () => number) {
     collectDefaultMetrics({ register: this.registry });
-    this.#commands = new Counter({ name: 'varve_commands_total', help: 'Commands processed, by command', labelNames: ['command'], registers: [this.registry] });
-    this.#latency = new Histogram({
-      name: 'varve_command_duration_seconds',
-      help: 'Time from dispatch to reply ready (a write includes its commit), by command',
-      labelNames: ['command'],
-      buckets: LATENCY_BUCKETS,
-      registers: [this.registry],
-    });
+    const commands = this.#commands;
+    const reported = new Map<string, number>();
+    new Counter({ name: 'varve_commands_total', help: 'Commands processed, by command', labelNames: ['command'], registers: [this.registry], collect() {
+      for (const [command, count] of commands.counts()) {
+        const delta = count - (reported.get(command) ?? 0);
+        if (delta > 0) this.inc({ command }, delta);
+        reported.set(command, count);
+      }
+    } });
     new Gauge({ name: 'varve_connected_clients', help: 'Client connections open', registers: [this.registry], collect() {
       this.set(connectedClients());
     } });
@@ -68,13 +68,12 @@ export class Metrics {
 
   /** A command finished: counted and timed. */
   finished(command: string, seconds: number): void {
-    let child = this.#children.get(command);
-    if (child === undefined) {
-      child = { count: this.#commands.labels(command), latency: this.#latency.labels(command) };
-      this.#children.set(command, child);
-    }
-    child.count.inc();
-    child.latency.observe(seconds);
+    this.#commands.record(command, seconds);
+  }
+
+  /** The exposition GET /metrics serves. */
+  async text(): Promise<string> {
+    return `${await this.registry.metrics()}\n${this.#commands.histogramText(LATENCY, LATENCY_HELP)}`;
   }
 
   /** Serves GET /metrics on `host`:`port`; resolves with the bound port. */
@@ -84,7 +83,7 @@ export class Metrics {
         res.writeHead(404).end('varve serve exposes GET /metrics\n');
         return;
       }
-      this.registry.metrics().then(
+      this.text().then(
         (body) => res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(body),
         (err: Error) => res.writeHead(500).end(`${err.message}\n`),
       );

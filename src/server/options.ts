@@ -1,6 +1,7 @@
 // varve serve's options, their defaults (Redis's where Redis has one) and
 // their validation.
 import { InvalidArgumentError } from '../errors.js';
+import { MAX_MEMORY_BUDGET, MIN_MEMORY_BUDGET } from '../options.js';
 
 export interface ServerOptions {
   /** The database directory. */
@@ -34,6 +35,12 @@ export interface ServerOptions {
   metricsPort: number;
   /** pino's level: fatal, error, warn, info, debug, trace or silent. Default info. */
   logLevel: string;
+  /**
+   * The store's memoryBudget (memtables and block cache). Default 256 MiB:
+   * a server is long-lived and usually has the machine to itself, where the
+   * library's default (32 MiB) suits a store embedded in another program.
+   */
+  memoryBudget: number;
 }
 
 export const SERVER_DEFAULTS: Omit<ServerOptions, 'dir'> = {
@@ -50,6 +57,7 @@ export const SERVER_DEFAULTS: Omit<ServerOptions, 'dir'> = {
   maxOutputBuffer: 512 * 1024 * 1024,
   metricsPort: 9121,
   logLevel: 'info',
+  memoryBudget: 256 * 1024 * 1024,
 };
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -74,6 +82,7 @@ export function resolveServerOptions(given: Partial<ServerOptions> & { dir: stri
   integerIn('max pipeline', o.maxPipeline, 1, 1_000_000);
   integerIn('max output buffer', o.maxOutputBuffer, 1024 * 1024, 2 ** 40);
   integerIn('metrics port', o.metricsPort, -1, 65535);
+  integerIn('memory budget', o.memoryBudget, MIN_MEMORY_BUDGET, MAX_MEMORY_BUDGET);
   if (o.appendfsync !== 'always' && o.appendfsync !== 'no') throw new InvalidArgumentError(`appendfsync must be always or no, got ${String(o.appendfsync)}`);
   if (!LOG_LEVELS.includes(o.logLevel)) throw new InvalidArgumentError(`log level must be one of ${LOG_LEVELS.join(', ')}, got ${o.logLevel}`);
   if (o.requirepass === '') throw new InvalidArgumentError('requirepass must not be empty');

@@ -40,7 +40,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startServer(given: Partial<ServerOptions> & { dir: string }, log?: Logger): Promise<RunningServer> {
   const options = resolveServerOptions(given);
   const logger = log ?? pino({ level: options.logLevel, base: { pid: process.pid } });
-  const db = await open(options.dir);
+  const db = await open(options.dir, { memoryBudget: options.memoryBudget });
   db.on('error', (err) => logger.error({ err }, 'the store failed in the background and refuses writes'));
   const turn = new TurnEnd();
   const keyspace = new Keyspace(db, options.appendfsync === 'always', turn);
@@ -85,7 +85,7 @@ export async function startServer(given: Partial<ServerOptions> & { dir: string 
     await db.close();
     throw err;
   }
-  logger.info({ host: options.host, port, metricsPort, dir: options.dir, appendfsync: options.appendfsync }, 'varve serve ready');
+  logger.info({ host: options.host, port, metricsPort, dir: options.dir, appendfsync: options.appendfsync, memoryBudget: options.memoryBudget }, 'varve serve ready');
 
   let closing: Promise<void> | undefined;
   const close = async () => {
