@@ -13,9 +13,8 @@ const INT64_MIN = -(2n ** 63n);
 const EMPTY = new Uint8Array(0);
 
 /** Writes one key and replies `reply` once committed. */
-async function put(ctx: Context, key: Uint8Array, entry: Entry | null, reply: Reply): Promise<Reply> {
-  await ctx.keyspace.write([{ key, entry }]);
-  return reply;
+function put(ctx: Context, key: Uint8Array, entry: Entry | null, reply: Reply): Promise<Reply> {
+  return ctx.keyspace.write([{ key, entry }]).then(() => reply);
 }
 
 /** An absolute expiry in ms from a relative or absolute amount in seconds or ms; `command` names it in the error. */
