@@ -15,7 +15,7 @@
 // Probing never traps on a malformed filter: it answers "may contain".
 // bloomCheck reports what is wrong.
 
-const BLOCK_BYTES: u32 = 64;
+export const BLOCK_BYTES: u32 = 64;
 const TRAILER_BYTES: u32 = 8;
 const FORMAT_BLOCKED_512: u8 = 1;
 const MAX_PROBES: u32 = 32;
@@ -84,6 +84,23 @@ function blockOf(hi: u32, numBlocks: u32): u32 {
 }
 
 /**
+ * Sets the bits of the hash (hi << 32 | lo) in `numBlocks` blocks at
+ * `blocksPtr` (the blocks only: no trailer is read). Table filters and the
+ * memtable's (skiplist.ts) share this layout.
+ */
+@inline
+export function bloomAdd(blocksPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): void {
+  const block = blocksPtr + <usize>blockOf(hi, numBlocks) * BLOCK_BYTES;
+  let h = lo;
+  for (let j: u32 = 0; j < probes; j++) {
+    const bit = h >>> 23;
+    const byte = block + <usize>(bit >>> 3);
+    store<u8>(byte, load<u8>(byte) | (<u8>1 << <u8>(bit & 7)));
+    h *= GOLDEN;
+  }
+}
+
+/**
  * Builds a filter from `count` 8-byte hashes at `hashesPtr` into `outPtr`
  * (capacity `outCap`). Returns the filter length, or a negative BLOOM_ERR_*.
  */
@@ -96,14 +113,7 @@ export function bloomBuild(hashesPtr: usize, count: u32, bitsPerKey: f64, outPtr
   memory.fill(outPtr, 0, <usize>numBlocks * BLOCK_BYTES);
   for (let i: u32 = 0; i < count; i++) {
     const at = hashesPtr + (<usize>i << 3);
-    const block = outPtr + <usize>blockOf(load<u32>(at, 4), numBlocks) * BLOCK_BYTES;
-    let h = load<u32>(at);
-    for (let j: u32 = 0; j < probes; j++) {
-      const bit = h >>> 23;
-      const byte = block + <usize>(bit >>> 3);
-      store<u8>(byte, load<u8>(byte) | (<u8>1 << <u8>(bit & 7)));
-      h *= GOLDEN;
-    }
+    bloomAdd(outPtr, numBlocks, probes, load<u32>(at), load<u32>(at, 4));
   }
   const trailer = outPtr + <usize>numBlocks * BLOCK_BYTES;
   store<u32>(trailer, numBlocks);
@@ -128,9 +138,9 @@ export function bloomCheck(filterPtr: usize, filterLen: u32): i32 {
   return <i32>probes;
 }
 
-/** Probe of a validated filter; every bit is tested (no branch per probe). */
+/** 1 if the hash's bits are all set in `numBlocks` blocks at `blocksPtr`, else 0; every bit is tested (no branch per probe). */
 @inline
-function probe(filterPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): u32 {
+export function bloomProbe(filterPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): u32 {
   const block = filterPtr + <usize>blockOf(hi, numBlocks) * BLOCK_BYTES;
   let h = lo;
   let all: u32 = 1;
@@ -146,7 +156,7 @@ function probe(filterPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32):
 export function bloomMayContain(filterPtr: usize, filterLen: u32, lo: u32, hi: u32): i32 {
   const probes = bloomCheck(filterPtr, filterLen);
   if (probes < 0) return 1;
-  return <i32>probe(filterPtr, (filterLen - TRAILER_BYTES) / BLOCK_BYTES, <u32>probes, lo, hi);
+  return <i32>bloomProbe(filterPtr, (filterLen - TRAILER_BYTES) / BLOCK_BYTES, <u32>probes, lo, hi);
 }
 
 /**
@@ -164,7 +174,7 @@ export function bloomMayContainBatch(filterPtr: usize, filterLen: u32, hashesPtr
   let maybe: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     const at = hashesPtr + (<usize>i << 3);
-    const r = probe(filterPtr, numBlocks, <u32>probes, load<u32>(at), load<u32>(at, 4));
+    const r = bloomProbe(filterPtr, numBlocks, <u32>probes, load<u32>(at), load<u32>(at, 4));
     store<u8>(outPtr + <usize>i, <u8>r);
     maybe += r;
   }

@@ -134,7 +134,7 @@ function scanBackward(list: SkipList): Rec[] {
 
 /**
  * Checks every level of the list through the documented layout: the head's
- * next[i] at handle + 68 - 4i, a node's at node - 4(i+1), its height at
+ * next[i] at handle + 76 - 4i, a node's at node - 4(i+1), its height at
  * node + 12. Each level must visit, in level-0 order, exactly the nodes
  * taller than it. Lookups stay correct even when upper levels are out of
  * order, so only this check sees such a bug.
@@ -143,14 +143,14 @@ function checkStructure(list: SkipList): void {
   const dv = heap.view();
   const rank = new Map<number, number>();
   const heights: number[] = [];
-  for (let n = dv.getUint32(list.handle + 68, true); n !== 0; n = dv.getUint32(n - 4, true)) {
+  for (let n = dv.getUint32(list.handle + 76, true); n !== 0; n = dv.getUint32(n - 4, true)) {
     rank.set(n, rank.size);
     heights.push(dv.getUint32(n + 12, true));
   }
   for (let level = 1; level < 12; level++) {
     const want = heights.flatMap((h, i) => (h > level ? [i] : []));
     const got: number[] = [];
-    for (let n = dv.getUint32(list.handle + 68 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
+    for (let n = dv.getUint32(list.handle + 76 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
       got.push(rank.get(n) ?? -1);
       if (got.length > want.length) break;
     }
@@ -166,14 +166,15 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 128; // list struct 88 + two arena structs of 20, no chunks
+const LIST_BASE_BYTES = 136; // list struct 96 + two arena structs of 20, no chunks, no filter
 
 // ---- Tests ----
 
 describe('skip list against a sorted-array model', () => {
-  it('agrees over 100,000 random operations', () => {
+  // Without a user-key filter, with one so small every bit ends up set, and with one that rejects most absent keys.
+  it.each([0, 1, 64])('agrees over 100,000 random operations (filter of %i blocks)', (filterBlocks) => {
     const rng = new Rng(0x5eed1234);
-    const list = new SkipList(4096);
+    const list = new SkipList(4096, filterBlocks);
     let model = new Model();
     let seq = 1;
     let resets = 0;
@@ -232,7 +233,7 @@ describe('skip list against a sorted-array model', () => {
         knownKeys.length = 0;
         resets++;
         expect(list.count).toBe(0);
-        expect(list.bytes).toBe(LIST_BASE_BYTES);
+        expect(list.bytes).toBe(LIST_BASE_BYTES + 64 * filterBlocks);
       }
       if (op % 5000 === 4999) {
         expect(list.count).toBe(model.entries.length);
@@ -244,6 +245,51 @@ describe('skip list against a sorted-array model', () => {
     expect(resets).toBeGreaterThan(3);
     list.destroy();
   }, 60_000);
+});
+
+describe('user-key filter', () => {
+  /** The filter's bytes, through the documented layout: its address at handle + 24, its block count at handle + 28. */
+  function filterBytes(list: SkipList): Uint8Array {
+    const dv = heap.view();
+    const at = dv.getUint32(list.handle + 24, true);
+    return new Uint8Array(dv.buffer, at, dv.getUint32(list.handle + 28, true) * 64);
+  }
+  const bitsSet = (bytes: Uint8Array) => bytes.reduce((n, b) => n + popcount(b), 0);
+  const popcount = (b: number) => [...b.toString(2)].filter((c) => c === '1').length;
+
+  it('takes 4 bits a key, is consulted by get, and is cleared by reset', () => {
+    const list = new SkipList(4096, 32);
+    const keys = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`key-${i}`));
+    keys.forEach((k, i) => list.put(k, i + 1, Kind.Value, k));
+    const set = bitsSet(filterBytes(list));
+    expect(set).toBeGreaterThan(350); // 400 bits less the collisions
+    expect(set).toBeLessThanOrEqual(400);
+    expect(list.get(keys[7]!, MAX_SEQUENCE)?.value).toEqual(keys[7]);
+    // With its bits cleared, get answers from the filter alone: the key reads as absent, while a seek still finds it.
+    filterBytes(list).fill(0);
+    expect(list.get(keys[7]!, MAX_SEQUENCE)).toBeUndefined();
+    const c = list.cursor();
+    c.seek(keys[7]!, MAX_SEQUENCE);
+    expect(c.valid).toBe(true);
+    keys.forEach((k, i) => list.put(k, 1000 + i, Kind.Value, k));
+    list.reset();
+    expect(bitsSet(filterBytes(list))).toBe(0);
+    expect(list.bytes).toBe(LIST_BASE_BYTES + 32 * 64);
+    list.destroy();
+  });
+
+  it('sets under a fifth of its bits at 20 bits a key: about 0.2% false positives with 4 probes', () => {
+    const list = new SkipList(65536, 128); // 65,536 bits for 3,276 keys
+    for (let i = 0; i < 3276; i++) list.put(new TextEncoder().encode(`present:${i}`), i + 1, Kind.Value, EMPTY);
+    const bytes = filterBytes(list);
+    expect(bitsSet(bytes) / (bytes.length * 8)).toBeLessThan(0.2);
+    list.destroy();
+  });
+
+  it('refuses a filter beyond 16 MiB', () => {
+    expect(() => new SkipList(4096, 262_145)).toThrow(/filter blocks/);
+    expect(() => new SkipList(4096, -1)).toThrow(/filter blocks/);
+  });
 });
 
 describe('skip list properties', () => {

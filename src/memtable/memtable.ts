@@ -6,7 +6,7 @@ import { copyOut } from '../copy-out.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { alloc, free, u8 } from '../wasm/heap.js';
-import { DEFAULT_CHUNK_SIZE, SkipList, node as skiplistNode, type Entry } from '../wasm/skiplist.js';
+import { DEFAULT_CHUNK_SIZE, FILTER_BLOCK_SIZE, MAX_FILTER_BLOCKS, SkipList, node as skiplistNode, type Entry } from '../wasm/skiplist.js';
 import { MemtableIterator } from './iterator.js';
 import { Kind } from '../keys.js';
 import { readVarint } from '../varint.js';
@@ -18,6 +18,15 @@ export type MemtableEntry = Entry;
 /** Arena chunks of 1/16 of the memtable size keep its byte count from overshooting the threshold by much. */
 export function memtableChunkSize(memtableSize: number): number {
   return Math.min(1024 * 1024, Math.max(4096, Math.floor(memtableSize / 16)));
+}
+
+/**
+ * Blocks of the user-key filter for a memtable of `memtableSize` bytes:
+ * 1/64 of it, about 20 bits a key for 100-byte values (false positives
+ * about 0.1%), and 5 for tiny entries (about 9%).
+ */
+export function memtableFilterBlocks(memtableSize: number): number {
+  return Math.min(MAX_FILTER_BLOCKS, Math.max(1, Math.ceil(memtableSize / 64 / FILTER_BLOCK_SIZE)));
 }
 
 export class Memtable {
@@ -33,12 +42,13 @@ export class Memtable {
   /** Fragments of #tombstones, built on the first read after a change. */
   #fragments: TombstoneFragments | undefined;
 
-  constructor(logNumber: number, chunkSize = DEFAULT_CHUNK_SIZE) {
+  /** `filterBlocks`: see SkipList; memtables that take reads get memtableFilterBlocks(), replayed ones being flushed none. */
+  constructor(logNumber: number, chunkSize = DEFAULT_CHUNK_SIZE, filterBlocks = 0) {
     if (!Number.isSafeInteger(logNumber) || logNumber < 0) {
       throw new InvalidArgumentError(`log number must be an integer in 0..2^53-1, got ${logNumber}`);
     }
     this.logNumber = logNumber;
-    this.#list = new SkipList(chunkSize);
+    this.#list = new SkipList(chunkSize, filterBlocks);
   }
 
   #live(): SkipList {

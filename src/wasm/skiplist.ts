@@ -10,7 +10,7 @@ import { Region, u8, view } from './heap.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
 
 interface SkipListExports {
-  skiplistCreate(chunkSize: number): number;
+  skiplistCreate(chunkSize: number, filterBlocks: number): number;
   skiplistInsert(list: number, key: number, keyLen: number, seq: number, kind: number, value: number, valueLen: number): number;
   skiplistInsertBatch(list: number, batch: number, len: number, skipRangeDeletions: number): number;
   skiplistSkippedRangeDeletions(): number;
@@ -40,6 +40,10 @@ export const NODE_HEIGHT = 12;
 export const NODE_VALUE = 16;
 export const NODE_KEY = 20;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+/** Bytes in a block of the user-key filter (bloom.ts's layout). */
+export const FILTER_BLOCK_SIZE = 64;
+/** Most filter blocks a list takes (16 MiB, the filter of a 1 GiB memtable). */
+export const MAX_FILTER_BLOCKS = (16 * 1024 * 1024) / FILTER_BLOCK_SIZE;
 
 const BATCH_ERRORS: Record<number, string> = {
   [-1]: 'truncated',
@@ -126,12 +130,20 @@ export class SkipList {
   /** Bumped by reset and destroy; cursors from an older epoch refuse to run. */
   #epoch = 0;
 
-  constructor(chunkSize = DEFAULT_CHUNK_SIZE) {
+  /**
+   * `filterBlocks`: 64-byte blocks of the user-key bloom filter that lets
+   * get() skip the search for keys the list does not hold; 0 for none (a
+   * list that is only iterated).
+   */
+  constructor(chunkSize = DEFAULT_CHUNK_SIZE, filterBlocks = 0) {
     if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
       throw new InvalidArgumentError(`chunk size must be an integer in ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}, got ${chunkSize}`);
     }
-    const handle = fns.skiplistCreate(chunkSize);
-    if (handle === 0) throw new WasmOutOfMemoryError(chunkSize);
+    if (!Number.isInteger(filterBlocks) || filterBlocks < 0 || filterBlocks > MAX_FILTER_BLOCKS) {
+      throw new InvalidArgumentError(`filter blocks must be an integer in 0..${MAX_FILTER_BLOCKS}, got ${filterBlocks}`);
+    }
+    const handle = fns.skiplistCreate(chunkSize, filterBlocks);
+    if (handle === 0) throw new WasmOutOfMemoryError(chunkSize + filterBlocks * FILTER_BLOCK_SIZE);
     this.#handle = handle;
   }
 
