@@ -4,7 +4,9 @@
 // time; redis-server with appendonly yes (appendfsync everysec, Debian's
 // default), varve serve with its default (--appendfsync no: a write is
 // acknowledged once the OS has it). Prints requests per second, the median
-// of --runs runs, and varve's ratio to Redis.
+// of --runs runs, and varve's ratio to Redis. A third server, the floor
+// (bench/resp-floor.mjs: varve's RESP parser answering +OK, nothing else),
+// shows how much of the gap is node:net's own cost.
 //
 // Usage (after npm run build; needs redis-server and redis-benchmark):
 //   node bench/redis.mjs [--requests 200000] [--runs 3]
@@ -38,6 +40,7 @@ function waitForPort(port) {
 const SERVERS = {
   redis: (dir, port) => spawn('redis-server', ['--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no', '--logfile', ''], { stdio: 'ignore' }),
   varve: (dir, port) => spawn(process.execPath, [join(root, 'dist/cli/bin.js'), 'serve', dir, '--port', String(port), '--metrics-port', 'off', '--log-level', 'warn'], { stdio: 'ignore' }),
+  floor: (_dir, port) => spawn(process.execPath, [join(root, 'bench/resp-floor.mjs'), String(port)], { stdio: 'ignore' }),
 };
 
 /** Requests per second of each test in one redis-benchmark run; pipelined runs send 4x the requests, so they last about as long. */
@@ -73,16 +76,16 @@ console.log(`redis-benchmark -c 50 -d 100 -r 1000000 -t set,get; ${os.cpus().len
 console.log(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim());
 const rows = [];
 for (const pipeline of [1, 16]) {
-  const results = { redis: [], varve: [] };
+  const results = { redis: [], varve: [], floor: [] };
   for (let run = 0; run < RUNS; run++) {
-    for (const name of ['redis', 'varve']) results[name].push(await measure(name, pipeline));
+    for (const name of ['redis', 'varve', 'floor']) results[name].push(await measure(name, pipeline));
   }
   for (const test of ['SET', 'GET']) {
-    const redis = median(results.redis.map((r) => r[test]));
-    const varve = median(results.varve.map((r) => r[test]));
-    rows.push({ test: `${test} -P ${pipeline}`, redis, varve, ratio: varve / redis });
+    const [redis, varve, floor] = ['redis', 'varve', 'floor'].map((name) => median(results[name].map((r) => r[test])));
+    rows.push({ test: `${test} -P ${pipeline}`, redis, varve, floor });
   }
 }
-console.log('| test | redis-server (appendonly yes) | varve serve | varve / redis |');
-console.log('|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.test} | ${Math.round(r.redis).toLocaleString('en-US')} req/s | ${Math.round(r.varve).toLocaleString('en-US')} req/s | ${r.ratio.toFixed(2)}x |`);
+const rate = (n) => `${Math.round(n).toLocaleString('en-US')}/s`;
+console.log('| test | redis-server (appendonly yes) | varve serve | varve / redis | floor (parser, +OK) | floor / redis |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.test} | ${rate(r.redis)} | ${rate(r.varve)} | ${(r.varve / r.redis).toFixed(2)}x | ${rate(r.floor)} | ${(r.floor / r.redis).toFixed(2)}x |`);
