@@ -1,14 +1,28 @@
 // What a command is to the server: a name, Redis's arity and key positions
 // (for COMMAND), and a handler. A handler runs synchronously against the
 // keyspace, so it sees every command issued before it; it returns the reply
-// (a function that writes it), or a promise of the reply when it waits for
-// a write to commit. Errors it throws become error replies.
+// (a function that writes it), the reply to send once its write commits
+// (AfterCommit), or a promise of the reply when it has other work to wait
+// for (SCAN, INFO). Errors it throws or rejects with become error replies.
 import type { Keyspace } from './keyspace.js';
 import type { ReplyWriter } from './resp/writer.js';
 import type { Session } from './session.js';
 import type { ServerState } from './state.js';
 
 export type Reply = (w: ReplyWriter) => void;
+
+/** A write's reply: `reply` once `committed` resolves; the error reply for what it rejects with. */
+export class AfterCommit {
+  readonly committed: Promise<unknown>;
+  readonly reply: Reply;
+
+  constructor(committed: Promise<unknown>, reply: Reply) {
+    this.committed = committed;
+    this.reply = reply;
+  }
+}
+
+export type Outcome = Reply | AfterCommit | Promise<Reply>;
 
 export interface Context {
   keyspace: Keyspace;
@@ -28,7 +42,7 @@ export interface Command {
   firstKey: number;
   lastKey: number;
   step: number;
-  run(ctx: Context, args: Buffer[]): Reply | Promise<Reply>;
+  run(ctx: Context, args: Buffer[]): Outcome;
 }
 
 /** Redis's key positions of a command without keys. */

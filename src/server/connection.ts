@@ -12,7 +12,7 @@
 // `maxOutputBuffer` is disconnected.
 import type { Socket } from 'node:net';
 import type { Command, Context, Reply } from './command.js';
-import { type DispatchHooks, dispatch } from './dispatch.js';
+import { type DispatchHooks, type Waiting, dispatch } from './dispatch.js';
 import type { Keyspace } from './keyspace.js';
 import type { ServerOptions } from './options.js';
 import { ProtocolError, RespParser } from './resp/parser.js';
@@ -130,15 +130,15 @@ export class Connection {
     this.#deps.turn.flush(this.#flushTask);
   }
 
-  #enqueue(reply: Reply | Promise<Reply>): void {
-    if (!(reply instanceof Promise)) {
+  #enqueue(reply: Reply | Waiting): void {
+    if (typeof reply === 'function') {
       if (this.#queue.length === 0) reply(this.#writer);
       else this.#queue.push({ reply });
       return;
     }
     const slot: Slot = { reply: undefined };
     this.#queue.push(slot);
-    void reply.then((r) => {
+    reply.whenReady(this.#deps.hooks, (r) => {
       slot.reply = r;
       if (this.#queue[0] === slot) {
         this.#writeReady();

@@ -2,7 +2,7 @@
 // client's authentication, runs it, and turns what it throws into an error
 // reply worded as Redis words it. Never throws.
 import { VarveError } from '../errors.js';
-import { type Command, type Context, CommandError, type Reply } from './command.js';
+import { AfterCommit, type Command, type Context, CommandError, type Outcome, type Reply } from './command.js';
 
 const ERROR_PREFIX = /^[A-Z]+ /;
 
@@ -39,31 +39,52 @@ export interface DispatchHooks {
   finished(name: string, seconds: number): void;
 }
 
-export function dispatch(table: ReadonlyMap<string, Command>, ctx: Context, args: Buffer[], hooks: DispatchHooks): Reply | Promise<Reply> {
+/** A command whose reply waits: for its write to commit, or for its own work (SCAN, INFO). */
+export class Waiting {
+  readonly #name: string;
+  readonly #started: number;
+  readonly #done: Promise<unknown>;
+  /** The reply once done; undefined when `done` resolves to it. */
+  readonly #reply: Reply | undefined;
+
+  constructor(name: string, started: number, done: Promise<unknown>, reply: Reply | undefined) {
+    this.#name = name;
+    this.#started = started;
+    this.#done = done;
+    this.#reply = reply;
+  }
+
+  /** Calls `ready` with the reply (the error reply if the command failed) once it is done, after `hooks.finished`. */
+  whenReady(hooks: DispatchHooks, ready: (reply: Reply) => void): void {
+    this.#done.then(
+      (value) => {
+        hooks.finished(this.#name, (performance.now() - this.#started) / 1000);
+        ready(this.#reply ?? (value as Reply));
+      },
+      (err: unknown) => {
+        hooks.finished(this.#name, (performance.now() - this.#started) / 1000);
+        ready(replyToError(err, hooks.unexpected));
+      },
+    );
+  }
+}
+
+export function dispatch(table: ReadonlyMap<string, Command>, ctx: Context, args: Buffer[], hooks: DispatchHooks): Reply | Waiting {
   const started = performance.now();
   const name = args[0]!.toString('latin1').toLowerCase();
   const command = table.get(name);
   if (command === undefined) return unknownCommand(args);
-  const reply = run(command, ctx, args, hooks.unexpected);
-  if (!(reply instanceof Promise)) {
+  const outcome = run(command, ctx, args, hooks.unexpected);
+  if (typeof outcome === 'function') {
     hooks.finished(name, (performance.now() - started) / 1000);
-    return reply;
+    return outcome;
   }
-  // One reaction for both outcomes: a pipelined write costs as few promise hops as it can.
-  return reply.then(
-    (r) => {
-      hooks.finished(name, (performance.now() - started) / 1000);
-      return r;
-    },
-    (err: unknown) => {
-      hooks.finished(name, (performance.now() - started) / 1000);
-      return replyToError(err, hooks.unexpected);
-    },
-  );
+  if (outcome instanceof AfterCommit) return new Waiting(name, started, outcome.committed, outcome.reply);
+  return new Waiting(name, started, outcome, undefined);
 }
 
-/** The command's reply, or a promise of it that may reject with what the command threw. */
-function run(command: Command, ctx: Context, args: Buffer[], unexpected: (err: unknown) => void): Reply | Promise<Reply> {
+/** The command's outcome; what it throws becomes an error reply. */
+function run(command: Command, ctx: Context, args: Buffer[], unexpected: (err: unknown) => void): Outcome {
   const name = command.name;
   ctx.session.lastCommand = name;
   if (!ctx.session.authenticated && !command.flags.includes('no-auth')) return errorReply('NOAUTH Authentication required.');

@@ -62,7 +62,8 @@ interface Pending {
 
 /** Overlay keys: the key's bytes as a latin1 string (one char per byte, so distinct keys stay distinct). */
 function overlayKey(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+  const bytes = key instanceof Buffer ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  return bytes.toString('latin1');
 }
 
 export class Keyspace {

@@ -2,14 +2,14 @@
 // walks (SCAN, KEYS, DBSIZE), which read the engine after every write
 // issued before them has committed.
 import { prefixEnd } from '../../keys.js';
-import { type Command, type Context, NO_KEYS, define, CommandError, OK, type Reply, integer } from '../command.js';
+import { AfterCommit, type Command, type Context, NO_KEYS, define, CommandError, OK, type Outcome, type Reply, integer } from '../command.js';
 import { SYNTAX, is, parseInteger } from '../args.js';
 import { globMatch, literalPrefix } from '../glob.js';
 import type { KeyWrite } from '../keyspace.js';
 import type { ScanCursors } from '../scan-cursors.js';
 
 /** Deletes the keys that exist; replies their count once committed. */
-function del(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
+function del(ctx: Context, args: Buffer[]): Outcome {
   const writes: KeyWrite[] = [];
   const seen = new Set<string>();
   for (const key of args.slice(1)) {
@@ -19,7 +19,7 @@ function del(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
     writes.push({ key, entry: null });
   }
   if (writes.length === 0) return integer(0);
-  return ctx.keyspace.write(writes).then(() => integer(writes.length));
+  return new AfterCommit(ctx.keyspace.write(writes), integer(writes.length));
 }
 
 type ExpireCondition = 'nx' | 'xx' | 'gt' | 'lt' | undefined;
@@ -51,7 +51,7 @@ function expire(name: string, toMs: (n: number, now: number) => number): Command
       (condition === 'lt' && !(at < current));
     if (refused) return integer(0);
     const entry = at <= ctx.now ? null : { value: old.value, expiresAt: at };
-    return ctx.keyspace.write([{ key, entry }]).then(() => integer(1));
+    return new AfterCommit(ctx.keyspace.write([{ key, entry }]), integer(1));
   });
 }
 
@@ -145,9 +145,9 @@ async function keys(ctx: Context, pattern: Buffer): Promise<Reply> {
   };
 }
 
-function flush(ctx: Context, args: Buffer[]): Promise<Reply> {
+function flush(ctx: Context, args: Buffer[]): AfterCommit {
   if (args.length > 2 || (args.length === 2 && !is(args[1]!, 'async') && !is(args[1]!, 'sync'))) throw new CommandError(SYNTAX);
-  return ctx.keyspace.flush().then(() => OK);
+  return new AfterCommit(ctx.keyspace.flush(), OK);
 }
 
 export function keyCommands(cursors: ScanCursors): Command[] {
@@ -176,19 +176,19 @@ export function keyCommands(cursors: ScanCursors): Command[] {
     define('persist', 2, ['write', 'fast'], (ctx, [, key]) => {
       const entry = ctx.keyspace.get(key!, ctx.now);
       if (entry === undefined || entry.expiresAt === undefined) return integer(0);
-      return ctx.keyspace.write([{ key: key!, entry: { value: entry.value, expiresAt: undefined } }]).then(() => integer(1));
+      return new AfterCommit(ctx.keyspace.write([{ key: key!, entry: { value: entry.value, expiresAt: undefined } }]), integer(1));
     }),
     define('rename', 3, ['write'], (ctx, [, from, to]) => {
       const entry = ctx.keyspace.get(from!, ctx.now);
       if (entry === undefined) throw new CommandError('ERR no such key');
       if (Buffer.compare(from!, to!) === 0) return OK;
-      return ctx.keyspace.write([{ key: from!, entry: null }, { key: to!, entry }]).then(() => OK);
+      return new AfterCommit(ctx.keyspace.write([{ key: from!, entry: null }, { key: to!, entry }]), OK);
     }, [1, 2, 1]),
     define('renamenx', 3, ['write', 'fast'], (ctx, [, from, to]) => {
       const entry = ctx.keyspace.get(from!, ctx.now);
       if (entry === undefined) throw new CommandError('ERR no such key');
       if (ctx.keyspace.get(to!, ctx.now) !== undefined) return integer(0);
-      return ctx.keyspace.write([{ key: from!, entry: null }, { key: to!, entry }]).then(() => integer(1));
+      return new AfterCommit(ctx.keyspace.write([{ key: from!, entry: null }, { key: to!, entry }]), integer(1));
     }, [1, 2, 1]),
     define('scan', -2, ['readonly'], (ctx, args) => scan(ctx, args, cursors), NO_KEYS),
     define('keys', 2, ['readonly'], (ctx, [, pattern]) => keys(ctx, pattern!), NO_KEYS),

@@ -1,7 +1,7 @@
 // String commands: GET and SET and their relatives, counters, and byte
 // ranges. Each reads through the keyspace (which sees every command issued
 // before it) and issues at most one atomic write, replying once it commits.
-import { type Command, type Context, define, CommandError, NIL, OK, type Reply, bulk, bulkOrNil, integer } from '../command.js';
+import { AfterCommit, type Command, type Context, define, CommandError, NIL, OK, type Outcome, type Reply, bulk, bulkOrNil, integer } from '../command.js';
 import { NOT_INTEGER, SYNTAX, formatDouble, is, parseDouble, parseInt64, parseInteger } from '../args.js';
 import type { Entry } from '../keyspace.js';
 
@@ -13,8 +13,8 @@ const INT64_MIN = -(2n ** 63n);
 const EMPTY = new Uint8Array(0);
 
 /** Writes one key and replies `reply` once committed. */
-function put(ctx: Context, key: Uint8Array, entry: Entry | null, reply: Reply): Promise<Reply> {
-  return ctx.keyspace.write([{ key, entry }]).then(() => reply);
+function put(ctx: Context, key: Uint8Array, entry: Entry | null, reply: Reply): AfterCommit {
+  return new AfterCommit(ctx.keyspace.write([{ key, entry }]), reply);
 }
 
 /** An absolute expiry in ms from a relative or absolute amount in seconds or ms; `command` names it in the error. */
@@ -58,7 +58,7 @@ function setFlags(args: Buffer[], now: number): SetFlags {
   return flags;
 }
 
-function set(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
+function set(ctx: Context, args: Buffer[]): Outcome {
   const [, key, value] = args as [Buffer, Buffer, Buffer];
   if (args.length === 3) return put(ctx, key, { value, expiresAt: undefined }, OK);
   const flags = setFlags(args, ctx.now);
@@ -71,7 +71,7 @@ function set(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
 }
 
 /** The key's integer value (0 when missing) plus `by`, checked for int64 overflow; written back keeping the expiry. */
-function incrementBy(ctx: Context, key: Buffer, by: bigint): Promise<Reply> {
+function incrementBy(ctx: Context, key: Buffer, by: bigint): AfterCommit {
   const old = ctx.keyspace.get(key, ctx.now);
   const current = old === undefined ? 0n : parseInt64(old.value, NOT_INTEGER);
   const next = current + by;
@@ -80,7 +80,7 @@ function incrementBy(ctx: Context, key: Buffer, by: bigint): Promise<Reply> {
   return put(ctx, key, { value, expiresAt: old?.expiresAt }, (w) => w.integer(next));
 }
 
-function incrementByFloat(ctx: Context, key: Buffer, by: number): Promise<Reply> {
+function incrementByFloat(ctx: Context, key: Buffer, by: number): AfterCommit {
   const old = ctx.keyspace.get(key, ctx.now);
   const current = old === undefined ? 0 : parseDouble(old.value);
   const next = current + by;
@@ -97,7 +97,7 @@ function range(length: number, start: number, end: number): [number, number] | u
   return start > end || length === 0 ? undefined : [start, end + 1];
 }
 
-function setRange(ctx: Context, key: Buffer, offsetArg: Buffer, patch: Buffer): Reply | Promise<Reply> {
+function setRange(ctx: Context, key: Buffer, offsetArg: Buffer, patch: Buffer): Outcome {
   const offset = parseInteger(offsetArg);
   if (offset < 0) throw new CommandError('ERR offset is out of range');
   const old = ctx.keyspace.get(key, ctx.now);
@@ -110,7 +110,7 @@ function setRange(ctx: Context, key: Buffer, offsetArg: Buffer, patch: Buffer): 
   return put(ctx, key, { value, expiresAt: old?.expiresAt }, integer(value.length));
 }
 
-function getEx(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
+function getEx(ctx: Context, args: Buffer[]): Outcome {
   const key = args[1]!;
   const old = ctx.keyspace.get(key, ctx.now);
   if (args.length === 2) return bulkOrNil(old?.value);
@@ -126,14 +126,14 @@ function getEx(ctx: Context, args: Buffer[]): Reply | Promise<Reply> {
   return put(ctx, key, { value: old.value, expiresAt }, bulk(old.value));
 }
 
-function mset(ctx: Context, args: Buffer[], onlyIfNoneExist: boolean): Reply | Promise<Reply> {
+function mset(ctx: Context, args: Buffer[], onlyIfNoneExist: boolean): Outcome {
   if (args.length % 2 === 0) throw new CommandError(`ERR wrong number of arguments for '${onlyIfNoneExist ? 'msetnx' : 'mset'}' command`);
   const writes = [];
   for (let i = 1; i < args.length; i += 2) {
     if (onlyIfNoneExist && ctx.keyspace.get(args[i]!, ctx.now) !== undefined) return integer(0);
     writes.push({ key: args[i]!, entry: { value: args[i + 1]!, expiresAt: undefined } });
   }
-  return ctx.keyspace.write(writes).then(() => (onlyIfNoneExist ? integer(1) : OK));
+  return new AfterCommit(ctx.keyspace.write(writes), onlyIfNoneExist ? integer(1) : OK);
 }
 
 export const STRING_COMMANDS: Command[] = [
