@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Kind, makeInternalKey } from '../src/keys.js';
 import type { FileMetadata } from '../src/version/edit.js';
 import { compareLargestToUserKey, exclusiveBound } from '../src/version/bounds.js';
-import { KeyProbe, LevelIndex } from '../src/version/level-index.js';
+import { LevelIndex } from '../src/version/level-index.js';
 
 // Keys drawn from a few bytes and a long shared stem, so that many keys tie
 // on the six-byte prefixes the index compares first and are told apart by
@@ -53,7 +53,30 @@ describe('LevelIndex', () => {
       fc.property(sortedLevelArb, fc.array(keyArb, { minLength: 1, maxLength: 30 }), (files, probes) => {
         const index = new LevelIndex(files);
         for (const key of [...probes, ...files.map((f) => f.smallest.subarray(0, f.smallest.length - 8))]) {
-          expect(index.find(new KeyProbe(key))).toBe(files.findIndex((f) => holds(f, key)));
+          expect(index.find(key)).toBe(files.findIndex((f) => holds(f, key)));
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('finds the file when every bound shares a long prefix, for probes with it, with part of it, and without it', () => {
+    const SHARED = [9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
+    const withShared = (k: Uint8Array) => new Uint8Array([...SHARED, ...k]);
+    // Probes: the shared bytes and a tail, a cut of them (a proper prefix of every bound), or other bytes.
+    const probeArb = fc.oneof(
+      keyArb.map(withShared),
+      fc.integer({ min: 0, max: SHARED.length }).map((n) => new Uint8Array(SHARED.slice(0, n))),
+      fc.tuple(fc.integer({ min: 0, max: SHARED.length - 1 }), fc.constantFrom(0, 8, 10, 255), keyArb).map(([n, b, k]) => new Uint8Array([...SHARED.slice(0, n), b, ...k])),
+    );
+    fc.assert(
+      fc.property(sortedLevelArb, fc.array(probeArb, { minLength: 1, maxLength: 30 }), (level, probes) => {
+        const files = level.map((f) => ({ ...f, smallest: withShared(f.smallest), largest: f.largest.length === 8 ? f.largest : withShared(f.largest) }));
+        const index = new LevelIndex(files);
+        for (const key of probes) expect(index.find(key)).toBe(files.findIndex((f) => holds(f, key)));
+        for (const key of probes) {
+          const reaching = files.findIndex((f) => compareLargestToUserKey(f.largest, key) >= 0);
+          expect(index.firstReaching(key)).toBe(reaching < 0 ? files.length : reaching);
         }
       }),
       { numRuns: 400 },
@@ -70,8 +93,7 @@ describe('LevelIndex', () => {
         const files = specs.map((s, i) => file(i, s.lo, s.upper));
         const index = new LevelIndex(files);
         for (const key of probes) {
-          const probe = new KeyProbe(key);
-          expect(files.map((_, i) => index.contains(i, probe))).toEqual(files.map((f) => holds(f, key)));
+          expect(files.map((_, i) => index.contains(i, key))).toEqual(files.map((f) => holds(f, key)));
         }
       }),
       { numRuns: 400 },
@@ -81,7 +103,7 @@ describe('LevelIndex', () => {
   it('orders keys that agree in their first six bytes by the bytes after them and by length', () => {
     const level = [file(0, new Uint8Array([1, 2, 3, 4, 5, 6, 1]), { kind: 'inclusive', key: new Uint8Array([1, 2, 3, 4, 5, 6, 1, 9]) }), file(1, new Uint8Array([1, 2, 3, 4, 5, 6, 2]), { kind: 'exclusive', key: new Uint8Array([1, 2, 3, 4, 5, 6, 3]) })];
     const index = new LevelIndex(level);
-    const find = (...bytes: number[]): number => index.find(new KeyProbe(new Uint8Array(bytes)));
+    const find = (...bytes: number[]): number => index.find(new Uint8Array(bytes));
     expect(find(1, 2, 3, 4, 5, 6)).toBe(-1);
     expect(find(1, 2, 3, 4, 5, 6, 1)).toBe(0);
     expect(find(1, 2, 3, 4, 5, 6, 1, 9)).toBe(0);

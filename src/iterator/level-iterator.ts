@@ -9,7 +9,7 @@
 import { ClosedError } from '../errors.js';
 import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
 import type { FileMetadata } from '../version/edit.js';
-import { KeyProbe, type LevelIndex } from '../version/level-index.js';
+import type { LevelIndex } from '../version/level-index.js';
 import type { InternalIterator } from './internal.js';
 
 export class LevelIterator implements InternalIterator {
@@ -44,7 +44,7 @@ export class LevelIterator implements InternalIterator {
 
   seek(target: Uint8Array): void {
     // Files before this one end below the target's user key, so hold only smaller keys.
-    this.#enter(this.#bounds.firstReaching(new KeyProbe(target.subarray(0, target.length - TRAILER_SIZE))))?.seek(target);
+    this.#enter(this.#bounds.firstReaching(target.subarray(0, target.length - TRAILER_SIZE)))?.seek(target);
     this.#skipForward();
   }
 

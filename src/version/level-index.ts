@@ -1,10 +1,12 @@
 // A level's file bounds arranged for point lookups: every get searches each
-// non-empty level. Each bound's first six bytes are kept as an integer (below
-// 2^53, so exact in a double), and a probe key's once per get, so nearly every
-// step of a search is one comparison of two numbers; only bounds that share a
-// probe's first six bytes are compared byte by byte. Bounds follow
-// src/version/bounds.ts: a largest key may be an exclusive sentinel, or mean
-// "no upper bound".
+// non-empty level. Keys often share a long prefix ("user:0000..."), so the
+// index first finds the bytes every bound of the level shares; a probe key
+// that differs from them sorts before or after the whole level at once. Of
+// the rest, each bound's next six bytes are kept as an integer (below 2^53,
+// so exact in a double), and a probe's once per search, so nearly every step
+// of a search is one comparison of two numbers; only bounds that tie on those
+// bytes are compared byte by byte. Bounds follow src/version/bounds.ts: a
+// largest key may be an exclusive sentinel, or mean "no upper bound".
 import { TRAILER_SIZE, compareBytes } from '../keys.js';
 import type { FileMetadata } from './edit.js';
 import { isExclusiveBound, isUnbounded } from './bounds.js';
@@ -13,41 +15,45 @@ const Upper = { Inclusive: 0, Exclusive: 1, Unbounded: 2 } as const;
 const PREFIX_BYTES = 6;
 
 /**
- * The first six bytes of key[0, length), zero-padded, big-endian. Prefixes
- * order as the keys do wherever they differ; equal prefixes decide nothing.
+ * The six bytes of key from `from`, zero-padded, big-endian. Of two keys that
+ * agree before `from`, the prefixes order as the keys do wherever they
+ * differ; equal prefixes decide nothing.
  */
-function prefixOf(key: Uint8Array, length: number): number {
+function prefixAt(key: Uint8Array, from: number): number {
   let p = 0;
-  for (let i = 0; i < PREFIX_BYTES; i++) p = p * 256 + (i < length ? key[i]! : 0);
+  for (let i = from; i < from + PREFIX_BYTES; i++) p = p * 256 + (i < key.length ? key[i]! : 0);
   return p;
 }
 
-/** A user key made ready for searching level indexes; made once per lookup. */
-export class KeyProbe {
-  readonly key: Uint8Array;
-  readonly prefix: number;
-
-  constructor(userKey: Uint8Array) {
-    this.key = userKey;
-    this.prefix = prefixOf(userKey, userKey.length);
+/** Length of the prefix every key in `keys` shares (0 for none). */
+function sharedPrefixLength(keys: Uint8Array[]): number {
+  if (keys.length === 0) return 0;
+  const first = keys[0]!;
+  let n = first.length;
+  for (const k of keys) {
+    n = Math.min(n, k.length);
+    let i = 0;
+    while (i < n && k[i] === first[i]) i++;
+    n = i;
   }
+  return n;
 }
 
-/** Bounds of a level's files, in its order. */
+/** Bounds of a level's files, in its order; each shares the level's prefix. */
 class Bounds {
   readonly #prefixes: Float64Array;
   readonly #keys: Uint8Array[];
 
-  /** `internalKeys[i]` is file i's bound; the user-key part is kept, as a view. */
-  constructor(internalKeys: Uint8Array[]) {
-    this.#keys = internalKeys.map((k) => k.subarray(0, k.length - TRAILER_SIZE));
-    this.#prefixes = Float64Array.from(this.#keys, (k) => prefixOf(k, k.length));
+  /** `userKeys[i]` is file i's bound; prefixes are taken from byte `shared` on. */
+  constructor(userKeys: Uint8Array[], shared: number) {
+    this.#keys = userKeys;
+    this.#prefixes = Float64Array.from(userKeys, (k) => prefixAt(k, shared));
   }
 
-  /** Sign of bound i against the probe's key. */
-  compare(i: number, probe: KeyProbe): number {
-    const d = this.#prefixes[i]! - probe.prefix;
-    return d !== 0 ? d : compareBytes(this.#keys[i]!, probe.key);
+  /** Sign of bound i against the probe key, whose prefix (see LevelIndex.#prefixOf) is `prefix`. */
+  compare(i: number, prefix: number, key: Uint8Array): number {
+    const d = this.#prefixes[i]! - prefix;
+    return d !== 0 ? d : compareBytes(this.#keys[i]!, key);
   }
 
   get length(): number {
@@ -59,41 +65,68 @@ export class LevelIndex {
   readonly #smallest: Bounds;
   readonly #largest: Bounds;
   readonly #upper: Uint8Array;
+  /** The bytes every compared bound starts with (unbounded ends are never compared). */
+  readonly #shared: Uint8Array;
 
   constructor(files: readonly FileMetadata[]) {
-    this.#smallest = new Bounds(files.map((f) => f.smallest));
-    this.#largest = new Bounds(files.map((f) => f.largest));
+    const userKey = (k: Uint8Array) => k.subarray(0, k.length - TRAILER_SIZE);
+    const smallest = files.map((f) => userKey(f.smallest));
+    const largest = files.map((f) => userKey(f.largest));
     this.#upper = Uint8Array.from(files, (f) => (isUnbounded(f.largest) ? Upper.Unbounded : isExclusiveBound(f.largest) ? Upper.Exclusive : Upper.Inclusive));
+    const compared = [...smallest, ...largest.filter((_, i) => this.#upper[i] !== Upper.Unbounded)];
+    const shared = sharedPrefixLength(compared);
+    this.#shared = compared.length === 0 ? new Uint8Array(0) : compared[0]!.subarray(0, shared);
+    this.#smallest = new Bounds(smallest, shared);
+    this.#largest = new Bounds(largest, shared);
   }
 
-  /** Whether file i's range contains the probe's key. */
-  contains(i: number, probe: KeyProbe): boolean {
-    return this.#smallest.compare(i, probe) <= 0 && this.#reaches(i, probe);
+  /** Whether file i's range contains `key`. */
+  contains(i: number, key: Uint8Array): boolean {
+    const prefix = this.#prefixOf(key);
+    return this.#smallest.compare(i, prefix, key) <= 0 && this.#reaches(i, prefix, key);
   }
 
-  /** For a sorted, disjoint level: the index of the file whose range contains the probe's key, or -1. */
-  find(probe: KeyProbe): number {
-    const i = this.firstReaching(probe);
-    return i < this.#largest.length && this.#smallest.compare(i, probe) <= 0 ? i : -1;
+  /** For a sorted, disjoint level: the index of the file whose range contains `key`, or -1. */
+  find(key: Uint8Array): number {
+    const prefix = this.#prefixOf(key);
+    const i = this.#firstReaching(prefix, key);
+    return i < this.#largest.length && this.#smallest.compare(i, prefix, key) <= 0 ? i : -1;
   }
 
-  /** For a sorted, disjoint level: the first file whose upper bound is at or past the probe's key (the file count when none is). */
-  firstReaching(probe: KeyProbe): number {
+  /** For a sorted, disjoint level: the first file whose upper bound is at or past `key` (the file count when none is). */
+  firstReaching(key: Uint8Array): number {
+    return this.#firstReaching(this.#prefixOf(key), key);
+  }
+
+  /**
+   * The key's six bytes after the shared prefix when it starts with it;
+   * else -Infinity or +Infinity, as it sorts before or after every bound,
+   * which makes every comparison with a bound's prefix decide.
+   */
+  #prefixOf(key: Uint8Array): number {
+    const shared = this.#shared;
+    const n = Math.min(shared.length, key.length);
+    for (let i = 0; i < n; i++) if (key[i] !== shared[i]) return key[i]! < shared[i]! ? -Infinity : Infinity;
+    // A key that is a proper prefix of the shared bytes gets 0: at most a tie, which compareBytes decides.
+    return prefixAt(key, shared.length);
+  }
+
+  #firstReaching(prefix: number, key: Uint8Array): number {
     let lo = 0;
     let hi = this.#largest.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#reaches(mid, probe)) hi = mid;
+      if (this.#reaches(mid, prefix, key)) hi = mid;
       else lo = mid + 1;
     }
     return lo;
   }
 
-  /** Whether file i's upper bound is at or past the probe's key. */
-  #reaches(i: number, probe: KeyProbe): boolean {
+  /** Whether file i's upper bound is at or past the key. */
+  #reaches(i: number, prefix: number, key: Uint8Array): boolean {
     const upper = this.#upper[i]!;
     if (upper === Upper.Unbounded) return true;
-    const c = this.#largest.compare(i, probe);
+    const c = this.#largest.compare(i, prefix, key);
     return upper === Upper.Inclusive ? c >= 0 : c > 0;
   }
 }

@@ -15,7 +15,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { TRAILER_SIZE, compareInternalKeys } from '../keys.js';
 import { type FileMetadata, NUM_LEVELS, type VersionEdit, checkEdit } from './edit.js';
 import { compareLargestToSmallest, compareLargestToUserKey } from './bounds.js';
-import { KeyProbe, LevelIndex } from './level-index.js';
+import { LevelIndex } from './level-index.js';
 
 export interface LevelSummary {
   readonly level: number;
@@ -139,17 +139,16 @@ export class Version {
    * per deeper level.
    */
   filesForKey(userKey: Uint8Array): FileMetadata[] {
-    const key = new KeyProbe(userKey);
     const out: FileMetadata[] = [];
     const levels = this.levels;
     const level0 = levels[0]!;
     if (level0.length > 0) {
       const index0 = this.levelIndex(0);
-      for (let i = 0; i < level0.length; i++) if (index0.contains(i, key)) out.push(level0[i]!);
+      for (let i = 0; i < level0.length; i++) if (index0.contains(i, userKey)) out.push(level0[i]!);
     }
     for (let level = 1; level < NUM_LEVELS; level++) {
       if (levels[level]!.length === 0) continue;
-      const i = this.levelIndex(level).find(key);
+      const i = this.levelIndex(level).find(userKey);
       if (i >= 0) out.push(levels[level]![i]!);
     }
     return out;
