@@ -268,6 +268,17 @@ describe('safety', () => {
     }
   });
 
+  it('sizes the store by --memory-budget (256 MiB by default) and refuses one below 1 MiB', async () => {
+    expect(server.db.stats().blockCache.capacity).toBe(64 * 1024 * 1024);
+    const small = await startTestServer(newDir(), { memoryBudget: 8 * 1024 * 1024 });
+    try {
+      expect(small.db.stats().blockCache.capacity).toBe(2 * 1024 * 1024);
+    } finally {
+      await small.close();
+    }
+    await expect(startTestServer(newDir(), { memoryBudget: 1000 })).rejects.toThrow(/memory budget must be an integer/);
+  });
+
   it('refuses to listen beyond loopback without a password', async () => {
     await expect(startTestServer(newDir(), { host: '0.0.0.0' })).rejects.toThrow(/refusing to listen on 0.0.0.0 without a password/);
   });
