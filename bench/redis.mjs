@@ -6,12 +6,14 @@
 // acknowledged once the OS has it). Prints requests per second, the median
 // of --runs runs, and varve's ratio to Redis. A third server, the floor
 // (bench/resp-floor.mjs: varve's RESP parser answering +OK, nothing else),
-// shows how much of the gap is node:net's own cost.
+// shows how much of the gap is node:net's own cost. Last, each server's CPU
+// time per request (from /proc, on Linux), which a busy machine disturbs
+// less than throughput.
 //
 // Usage (after npm run build; needs redis-server and redis-benchmark):
 //   node bench/redis.mjs [--requests 200000] [--runs 3]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -43,16 +45,32 @@ const SERVERS = {
   floor: (_dir, port) => spawn(process.execPath, [join(root, 'bench/resp-floor.mjs'), String(port)], { stdio: 'ignore' }),
 };
 
-/** Requests per second of each test in one redis-benchmark run; pipelined runs send 4x the requests, so they last about as long. */
-function benchmark(port, pipeline) {
+/** CPU seconds (user + system, every thread) the process has used so far; undefined where /proc is not there. */
+function cpuSeconds(pid) {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return undefined;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+  const fields = readFileSync(stat, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/**
+ * Requests per second and the server's CPU microseconds per request of SET,
+ * then GET (which finds what SET wrote), on one server; pipelined runs send
+ * 4x the requests, so they last about as long.
+ */
+function benchmark(port, pid, pipeline) {
   const requests = pipeline === 1 ? REQUESTS : REQUESTS * 4;
-  const args = ['-p', String(port), '-c', '50', '-d', '100', '-r', '1000000', '-t', 'set,get', '-n', String(requests), '-P', String(pipeline), '--csv'];
-  const run = spawnSync('redis-benchmark', args, { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`redis-benchmark failed: ${run.stderr}`);
   const out = {};
-  for (const line of run.stdout.trim().split('\n').slice(1)) {
-    const [test, rps] = line.split(',').map((f) => f.replaceAll('"', ''));
-    out[test] = Number(rps);
+  for (const test of ['SET', 'GET']) {
+    const args = ['-p', String(port), '-c', '50', '-d', '100', '-r', '1000000', '-t', test.toLowerCase(), '-n', String(requests), '-P', String(pipeline), '--csv'];
+    const before = cpuSeconds(pid);
+    const run = spawnSync('redis-benchmark', args, { encoding: 'utf8' });
+    const after = cpuSeconds(pid);
+    if (run.status !== 0) throw new Error(`redis-benchmark failed: ${run.stderr}`);
+    const rps = Number(run.stdout.trim().split('\n')[1].split(',')[1].replaceAll('"', ''));
+    out[test] = { rps, cpuUs: before === undefined ? NaN : ((after - before) * 1e6) / requests };
   }
   return out;
 }
@@ -63,7 +81,7 @@ async function measure(name, pipeline) {
   const child = SERVERS[name](dir, port);
   try {
     await waitForPort(port);
-    return benchmark(port, pipeline);
+    return benchmark(port, child.pid, pipeline);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -72,7 +90,7 @@ async function measure(name, pipeline) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`redis-benchmark -c 50 -d 100 -r 1000000 -t set,get; ${os.cpus().length} CPUs, ${RUNS} runs each (median), servers one at a time`);
+console.log(`redis-benchmark -c 50 -d 100 -r 1000000, -t set then -t get; ${os.cpus().length} CPUs, ${RUNS} runs each (median), servers one at a time`);
 console.log(spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).stdout.trim());
 const rows = [];
 for (const pipeline of [1, 16]) {
@@ -81,11 +99,19 @@ for (const pipeline of [1, 16]) {
     for (const name of ['redis', 'varve', 'floor']) results[name].push(await measure(name, pipeline));
   }
   for (const test of ['SET', 'GET']) {
-    const [redis, varve, floor] = ['redis', 'varve', 'floor'].map((name) => median(results[name].map((r) => r[test])));
+    const [redis, varve, floor] = ['redis', 'varve', 'floor'].map((name) => ({
+      rps: median(results[name].map((r) => r[test].rps)),
+      cpuUs: median(results[name].map((r) => r[test].cpuUs)),
+    }));
     rows.push({ test: `${test} -P ${pipeline}`, redis, varve, floor });
   }
 }
 const rate = (n) => `${Math.round(n).toLocaleString('en-US')}/s`;
 console.log('| test | redis-server (appendonly yes) | varve serve | varve / redis | floor (parser, +OK) | floor / redis |');
 console.log('|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.test} | ${rate(r.redis)} | ${rate(r.varve)} | ${(r.varve / r.redis).toFixed(2)}x | ${rate(r.floor)} | ${(r.floor / r.redis).toFixed(2)}x |`);
+for (const r of rows) console.log(`| ${r.test} | ${rate(r.redis.rps)} | ${rate(r.varve.rps)} | ${(r.varve.rps / r.redis.rps).toFixed(2)}x | ${rate(r.floor.rps)} | ${(r.floor.rps / r.redis.rps).toFixed(2)}x |`);
+console.log('\nServer CPU per request (user + system, all threads, µs):');
+console.log('| test | redis-server | varve serve | floor |');
+console.log('|---|---|---|---|');
+const us = (n) => (Number.isNaN(n) ? 'n/a' : n.toFixed(2));
+for (const r of rows) console.log(`| ${r.test} | ${us(r.redis.cpuUs)} | ${us(r.varve.cpuUs)} | ${us(r.floor.cpuUs)} |`);
