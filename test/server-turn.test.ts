@@ -5,6 +5,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { open, type Database } from '../src/db.js';
+import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from '../src/options.js';
+import { CommandError } from '../src/server/command.js';
 import { Keyspace } from '../src/server/keyspace.js';
 import { TurnEnd } from '../src/server/turn.js';
 import { tempDirs } from './support/temp-dir.js';
@@ -60,6 +62,18 @@ describe('Keyspace with TurnEnd', () => {
     await ks.settled();
     expect(value(await ks.db.getEntry(bytes('x')))).toBe('1');
     expect(await ks.count()).toBe(1);
+  });
+
+  it('refuses a key or value over the engine limits with a CommandError, issuing nothing, and commits the rest of the turn', async () => {
+    const ks = await keyspace();
+    const ok = ks.write([{ key: bytes('fine'), entry: { value: bytes('1'), expiresAt: undefined } }]);
+    const bigKey = Buffer.alloc(MAX_KEY_SIZE + 1, 1);
+    expect(() => ks.write([{ key: bytes('a'), entry: { value: bytes('x'), expiresAt: undefined } }, { key: bigKey, entry: null }])).toThrow(CommandError);
+    expect(() => ks.write([{ key: bytes('b'), entry: { value: Buffer.allocUnsafe(MAX_VALUE_SIZE + 1), expiresAt: undefined } }])).toThrow(/value of 268435457 bytes is over varve's limit/);
+    expect(ks.pendingWrites).toBe(1);
+    await ok;
+    expect(value(await ks.db.getEntry(bytes('fine')))).toBe('1');
+    expect(await ks.db.getEntry(bytes('a'))).toBeUndefined();
   });
 
   it('a later write of a key keeps its overlay entry when an earlier group commits', async () => {

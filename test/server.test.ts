@@ -169,6 +169,12 @@ describe('keys through ioredis', () => {
     }
   });
 
+  it('answers a key over the engine limit with an error, and commits the writes pipelined beside it', async () => {
+    const results = await redis.pipeline().set('limit:before', '1').set(Buffer.alloc(1024 * 1024 + 1, 120), 'v').set('limit:after', '2').exec();
+    expect(results!.map(([err]) => err?.message ?? null)).toEqual([null, "ERR key of 1048577 bytes is over varve's limit of 1048576", null]);
+    expect(await redis.mget('limit:before', 'limit:after')).toEqual(['1', '2']);
+  });
+
   it('sees each pipelined command in issue order: 1,000 INCRs and a GET in one pipeline', async () => {
     const pipeline = redis.pipeline();
     for (let i = 0; i < 1000; i++) pipeline.incr('p:counter');

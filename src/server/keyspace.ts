@@ -14,6 +14,8 @@
 // they are part of that batch.
 import { Buffer } from 'node:buffer';
 import type { BatchOp, Database } from '../db.js';
+import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from '../options.js';
+import { CommandError } from './command.js';
 import type { TurnEnd } from './turn.js';
 
 /** A live value and its expiry (ms since the epoch; undefined: none). */
@@ -66,6 +68,11 @@ function overlayKey(key: Uint8Array): string {
   return bytes.toString('latin1');
 }
 
+function checkLimits(key: Uint8Array, entry: Entry | null): void {
+  if (key.length > MAX_KEY_SIZE) throw new CommandError(`ERR key of ${key.length} bytes is over varve's limit of ${MAX_KEY_SIZE}`);
+  if (entry !== null && entry.value.length > MAX_VALUE_SIZE) throw new CommandError(`ERR value of ${entry.value.length} bytes is over varve's limit of ${MAX_VALUE_SIZE}`);
+}
+
 export class Keyspace {
   readonly db: Database;
   readonly #sync: boolean;
@@ -100,9 +107,12 @@ export class Keyspace {
   /**
    * Issues `writes` as one atomic write; visible to get() at once, resolved
    * once committed (and synced with --appendfsync always). The promise is
-   * shared by every write of the turn.
+   * shared by every write of the turn. A key or value beyond the engine's
+   * limits throws CommandError before anything is issued: the engine would
+   * refuse the whole batch, and with it the turn's other writes.
    */
   write(writes: KeyWrite[]): Promise<void> {
+    for (const { key, entry } of writes) checkLimits(key, entry);
     const generation = ++this.#generation;
     const group = this.#group ?? this.#startGroup();
     group.generation = generation;
