@@ -380,17 +380,45 @@ function setStatus(c: usize, status: i32): i32 {
 /** Points the cursor at a block (not positioned). Returns 0 or E_BAD_RESTARTS. */
 export function blockCursorInit(c: usize, block: usize, len: u32): i32 {
   const count = checkRestarts(block, len);
-  const ok = count > 0;
-  store<u32>(c + C_BLOCK, ok ? <u32>block : 0);
-  store<u32>(c + C_DATA_END, ok ? len - 4 - (<u32>count << 2) : 0);
-  store<u32>(c + C_RESTART_COUNT, ok ? <u32>count : 0);
+  if (count > 0) {
+    attach(c, block, len, <u32>count);
+    return setStatus(c, 0);
+  }
+  attach(c, 0, 0, 0);
+  return setStatus(c, count);
+}
+
+/**
+ * The restart count of the block if its restart array is well formed (see
+ * checkRestarts), else E_BAD_RESTARTS. A block that passed, unchanged since,
+ * may be given to blockCursorAttach.
+ */
+export function blockCheckRestarts(block: usize, len: u32): i32 {
+  return checkRestarts(block, len);
+}
+
+/**
+ * blockCursorInit without the restart check, for a block a cache holds
+ * after blockCheckRestarts accepted it: cursors over cached blocks are set
+ * up on every point read. Precondition: that check passed on these bytes.
+ */
+export function blockCursorAttach(c: usize, block: usize, len: u32): void {
+  attach(c, block, len, load<u32>(block + <usize>len - 4));
+  setStatus(c, 0);
+}
+
+/** Points the cursor at a block with `count` restarts (or at none, all zero), not positioned. */
+@inline
+function attach(c: usize, block: usize, len: u32, count: u32): void {
+  store<u32>(c + C_BLOCK, <u32>block);
+  store<u32>(c + C_DATA_END, count > 0 ? len - 4 - (count << 2) : 0);
+  store<u32>(c + C_RESTART_COUNT, count);
   store<u32>(c + C_RESTART_INDEX, 0);
   store<u32>(c + C_CURRENT, 0);
   store<u32>(c + C_NEXT, 0);
   store<u32>(c + C_KEY_LENGTH, 0);
   store<u32>(c + C_VALUE, 0);
   store<u32>(c + C_VALUE_LENGTH, 0);
-  return setStatus(c, ok ? 0 : count);
 }
 
 /** Prepares to decode from restart point `i`: the next entry has no previous key. */

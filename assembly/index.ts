@@ -15,6 +15,8 @@ export {
   blockBuilderDestroy,
   blockCursorCreate,
   blockCursorInit,
+  blockCursorAttach,
+  blockCheckRestarts,
   blockCursorSeek,
   blockCursorSeekFirst,
   blockCursorSeekLast,

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CorruptionError, InvalidArgumentError, MAX_SEQUENCE, compareInternalKeys, makeInternalKey, makeSeekKey } from '../src/index.js';
-import { BlockBuilder, BlockCursor, DecodedBlock, Region, heap } from '../src/wasm/index.js';
+import { BlockBuilder, BlockCursor, DecodedBlock, Region, checkRestarts, heap } from '../src/wasm/index.js';
 import { randomBytes } from './support/random.js';
 
 type Entry = { key: Uint8Array; value: Uint8Array };
@@ -158,10 +158,13 @@ function targetsArb(entries: Entry[]): fc.Arbitrary<Uint8Array[]> {
 
 const builder = new BlockBuilder();
 const cursor = new BlockCursor();
+/** Attached to blocks that passed checkRestarts, as table readers attach to cached blocks. */
+const attached = new BlockCursor();
 const buffers: Region[] = [];
 afterAll(() => {
   builder.destroy();
   cursor.destroy();
+  attached.destroy();
   for (const r of buffers) r.release();
 });
 
@@ -315,11 +318,15 @@ describe('block cursor and decoded block', () => {
         const b = build(entries, interval);
         const { ptr, len } = b.finish();
         cursor.init(ptr, len);
+        checkRestarts(ptr, len);
+        attached.attach(ptr, len);
         const decoded = DecodedBlock.decode(ptr, len);
         for (const target of targets) {
           const want = lowerBound(entries, target);
           check(cursor.seek(target) === want < entries.length, 'seek result');
           expectAt(cursor, entries, want);
+          check(attached.seek(target) === want < entries.length, 'attached seek result');
+          expectAt(attached, entries, want);
           check(decoded.seek(target) === want, `decoded seek ${want}`);
           if (want < entries.length) {
             cursor.prev();
@@ -466,7 +473,12 @@ describe('hand-made blocks', () => {
     huge[huge.length - 4] = 0xe8; // count 1000: more restarts than bytes
     huge[huge.length - 3] = 0x03;
     cases.push(huge);
-    for (const bytes of cases) expectCorrupt(bytes, () => undefined);
+    for (const bytes of cases) {
+      expectCorrupt(bytes, () => undefined);
+      expect(() => checkRestarts(place(bytes), bytes.length)).toThrow(CorruptionError);
+    }
+    const good = withRestarts(b, [0, 13]);
+    expect(() => checkRestarts(place(good), good.length)).not.toThrow();
   });
 
   it('rejects a restart entry that shares a prefix, and stays failed until init', () => {

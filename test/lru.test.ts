@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { InvalidArgumentError } from '../src/errors.js';
-import { type CacheHandle, LruCache } from '../src/cache/lru.js';
+import { type CacheHandle, type CacheRef, LruCache } from '../src/cache/lru.js';
 
 // ---- The model: arrays and a map, no linked lists ----
 
@@ -91,6 +91,7 @@ class Model {
 
 type Op =
   | { op: 'lookup'; key: number }
+  | { op: 'pinRef'; pick: number }
   | { op: 'insert'; key: number; charge: number }
   | { op: 'release'; pick: number }
   | { op: 'erase'; key: number }
@@ -100,6 +101,7 @@ type Op =
 const keyArb = fc.integer({ min: 0, max: 12 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: keyArb.map((key) => ({ op: 'lookup' as const, key })) },
+  { weight: 3, arbitrary: fc.nat().map((pick) => ({ op: 'pinRef' as const, pick })) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('insert' as const), key: keyArb, charge: fc.integer({ min: 0, max: 12 }) }) },
   { weight: 5, arbitrary: fc.nat().map((pick) => ({ op: 'release' as const, pick })) },
   { weight: 1, arbitrary: keyArb.map((key) => ({ op: 'erase' as const, key })) },
@@ -126,11 +128,14 @@ describe('LruCache against a model', () => {
           disposed.push(value);
         });
         const held: Held[] = [];
+        // Refs kept from every handle ever pinned, as a table reader keeps them, with the model's entry.
+        const refs: { ref: CacheRef<number>; model: ModelEntry; key: number }[] = [];
         let nextValue = 0;
         const pin = (handle: CacheHandle<number>, entry: ModelEntry): void => {
           expect(handle.value).toBe(entry.value);
           pins.set(handle.value, (pins.get(handle.value) ?? 0) + 1);
           held.push({ handle, model: entry });
+          refs.push({ ref: cache.refOf(handle), model: entry, key: handle.key });
         };
 
         for (const o of ops) {
@@ -140,6 +145,22 @@ describe('LruCache against a model', () => {
               const m = model.lookup(o.key);
               expect(h === undefined).toBe(m === undefined);
               if (h && m) pin(h, m);
+              break;
+            }
+            case 'pinRef': {
+              if (refs.length === 0) break;
+              const { ref, model: m, key } = refs[o.pick % refs.length]!;
+              // A ref reads as cached exactly while the model holds its entry; pinning it is a lookup hit.
+              expect(ref.cached).toBe(m.cached);
+              if (!ref.cached) {
+                expect(() => cache.pinRef(ref)).toThrow(InvalidArgumentError);
+                break;
+              }
+              const hits = cache.stats.hits;
+              const h = cache.pinRef(ref);
+              expect(cache.stats.hits).toBe(hits + 1);
+              expect(model.lookup(key)).toBe(m);
+              pin(h, m);
               break;
             }
             case 'insert': {
@@ -254,6 +275,22 @@ describe('LruCache', () => {
     expect(() => cache.insert(2, 2, -1)).toThrow(InvalidArgumentError);
     expect(() => cache.insert(2, 2, Number.NaN)).toThrow(InvalidArgumentError);
     expect(() => new LruCache<number>(Number.POSITIVE_INFINITY, () => {})).toThrow(InvalidArgumentError);
+  });
+
+  it('pins a kept ref again only while its entry is cached, and only in its own cache', () => {
+    const cache = new LruCache<string>(1, () => {});
+    const other = new LruCache<string>(1, () => {});
+    const h = cache.insert(1, 'a', 1);
+    const ref = cache.refOf(h);
+    cache.release(h);
+    expect(() => cache.refOf(h)).toThrow(InvalidArgumentError); // released
+    expect(() => other.pinRef(ref)).toThrow(InvalidArgumentError);
+    const again = cache.pinRef(ref);
+    expect(again.value).toBe('a');
+    cache.release(again);
+    cache.release(cache.insert(2, 'b', 1)); // evicts 'a'
+    expect(ref.cached).toBe(false);
+    expect(() => cache.pinRef(ref)).toThrow(InvalidArgumentError);
   });
 
   it('does O(1) work per operation', () => {

@@ -13,6 +13,7 @@
 import { InvalidArgumentError } from '../errors.js';
 
 interface Entry<V> {
+  readonly owner: LruCache<V>;
   readonly key: number;
   readonly value: V;
   readonly charge: number;
@@ -21,6 +22,18 @@ interface Entry<V> {
   /** Neighbours on the recency list; null when not on it (or at its ends). */
   older: Entry<V> | null;
   newer: Entry<V> | null;
+}
+
+/**
+ * A cached entry as a caller may keep it between uses, unpinned: its value
+ * may be used only while `cached` holds, after pinning it again with
+ * `pinRef`. A caller that keeps its own index of refs (a table reader, one
+ * per data block) skips the cache's map on a hit.
+ */
+export interface CacheRef<V> {
+  readonly key: number;
+  readonly value: V;
+  readonly cached: boolean;
 }
 
 /** One pin on a cached value. Release it exactly once with `LruCache.release`. */
@@ -109,13 +122,27 @@ export class LruCache<V> {
     return new Pin(this, entry);
   }
 
+  /** The entry a live handle pins, as a ref to keep and pin again with pinRef. */
+  refOf(handle: CacheHandle<V>): CacheRef<V> {
+    return this.#entryOf(handle);
+  }
+
+  /** Pins the entry of `ref` (a hit), which must still be cached in this cache. */
+  pinRef(ref: CacheRef<V>): CacheHandle<V> {
+    const entry = ref as Entry<V>;
+    if (entry.owner !== this || !entry.cached) throw new InvalidArgumentError('not a cached entry of this cache');
+    this.#stats.hits++;
+    this.#pin(entry);
+    return new Pin(this, entry);
+  }
+
   /**
    * Caches `value` under `key` and returns it pinned. An entry already cached
    * under `key` is replaced: its value is disposed once it is unpinned.
    */
   insert(key: number, value: V, charge: number): CacheHandle<V> {
     checkAmount('charge', charge);
-    const entry: Entry<V> = { key, value, charge, pins: 1, cached: true, older: null, newer: null };
+    const entry: Entry<V> = { owner: this, key, value, charge, pins: 1, cached: true, older: null, newer: null };
     const old = this.#entries.get(key);
     this.#entries.set(key, entry);
     this.#usage += charge;
@@ -127,10 +154,8 @@ export class LruCache<V> {
 
   /** Drops a pin taken by lookup or insert. Releasing a handle twice throws. */
   release(handle: CacheHandle<V>): void {
-    if (!(handle instanceof Pin) || handle.owner !== this) throw new InvalidArgumentError('not a handle of this cache');
-    const entry = handle.entry;
-    if (entry === null) throw new InvalidArgumentError('cache handle released twice');
-    handle.entry = null;
+    const entry = this.#entryOf(handle);
+    (handle as Pin<V>).entry = null;
     entry.pins--;
     if (entry.pins > 0) return;
     if (entry.cached) {
@@ -161,6 +186,14 @@ export class LruCache<V> {
       this.#uncache(entry);
     }
     return doomed.length;
+  }
+
+  /** The entry a live handle of this cache pins; throws for a released or foreign handle. */
+  #entryOf(handle: CacheHandle<V>): Entry<V> {
+    if (!(handle instanceof Pin) || handle.owner !== this) throw new InvalidArgumentError('not a handle of this cache');
+    const entry = handle.entry;
+    if (entry === null) throw new InvalidArgumentError('cache handle already released');
+    return entry;
   }
 
   #pin(entry: Entry<V>): void {

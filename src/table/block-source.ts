@@ -26,9 +26,18 @@ export interface BlockCacheHandle {
   readonly value: CachedBlock;
 }
 
+/** A cached block as a reader keeps it between uses, unpinned; usable (after pinRef) while `cached` holds. */
+export interface BlockCacheRef {
+  readonly cached: boolean;
+}
+
 export interface BlockCache {
   /** The block under `key`, pinned; undefined on a miss. */
   lookup(key: number): BlockCacheHandle | undefined;
+  /** The entry a live handle pins, to keep and pin again with pinRef without a lookup. */
+  refOf(handle: BlockCacheHandle): BlockCacheRef;
+  /** Pins the entry of `ref` (a hit); precondition: `ref.cached`. */
+  pinRef(ref: BlockCacheRef): BlockCacheHandle;
   /** Adds `block` under `key`, costing `charge` bytes, and returns it pinned. */
   insert(key: number, block: CachedBlock, charge: number): BlockCacheHandle;
   /** Unpins; exactly once per handle. */

@@ -183,7 +183,8 @@ export class TableIterator implements InternalIterator {
       this.#handle = this.#source.pinBlock(i);
       this.#blockIndex = i;
       const block = this.#handle.value;
-      this.#cursor.init(block.ptr, block.len);
+      // pinBlock checked the block's restart array when it entered the cache.
+      this.#cursor.attach(block.ptr, block.len);
     }
     return true;
   }

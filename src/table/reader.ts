@@ -9,14 +9,14 @@ import { Kind, SEEK_KIND, TRAILER_SIZE, isKind, writeTrailer } from '../keys.js'
 import { TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, decodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
 import type { FileHandle } from '../fs/filesystem.js';
-import { BlockCursor, DecodedBlock } from '../wasm/block.js';
+import { BlockCursor, DecodedBlock, checkRestarts } from '../wasm/block.js';
 import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
 import { HASH_BYTES, hashAt } from '../wasm/hash.js';
 import { Region, alloc, free, u8, view } from '../wasm/heap.js';
 import { copyOut } from '../copy-out.js';
 import * as lz4 from '../wasm/lz4.js';
-import { type BlockCache, type BlockCacheHandle, type CachedBlock, MAX_CACHE_ID, blockCacheKey, freeCachedBlock } from './block-source.js';
+import { type BlockCache, type BlockCacheHandle, type BlockCacheRef, type CachedBlock, MAX_CACHE_ID, blockCacheKey, freeCachedBlock } from './block-source.js';
 import {
   BLOCK_TRAILER_SIZE,
   type BlockHandle,
@@ -106,6 +106,12 @@ export class TableReader {
   /** Offset and stored size of each data block, from the index. */
   readonly #offsets: Uint32Array;
   readonly #sizes: Uint32Array;
+  /**
+   * Each data block's cache entry as last pinned, kept unpinned: a hit
+   * pins it again without the cache's map (whose number keys are doubles,
+   * hashed on every lookup). An entry no longer cached is looked up anew.
+   */
+  readonly #blockRefs: (BlockCacheRef | undefined)[];
   /** The range-deletion block's tombstones, as stored (empty for most tables). */
   readonly rangeTombstones: readonly RangeTombstone[];
   /** Those tombstones fragmented for lookups; undefined when there are none. */
@@ -144,6 +150,7 @@ export class TableReader {
     this.#filter = parts.filter;
     this.#offsets = parts.offsets;
     this.#sizes = parts.sizes;
+    this.#blockRefs = new Array<BlockCacheRef | undefined>(parts.offsets.length).fill(undefined);
     this.rangeTombstones = parts.tombstones;
     this.#fragments = TombstoneFragments.build(parts.tombstones);
   }
@@ -276,7 +283,7 @@ export class TableReader {
       const handle = this.#pinBlock(i);
       try {
         const cursor = this.#cursor;
-        cursor.init(handle.value.ptr, handle.value.len);
+        cursor.attach(handle.value.ptr, handle.value.len);
         if (cursor.seekAt(target, targetLen)) return this.#entryAtCursor(userKey);
       } catch (err) {
         throw this.#blockError(i, err);
@@ -352,18 +359,37 @@ export class TableReader {
   }
 
   /** Data block i, pinned in the cache; read and verified on a miss. */
+  /**
+   * Data block i, pinned, through the cache. A block read from the file has
+   * its restart array checked before it enters the cache, so cursors attach
+   * to cached blocks without checking it again.
+   */
   #pinBlock(i: number): BlockCacheHandle {
+    const ref = this.#blockRefs[i];
+    if (ref !== undefined && ref.cached) {
+      this.stats.blockCacheHits++;
+      return this.#cache.pinRef(ref);
+    }
     const offset = this.#offsets[i]!;
     const key = this.#cacheBase + offset;
-    const hit = this.#cache.lookup(key);
-    if (hit !== undefined) {
+    let handle = this.#cache.lookup(key);
+    if (handle !== undefined) {
       this.stats.blockCacheHits++;
-      return hit;
+    } else {
+      this.stats.blockReads++;
+      const block = this.#io.readBlock({ offset, size: this.#sizes[i]! }, 'data block');
+      try {
+        checkRestarts(block.ptr, block.len);
+      } catch (err) {
+        freeCachedBlock(block);
+        throw this.#blockError(i, err);
+      }
+      handle = this.#cache.insert(key, block, block.len);
     }
-    this.stats.blockReads++;
-    const block = this.#io.readBlock({ offset, size: this.#sizes[i]! }, 'data block');
-    return this.#cache.insert(key, block, block.len);
+    this.#blockRefs[i] = this.#cache.refOf(handle);
+    return handle;
   }
+
 
   #blockError(i: number, err: unknown): unknown {
     return err instanceof CorruptionError ? corruption(this.path, this.#offsets[i]!, 'data block', err) : err;

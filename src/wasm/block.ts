@@ -15,6 +15,8 @@ interface BlockExports {
   blockBuilderDestroy(h: number): void;
   blockCursorCreate(): number;
   blockCursorInit(c: number, block: number, len: number): number;
+  blockCursorAttach(c: number, block: number, len: number): void;
+  blockCheckRestarts(block: number, len: number): number;
   blockCursorSeek(c: number, target: number, targetLength: number): number;
   blockCursorSeekFirst(c: number): number;
   blockCursorSeekLast(c: number): number;
@@ -170,6 +172,12 @@ const C_VALUE = 8;
 const C_VALUE_LENGTH = 12;
 const C_STATUS = 16;
 
+/** Throws CorruptionError unless the block's restart array is well formed: the check BlockCursor.attach relies on. */
+export function checkRestarts(ptr: number, len: number): void {
+  const rc = ex.blockCheckRestarts(ptr, len);
+  if (rc < 0) fail(rc);
+}
+
 /**
  * Iterates an encoded block that sits in linear memory (and must stay there
  * while the cursor is positioned on it). Positioning methods return whether
@@ -186,10 +194,19 @@ export class BlockCursor {
     return this.#handle || destroyed('BlockCursor');
   }
 
-  /** Points at the block of `len` bytes at `ptr`, not yet positioned. */
+  /** Points at the block of `len` bytes at `ptr`, not yet positioned; checks its restart array. */
   init(ptr: number, len: number): void {
     const rc = ex.blockCursorInit(this.handle, ptr, len);
     if (rc < 0) fail(rc);
+  }
+
+  /**
+   * As init(), without the restart-array check, for a block that passed
+   * checkRestarts() and has not changed since (a cached block): point reads
+   * set up a cursor on every lookup.
+   */
+  attach(ptr: number, len: number): void {
+    ex.blockCursorAttach(this.handle, ptr, len);
   }
 
   get valid(): boolean {

@@ -2,14 +2,15 @@
 // src/table/block-source.ts strictly: pins are counted, a block is freed
 // once, when it has left the cache and nothing pins it, and misuse (double
 // release, release of a foreign handle) throws. Not for production use.
-import type { BlockCache, BlockCacheHandle, CachedBlock } from '../../src/table/block-source.js';
+import type { BlockCache, BlockCacheHandle, BlockCacheRef, CachedBlock } from '../../src/table/block-source.js';
 import { freeCachedBlock } from '../../src/table/block-source.js';
 
 interface Entry {
+  key: number;
   block: CachedBlock;
   charge: number;
   pins: number;
-  inCache: boolean;
+  cached: boolean;
 }
 
 interface TestHandle extends BlockCacheHandle {
@@ -42,7 +43,7 @@ export class TestBlockCache implements BlockCache {
     this.inserts++;
     const old = this.#entries.get(key);
     if (old !== undefined) this.#remove(key, old);
-    const entry: Entry = { block, charge, pins: 0, inCache: true };
+    const entry: Entry = { key, block, charge, pins: 0, cached: true };
     this.#entries.set(key, entry);
     this.#usage += charge;
     const handle = this.#pin(entry);
@@ -50,13 +51,24 @@ export class TestBlockCache implements BlockCache {
     return handle;
   }
 
+  refOf(handle: BlockCacheHandle): BlockCacheRef {
+    return this.#live(handle).entry;
+  }
+
+  pinRef(ref: BlockCacheRef): BlockCacheHandle {
+    const entry = ref as Entry;
+    if (!entry.cached || this.#entries.get(entry.key) !== entry) throw new Error('pinRef of an entry not cached here');
+    this.#entries.delete(entry.key);
+    this.#entries.set(entry.key, entry);
+    return this.#pin(entry);
+  }
+
   release(handle: BlockCacheHandle): void {
-    const h = handle as TestHandle;
-    if (h.released || h.entry === undefined) throw new Error('block cache handle released twice or foreign');
+    const h = this.#live(handle);
     h.released = true;
     h.entry.pins--;
     this.#pinned--;
-    if (h.entry.pins === 0 && !h.entry.inCache) this.#free(h.entry);
+    if (h.entry.pins === 0 && !h.entry.cached) this.#free(h.entry);
     this.#evict();
   }
 
@@ -74,6 +86,12 @@ export class TestBlockCache implements BlockCache {
     for (const [key, entry] of [...this.#entries]) this.#remove(key, entry);
   }
 
+  #live(handle: BlockCacheHandle): TestHandle {
+    const h = handle as TestHandle;
+    if (h.released || h.entry === undefined) throw new Error('block cache handle released or foreign');
+    return h;
+  }
+
   #pin(entry: Entry): TestHandle {
     entry.pins++;
     this.#pinned++;
@@ -89,7 +107,7 @@ export class TestBlockCache implements BlockCache {
 
   #remove(key: number, entry: Entry): void {
     this.#entries.delete(key);
-    entry.inCache = false;
+    entry.cached = false;
     this.#usage -= entry.charge;
     if (entry.pins === 0) this.#free(entry);
   }
