@@ -11,7 +11,8 @@
 // and holds bounded memory; one whose unsent replies still pass
 // `maxOutputBuffer` is disconnected.
 import type { Socket } from 'node:net';
-import type { Command, Context, Reply } from './command.js';
+import type { Context, Reply } from './command.js';
+import type { CommandTable } from './command-table.js';
 import { type DispatchHooks, type Waiting, dispatch } from './dispatch.js';
 import type { Keyspace } from './keyspace.js';
 import type { ServerOptions } from './options.js';
@@ -22,7 +23,7 @@ import type { ServerState } from './state.js';
 import type { TurnEnd } from './turn.js';
 
 export interface ConnectionDeps {
-  table: ReadonlyMap<string, Command>;
+  table: CommandTable;
   keyspace: Keyspace;
   server: ServerState;
   hooks: DispatchHooks;

@@ -3,6 +3,7 @@
 // reply worded as Redis words it. Never throws.
 import { VarveError } from '../errors.js';
 import { AfterCommit, type Command, type Context, CommandError, type Outcome, type Reply } from './command.js';
+import type { CommandTable } from './command-table.js';
 
 const ERROR_PREFIX = /^[A-Z]+ /;
 
@@ -69,11 +70,11 @@ export class Waiting {
   }
 }
 
-export function dispatch(table: ReadonlyMap<string, Command>, ctx: Context, args: Buffer[], hooks: DispatchHooks): Reply | Waiting {
+export function dispatch(table: CommandTable, ctx: Context, args: Buffer[], hooks: DispatchHooks): Reply | Waiting {
   const started = performance.now();
-  const name = args[0]!.toString('latin1').toLowerCase();
-  const command = table.get(name);
+  const command = table.find(args[0]!);
   if (command === undefined) return unknownCommand(args);
+  const name = command.name;
   const outcome = run(command, ctx, args, hooks.unexpected);
   if (typeof outcome === 'function') {
     hooks.finished(name, (performance.now() - started) / 1000);
