@@ -10,7 +10,7 @@ export const SYNTAX = 'ERR syntax error';
 
 /** A signed 64-bit integer written as Redis writes one: optional '-', digits, no '+', no leading zeros, no spaces. */
 export function parseInt64(arg: Uint8Array, message = NOT_INTEGER): bigint {
-  const text = Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('latin1');
+  const text = latin1(arg);
   if (!/^(0|-?[1-9]\d{0,19})$/.test(text)) throw new CommandError(message);
   const n = BigInt(text);
   if (n < INT64_MIN || n > INT64_MAX) throw new CommandError(message);
@@ -26,7 +26,7 @@ export function parseInteger(arg: Uint8Array, message = NOT_INTEGER): number {
 
 /** A finite double as Redis's strtold accepts one (no spaces; inf and nan refused). */
 export function parseDouble(arg: Uint8Array): number {
-  const text = Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('latin1');
+  const text = latin1(arg);
   if (text.length === 0 || /\s/.test(text)) throw new CommandError(NOT_FLOAT);
   const n = Number(text);
   if (!Number.isFinite(n)) throw new CommandError(NOT_FLOAT);
@@ -40,8 +40,22 @@ export function is(arg: Uint8Array, word: string): boolean {
   return true;
 }
 
+/** The argument as UTF-8 text (for messages and names). */
 export function text(arg: Uint8Array): string {
   return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('utf8');
+}
+
+/** Arguments up to this many bytes are turned into strings by String.fromCharCode. */
+const SHORT_ARGUMENT = 1024;
+
+/**
+ * The argument one char per byte: distinct arguments give distinct strings.
+ * For a short one (a key, a number) fromCharCode takes about half the time
+ * of making a Buffer view and decoding it.
+ */
+export function latin1(arg: Uint8Array): string {
+  if (arg.length <= SHORT_ARGUMENT) return String.fromCharCode.apply(null, arg as unknown as number[]);
+  return Buffer.from(arg.buffer, arg.byteOffset, arg.byteLength).toString('latin1');
 }
 
 /**

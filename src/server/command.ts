@@ -42,7 +42,7 @@ export interface Command {
   firstKey: number;
   lastKey: number;
   step: number;
-  run(ctx: Context, args: Buffer[]): Outcome;
+  run(ctx: Context, args: Uint8Array[]): Outcome;
 }
 
 /** Redis's key positions of a command without keys. */

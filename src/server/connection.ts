@@ -50,7 +50,7 @@ export class Connection {
   /** Replies not yet written, in request order; empty on the fast path. */
   readonly #queue: Slot[] = [];
   /** Requests received and not yet run (from #next on), while replies are backed up. */
-  #requests: Buffer[][] = [];
+  #requests: Uint8Array[][] = [];
   #next = 0;
   #readPaused = false;
   #socketFull = false;
@@ -87,7 +87,7 @@ export class Connection {
   }
 
   #receive(chunk: Buffer): void {
-    let requests: Buffer[][];
+    let requests: Uint8Array[][];
     try {
       requests = this.#parser.push(chunk);
     } catch (err) {

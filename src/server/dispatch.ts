@@ -4,6 +4,7 @@
 import { VarveError } from '../errors.js';
 import { AfterCommit, type Command, type Context, CommandError, type Outcome, type Reply } from './command.js';
 import type { CommandTable } from './command-table.js';
+import { text } from './args.js';
 
 const ERROR_PREFIX = /^[A-Z]+ /;
 
@@ -13,12 +14,12 @@ export function errorReply(message: string): Reply {
 }
 
 /** Redis's unknown-command error quotes the first arguments. */
-function unknownCommand(args: Buffer[]): Reply {
+function unknownCommand(args: Uint8Array[]): Reply {
   const quoted = args
     .slice(1, 21)
-    .map((a) => `'${a.subarray(0, 128).toString('utf8')}' `)
+    .map((a) => `'${text(a.subarray(0, 128))}' `)
     .join('');
-  return errorReply(`ERR unknown command '${args[0]!.subarray(0, 128).toString('utf8')}', with args beginning with: ${quoted}`);
+  return errorReply(`ERR unknown command '${text(args[0]!.subarray(0, 128))}', with args beginning with: ${quoted}`);
 }
 
 /** The reply an error thrown by a command gets; `unexpected` hears errors that are bugs (to log them). */
@@ -70,7 +71,7 @@ export class Waiting {
   }
 }
 
-export function dispatch(table: CommandTable, ctx: Context, args: Buffer[], hooks: DispatchHooks): Reply | Waiting {
+export function dispatch(table: CommandTable, ctx: Context, args: Uint8Array[], hooks: DispatchHooks): Reply | Waiting {
   const started = performance.now();
   const command = table.find(args[0]!);
   if (command === undefined) return unknownCommand(args);
@@ -85,7 +86,7 @@ export function dispatch(table: CommandTable, ctx: Context, args: Buffer[], hook
 }
 
 /** The command's outcome; what it throws becomes an error reply. */
-function run(command: Command, ctx: Context, args: Buffer[], unexpected: (err: unknown) => void): Outcome {
+function run(command: Command, ctx: Context, args: Uint8Array[], unexpected: (err: unknown) => void): Outcome {
   const name = command.name;
   ctx.session.lastCommand = name;
   if (!ctx.session.authenticated && !command.flags.includes('no-auth')) return errorReply('NOAUTH Authentication required.');

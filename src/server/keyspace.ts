@@ -12,9 +12,9 @@
 // its end (see turn.ts), as one engine batch: one WAL record, and one
 // fsync with --appendfsync always. Each command's writes stay atomic, as
 // they are part of that batch.
-import { Buffer } from 'node:buffer';
 import type { BatchOp, Database } from '../db.js';
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from '../options.js';
+import { latin1 } from './args.js';
 import { CommandError } from './command.js';
 import type { TurnEnd } from './turn.js';
 
@@ -62,11 +62,6 @@ interface Pending {
   generation: number;
 }
 
-/** Overlay keys: the key's bytes as a latin1 string (one char per byte, so distinct keys stay distinct). */
-function overlayKey(key: Uint8Array): string {
-  const bytes = key instanceof Buffer ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  return bytes.toString('latin1');
-}
 
 function checkLimits(key: Uint8Array, entry: Entry | null): void {
   if (key.length > MAX_KEY_SIZE) throw new CommandError(`ERR key of ${key.length} bytes is over varve's limit of ${MAX_KEY_SIZE}`);
@@ -77,6 +72,7 @@ export class Keyspace {
   readonly db: Database;
   readonly #sync: boolean;
   readonly #turn: TurnEnd;
+  /** Issued, uncommitted writes by key, as latin1 strings (one char per byte, so distinct keys stay distinct). */
   readonly #overlay = new Map<string, Pending>();
   #generation = 0;
   /** FLUSHDBs issued and not yet committed: until they are, keys outside the overlay read as deleted. */
@@ -96,7 +92,7 @@ export class Keyspace {
 
   /** The key's live entry as of every command issued so far, or undefined (missing or expired at `now`). */
   get(key: Uint8Array, now: number): Entry | undefined {
-    const pending = this.#overlay.size === 0 ? undefined : this.#overlay.get(overlayKey(key));
+    const pending = this.#overlay.size === 0 ? undefined : this.#overlay.get(latin1(key));
     if (pending === undefined && this.#clearsPending > 0) return undefined;
     const entry = pending === undefined ? this.db.getEntrySync(key) : pending.entry;
     if (entry === undefined || entry === null) return undefined;
@@ -117,7 +113,7 @@ export class Keyspace {
     const group = this.#group ?? this.#startGroup();
     group.generation = generation;
     for (const { key, entry } of writes) {
-      const name = overlayKey(key);
+      const name = latin1(key);
       this.#overlay.set(name, { entry, generation });
       group.keys.push(name);
       group.bytes += key.length + (entry?.value.length ?? 0);

@@ -3,6 +3,7 @@
 // server keeps the last key of each walk under a fresh number, and forgets
 // the oldest beyond a bound: a client that resumes a forgotten cursor (or
 // one from before a restart) gets an error, never a wrong walk.
+import { latin1 } from './args.js';
 import { CommandError } from './command.js';
 
 const MAX_CURSORS = 100_000;
@@ -22,7 +23,7 @@ export class ScanCursors {
 
   /** The key to resume after; undefined for cursor 0 (a new walk). */
   resume(cursor: Uint8Array): Uint8Array | undefined {
-    const text = Buffer.from(cursor.buffer, cursor.byteOffset, cursor.byteLength).toString('latin1');
+    const text = latin1(cursor);
     if (!/^\d+$/.test(text)) throw new CommandError('ERR invalid cursor');
     const id = Number(text);
     if (id === 0) return undefined;

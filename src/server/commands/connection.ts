@@ -8,7 +8,7 @@ import type { Session } from '../session.js';
 export const REDIS_VERSION = '7.2.0';
 
 /** Checks a password in constant time; a wrong one throws Redis's WRONGPASS. */
-function authenticate(ctx: Context, user: Buffer | undefined, password: Buffer): void {
+function authenticate(ctx: Context, user: Uint8Array | undefined, password: Uint8Array): void {
   const expected = ctx.server.options.requirepass;
   if (expected === undefined) throw new CommandError('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   const given = Buffer.from(password);
@@ -20,7 +20,7 @@ function authenticate(ctx: Context, user: Buffer | undefined, password: Buffer):
   ctx.session.authenticated = true;
 }
 
-function hello(ctx: Context, args: Buffer[]): Reply {
+function hello(ctx: Context, args: Uint8Array[]): Reply {
   let protocol = ctx.session.protocol;
   let i = 1;
   if (args.length > 1) {
@@ -61,8 +61,8 @@ function hello(ctx: Context, args: Buffer[]): Reply {
 }
 
 /** A client name: no spaces or newlines, as Redis requires. */
-function checkName(name: Buffer): string {
-  const s = name.toString('utf8');
+function checkName(name: Uint8Array): string {
+  const s = text(name);
   if (/[\s]/.test(s)) throw new CommandError('ERR Client names cannot contain spaces, newlines or special characters.');
   return s;
 }
@@ -73,7 +73,7 @@ function clientLine(s: Session, now: number): string {
   return `id=${s.id} addr=${s.address} name=${s.name} age=${age} idle=${idle} db=0 cmd=${s.lastCommand} resp=${s.protocol} lib-name=${s.libName} lib-ver=${s.libVersion}\n`;
 }
 
-function client(ctx: Context, args: Buffer[]): Reply {
+function client(ctx: Context, args: Uint8Array[]): Reply {
   const sub = args[1]!;
   if (is(sub, 'setname') && args.length === 3) {
     ctx.session.name = checkName(args[2]!);

@@ -3,17 +3,17 @@
 // issued before them has committed.
 import { prefixEnd } from '../../keys.js';
 import { AfterCommit, type Command, type Context, NO_KEYS, define, CommandError, OK, type Outcome, type Reply, integer } from '../command.js';
-import { SYNTAX, is, parseInteger } from '../args.js';
+import { SYNTAX, is, latin1, parseInteger } from '../args.js';
 import { globMatch, literalPrefix } from '../glob.js';
 import type { KeyWrite } from '../keyspace.js';
 import type { ScanCursors } from '../scan-cursors.js';
 
 /** Deletes the keys that exist; replies their count once committed. */
-function del(ctx: Context, args: Buffer[]): Outcome {
+function del(ctx: Context, args: Uint8Array[]): Outcome {
   const writes: KeyWrite[] = [];
   const seen = new Set<string>();
   for (const key of args.slice(1)) {
-    const name = key.toString('latin1');
+    const name = latin1(key);
     if (seen.has(name) || ctx.keyspace.get(key, ctx.now) === undefined) continue;
     seen.add(name);
     writes.push({ key, entry: null });
@@ -24,12 +24,12 @@ function del(ctx: Context, args: Buffer[]): Outcome {
 
 type ExpireCondition = 'nx' | 'xx' | 'gt' | 'lt' | undefined;
 
-function expireCondition(args: Buffer[]): ExpireCondition {
+function expireCondition(args: Uint8Array[]): ExpireCondition {
   if (args.length === 3) return undefined;
   if (args.length !== 4) throw new CommandError(SYNTAX);
   const a = args[3]!;
   for (const c of ['nx', 'xx', 'gt', 'lt'] as const) if (is(a, c)) return c;
-  throw new CommandError(`ERR Unsupported option ${a.toString('latin1')}`);
+  throw new CommandError(`ERR Unsupported option ${latin1(a)}`);
 }
 
 /** EXPIRE and its kin: `toMs` turns the argument into an absolute ms expiry. A time in the past deletes the key. */
@@ -70,7 +70,7 @@ interface ScanArgs {
   count: number;
 }
 
-function scanArgs(args: Buffer[], from: number): ScanArgs {
+function scanArgs(args: Uint8Array[], from: number): ScanArgs {
   const out: ScanArgs = { match: undefined, count: 10 };
   for (let i = from; i < args.length; i += 2) {
     if (i + 1 >= args.length) throw new CommandError(SYNTAX);
@@ -102,7 +102,7 @@ function scanRange(match: Uint8Array | undefined, after: Uint8Array | undefined)
  * replying those that match. The cursor names the last key visited
  * (scan-cursors.ts); 0 starts, and 0 comes back when the walk is done.
  */
-async function scan(ctx: Context, args: Buffer[], cursors: ScanCursors): Promise<Reply> {
+async function scan(ctx: Context, args: Uint8Array[], cursors: ScanCursors): Promise<Reply> {
   const after = cursors.resume(args[1]!);
   const { match, count } = scanArgs(args, 2);
   await ctx.keyspace.settled();
@@ -128,7 +128,7 @@ async function scan(ctx: Context, args: Buffer[], cursors: ScanCursors): Promise
   };
 }
 
-async function keys(ctx: Context, pattern: Buffer): Promise<Reply> {
+async function keys(ctx: Context, pattern: Uint8Array): Promise<Reply> {
   await ctx.keyspace.settled();
   const out: Uint8Array[] = [];
   const it = ctx.keyspace.db.iterator(scanRange(pattern, undefined));
@@ -145,7 +145,7 @@ async function keys(ctx: Context, pattern: Buffer): Promise<Reply> {
   };
 }
 
-function flush(ctx: Context, args: Buffer[]): AfterCommit {
+function flush(ctx: Context, args: Uint8Array[]): AfterCommit {
   if (args.length > 2 || (args.length === 2 && !is(args[1]!, 'async') && !is(args[1]!, 'sync'))) throw new CommandError(SYNTAX);
   return new AfterCommit(ctx.keyspace.flush(), OK);
 }

@@ -1,6 +1,6 @@
 // Server commands: COMMAND, CONFIG GET, INFO, TIME.
 import { type Command, type Context, NO_KEYS, define, CommandError, type Reply, integer } from '../command.js';
-import { is, text } from '../args.js';
+import { is, latin1, text } from '../args.js';
 import { globMatch } from '../glob.js';
 
 /** The parameters CONFIG GET reports, from the server's options. */
@@ -24,10 +24,10 @@ function configParameters(ctx: Context): [string, string][] {
   ];
 }
 
-function config(ctx: Context, args: Buffer[]): Reply {
+function config(ctx: Context, args: Uint8Array[]): Reply {
   if (!is(args[1]!, 'get')) throw new CommandError(`ERR unknown subcommand '${text(args[1]!)}'. varve supports CONFIG GET only.`);
   if (args.length < 3) throw new CommandError("ERR wrong number of arguments for 'config|get' command");
-  const patterns = args.slice(2).map((p) => Buffer.from(p.toString('latin1').toLowerCase(), 'latin1'));
+  const patterns = args.slice(2).map((p) => Buffer.from(latin1(p).toLowerCase(), 'latin1'));
   const found = configParameters(ctx).filter(([name]) => patterns.some((p) => globMatch(p, Buffer.from(name, 'latin1'))));
   return (w) => {
     w.mapHeader(found.length);
@@ -56,7 +56,7 @@ function commandInfo(c: Command): Reply {
 }
 
 function commandCommand(table: ReadonlyMap<string, Command>) {
-  return (_ctx: Context, args: Buffer[]): Reply => {
+  return (_ctx: Context, args: Uint8Array[]): Reply => {
     const all = [...table.values()];
     if (args.length === 1) return (w) => {
       w.arrayHeader(all.length);
@@ -65,14 +65,14 @@ function commandCommand(table: ReadonlyMap<string, Command>) {
     const sub = args[1]!;
     if (is(sub, 'count')) return integer(all.length);
     if (is(sub, 'info')) {
-      const wanted = args.length === 2 ? all : args.slice(2).map((n) => table.get(n.toString('latin1').toLowerCase()));
+      const wanted = args.length === 2 ? all : args.slice(2).map((n) => table.get(latin1(n).toLowerCase()));
       return (w) => {
         w.arrayHeader(wanted.length);
         for (const c of wanted) if (c === undefined) w.nilArray(); else commandInfo(c)(w);
       };
     }
     if (is(sub, 'docs')) {
-      const wanted = args.length === 2 ? all : args.slice(2).flatMap((n) => table.get(n.toString('latin1').toLowerCase()) ?? []);
+      const wanted = args.length === 2 ? all : args.slice(2).flatMap((n) => table.get(latin1(n).toLowerCase()) ?? []);
       return (w) => {
         w.mapHeader(wanted.length);
         for (const c of wanted) {
@@ -94,7 +94,7 @@ export function serverCommands(table: ReadonlyMap<string, Command>, info: (ctx: 
     define('command', -1, ['loading', 'stale'], commandCommand(table), NO_KEYS),
     define('config', -2, ['admin', 'noscript'], config, NO_KEYS),
     define('info', -1, ['loading', 'stale'], async (ctx, args) => {
-      const body = await info(ctx, args.slice(1).map((a) => a.toString('latin1').toLowerCase()));
+      const body = await info(ctx, args.slice(1).map((a) => latin1(a).toLowerCase()));
       return (w) => w.verbatim(body);
     }, NO_KEYS),
     define('time', 1, ['fast'], () => {

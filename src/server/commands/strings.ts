@@ -36,7 +36,7 @@ interface SetFlags {
   get: boolean;
 }
 
-function setFlags(args: Buffer[], now: number): SetFlags {
+function setFlags(args: Uint8Array[], now: number): SetFlags {
   const flags: SetFlags = { expiresAt: undefined, keepTtl: false, nx: false, xx: false, get: false };
   let expiries = 0;
   for (let i = 3; i < args.length; i++) {
@@ -58,7 +58,7 @@ function setFlags(args: Buffer[], now: number): SetFlags {
   return flags;
 }
 
-function set(ctx: Context, args: Buffer[]): Outcome {
+function set(ctx: Context, args: Uint8Array[]): Outcome {
   const [, key, value] = args as [Buffer, Buffer, Buffer];
   if (args.length === 3) return put(ctx, key, { value, expiresAt: undefined }, OK);
   const flags = setFlags(args, ctx.now);
@@ -71,7 +71,7 @@ function set(ctx: Context, args: Buffer[]): Outcome {
 }
 
 /** The key's integer value (0 when missing) plus `by`, checked for int64 overflow; written back keeping the expiry. */
-function incrementBy(ctx: Context, key: Buffer, by: bigint): AfterCommit {
+function incrementBy(ctx: Context, key: Uint8Array, by: bigint): AfterCommit {
   const old = ctx.keyspace.get(key, ctx.now);
   const current = old === undefined ? 0n : parseInt64(old.value, NOT_INTEGER);
   const next = current + by;
@@ -80,7 +80,7 @@ function incrementBy(ctx: Context, key: Buffer, by: bigint): AfterCommit {
   return put(ctx, key, { value, expiresAt: old?.expiresAt }, (w) => w.integer(next));
 }
 
-function incrementByFloat(ctx: Context, key: Buffer, by: number): AfterCommit {
+function incrementByFloat(ctx: Context, key: Uint8Array, by: number): AfterCommit {
   const old = ctx.keyspace.get(key, ctx.now);
   const current = old === undefined ? 0 : parseDouble(old.value);
   const next = current + by;
@@ -97,7 +97,7 @@ function range(length: number, start: number, end: number): [number, number] | u
   return start > end || length === 0 ? undefined : [start, end + 1];
 }
 
-function setRange(ctx: Context, key: Buffer, offsetArg: Buffer, patch: Buffer): Outcome {
+function setRange(ctx: Context, key: Uint8Array, offsetArg: Uint8Array, patch: Uint8Array): Outcome {
   const offset = parseInteger(offsetArg);
   if (offset < 0) throw new CommandError('ERR offset is out of range');
   const old = ctx.keyspace.get(key, ctx.now);
@@ -110,7 +110,7 @@ function setRange(ctx: Context, key: Buffer, offsetArg: Buffer, patch: Buffer): 
   return put(ctx, key, { value, expiresAt: old?.expiresAt }, integer(value.length));
 }
 
-function getEx(ctx: Context, args: Buffer[]): Outcome {
+function getEx(ctx: Context, args: Uint8Array[]): Outcome {
   const key = args[1]!;
   const old = ctx.keyspace.get(key, ctx.now);
   if (args.length === 2) return bulkOrNil(old?.value);
@@ -126,7 +126,7 @@ function getEx(ctx: Context, args: Buffer[]): Outcome {
   return put(ctx, key, { value: old.value, expiresAt }, bulk(old.value));
 }
 
-function mset(ctx: Context, args: Buffer[], onlyIfNoneExist: boolean): Outcome {
+function mset(ctx: Context, args: Uint8Array[], onlyIfNoneExist: boolean): Outcome {
   if (args.length % 2 === 0) throw new CommandError(`ERR wrong number of arguments for '${onlyIfNoneExist ? 'msetnx' : 'mset'}' command`);
   const writes = [];
   for (let i = 1; i < args.length; i += 2) {
