@@ -80,10 +80,10 @@ export class LevelIndex {
     this.#largest = new Bounds(largest, shared);
   }
 
-  /** Whether file i's range contains `key`. */
-  contains(i: number, key: Uint8Array): boolean {
+  /** Pushes onto `out`, in order, each of `files` (the files this index was made of) whose range contains `key`. */
+  pushContaining(key: Uint8Array, files: readonly FileMetadata[], out: FileMetadata[]): void {
     const prefix = this.#prefixOf(key);
-    return this.#smallest.compare(i, prefix, key) <= 0 && this.#reaches(i, prefix, key);
+    for (let i = 0; i < files.length; i++) if (this.#containsAt(i, prefix, key)) out.push(files[i]!);
   }
 
   /** For a sorted, disjoint level: the index of the file whose range contains `key`, or -1. */
@@ -120,6 +120,10 @@ export class LevelIndex {
       else lo = mid + 1;
     }
     return lo;
+  }
+
+  #containsAt(i: number, prefix: number, key: Uint8Array): boolean {
+    return this.#smallest.compare(i, prefix, key) <= 0 && this.#reaches(i, prefix, key);
   }
 
   /** Whether file i's upper bound is at or past the key. */

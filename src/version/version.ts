@@ -32,6 +32,8 @@ export class Version {
   readonly #numbers: ReadonlySet<number>[] = [];
   /** Each level's lookup index, taken on first use (a WeakMap lookup per level per get costs more than the search). */
   readonly #indexes: Array<LevelIndex | undefined> = [];
+  /** The levels below 0 that hold files, in order: the ones a get searches. */
+  readonly #deeperLevels: number[] = [];
   #refs = 0;
   #released = false;
 
@@ -70,6 +72,7 @@ export class Version {
       }
     }
     this.levels = Object.freeze(levels);
+    for (let level = 1; level < NUM_LEVELS; level++) if (levels[level]!.length > 0) this.#deeperLevels.push(level);
   }
 
   static empty(): Version {
@@ -141,13 +144,8 @@ export class Version {
   filesForKey(userKey: Uint8Array): FileMetadata[] {
     const out: FileMetadata[] = [];
     const levels = this.levels;
-    const level0 = levels[0]!;
-    if (level0.length > 0) {
-      const index0 = this.levelIndex(0);
-      for (let i = 0; i < level0.length; i++) if (index0.contains(i, userKey)) out.push(level0[i]!);
-    }
-    for (let level = 1; level < NUM_LEVELS; level++) {
-      if (levels[level]!.length === 0) continue;
+    if (levels[0]!.length > 0) this.levelIndex(0).pushContaining(userKey, levels[0]!, out);
+    for (const level of this.#deeperLevels) {
       const i = this.levelIndex(level).find(userKey);
       if (i >= 0) out.push(levels[level]![i]!);
     }
