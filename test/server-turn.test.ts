@@ -4,6 +4,7 @@
 // before the turn's flushes run.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { open, type Database } from '../src/db.js';
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from '../src/options.js';
 import { CommandError } from '../src/server/command.js';
@@ -89,6 +90,22 @@ describe('Keyspace with TurnEnd', () => {
   });
 });
 
+describe('Keyspace overlay generations', () => {
+  it('keeps a later group\'s write of a key when an earlier group settles first (--appendfsync always)', async () => {
+    const ks = await keyspace(true);
+    const first = ks.write([{ key: bytes('k'), entry: { value: bytes('old'), expiresAt: undefined } }]);
+    await nextTurn(); // the first group is handed over and waits for its fdatasync
+    const second = ks.write([{ key: bytes('k'), entry: { value: bytes('new'), expiresAt: undefined } }]);
+    expect(value(ks.get(bytes('k'), Date.now()))).toBe('new'); // builds the overlay
+    await first; // settled; the second group still waits for its own fdatasync
+    expect(ks.pendingWrites).toBe(1);
+    expect(value(ks.get(bytes('k'), Date.now()))).toBe('new');
+    await second;
+    expect(value(ks.get(bytes('k'), Date.now()))).toBe('new');
+    expect(ks.pendingWrites).toBe(0);
+  });
+});
+
 describe('TurnEnd', () => {
   it('runs the commits, then the replies they resolve, then the flushes; later work waits for the next turn', async () => {
     const turn = new TurnEnd();
@@ -110,5 +127,70 @@ describe('TurnEnd', () => {
     await nextTurn();
     await nextTurn();
     expect(events).toEqual(['commit', 'reply', 'reply chained', 'flush A', 'flush B', 'flush next turn']);
+  });
+});
+
+describe('Keyspace against a model', () => {
+  type Op =
+    | { op: 'set'; key: number; value: number }
+    | { op: 'del'; key: number }
+    | { op: 'get'; key: number }
+    | { op: 'flushdb' }
+    | { op: 'microtask' }
+    | { op: 'turn' }
+    | { op: 'wait' }
+    | { op: 'settled' };
+  const keyArb = fc.integer({ min: 0, max: 5 });
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key: keyArb, value: fc.nat(99) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('del' as const), key: keyArb }) },
+    { weight: 5, arbitrary: fc.record({ op: fc.constant('get' as const), key: keyArb }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'flushdb' as const }) },
+    { weight: 2, arbitrary: fc.constant({ op: 'microtask' as const }) },
+    { weight: 2, arbitrary: fc.constant({ op: 'turn' as const }) },
+    // Long enough for one group's fdatasync to finish while a later group still waits for its own.
+    { weight: 1, arbitrary: fc.constant({ op: 'wait' as const }) },
+    { weight: 1, arbitrary: fc.constant({ op: 'settled' as const }) },
+  );
+
+  it('reads every write issued before, whether pending, handed over or committed, and whenever the overlay is built', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(opArb, { maxLength: 60 }), async (sync, ops) => {
+        const ks = await keyspace(sync);
+        const model = new Map<number, string>();
+        const commits: Promise<unknown>[] = [];
+        for (const o of ops) {
+          if (o.op === 'set') {
+            commits.push(ks.write([{ key: bytes(`k${o.key}`), entry: { value: bytes(`v${o.value}`), expiresAt: undefined } }]));
+            model.set(o.key, `v${o.value}`);
+          } else if (o.op === 'del') {
+            commits.push(ks.write([{ key: bytes(`k${o.key}`), entry: null }]));
+            model.delete(o.key);
+          } else if (o.op === 'get') {
+            expect(value(ks.get(bytes(`k${o.key}`), Date.now()))).toBe(model.get(o.key));
+          } else if (o.op === 'flushdb') {
+            commits.push(ks.flush());
+            model.clear();
+          } else if (o.op === 'microtask') {
+            await Promise.resolve();
+          } else if (o.op === 'turn') {
+            await nextTurn();
+          } else if (o.op === 'wait') {
+            await new Promise((r) => setTimeout(r, 2));
+          } else {
+            await ks.settled();
+          }
+        }
+        await Promise.all(commits);
+        for (let key = 0; key <= 5; key++) {
+          expect(value(ks.get(bytes(`k${key}`), Date.now()))).toBe(model.get(key));
+          expect(value(await ks.db.getEntry(bytes(`k${key}`)))).toBe(model.get(key));
+        }
+        expect(ks.pendingWrites).toBe(0);
+        await ks.db.close();
+        db = undefined;
+      }),
+      { numRuns: 150 },
+    );
   });
 });

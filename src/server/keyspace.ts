@@ -6,7 +6,9 @@
 // holds each issued, uncommitted write until its commit: reads consult it
 // first, so every command sees every command issued before it, as on a
 // Redis server. A write that fails leaves the overlay; the database then
-// refuses writes (ERR_READ_ONLY) and reads show what was committed.
+// refuses writes (ERR_READ_ONLY) and reads show what was committed. The
+// overlay is built by the first read while writes are pending, so a run of
+// writes alone (a bulk load, redis-benchmark's SET) never pays for it.
 //
 // Writes issued in one turn of the event loop are committed together at
 // its end (see turn.ts), as one engine batch: one WAL record, and one
@@ -33,12 +35,10 @@ export interface KeyWrite {
 /** A group of writes bigger than this is committed at once rather than at the end of the turn (bounds a WAL record). */
 const MAX_GROUP_BYTES = 1024 * 1024;
 
-/** Writes issued and not yet handed to the engine: they commit as one batch. */
+/** Writes issued together: this turn's until handed to the engine as one batch, then until that batch settles. */
 interface Group {
-  ops: BatchOp[];
-  /** Overlay keys the group wrote. */
-  keys: string[];
-  /** The generation of its last write: overlay entries up to it are committed with it. */
+  writes: KeyWrite[];
+  /** Its place in issue order: the overlay entries it sets carry it. */
   generation: number;
   bytes: number;
   committed: Promise<void>;
@@ -46,22 +46,27 @@ interface Group {
   reject(err: unknown): void;
 }
 
-function newGroup(): Group {
+function newGroup(generation: number): Group {
   let resolve!: () => void;
   let reject!: (err: unknown) => void;
   const committed = new Promise<void>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  return { ops: [], keys: [], generation: 0, bytes: 0, committed, resolve, reject };
+  return { writes: [], generation, bytes: 0, committed, resolve, reject };
 }
 
 interface Pending {
   entry: Entry | null;
-  /** The write that set it; a later write of the key replaces it. */
+  /** The group that wrote it; a later group's write of the key replaces it. */
   generation: number;
 }
 
+function toBatchOp({ key, entry }: KeyWrite): BatchOp {
+  if (entry === null) return { type: 'del', key };
+  if (entry.expiresAt === undefined) return { type: 'put', key, value: entry.value };
+  return { type: 'put', key, value: entry.value, expiresAt: entry.expiresAt };
+}
 
 function checkLimits(key: Uint8Array, entry: Entry | null): void {
   if (key.length > MAX_KEY_SIZE) throw new CommandError(`ERR key of ${key.length} bytes is over varve's limit of ${MAX_KEY_SIZE}`);
@@ -72,15 +77,24 @@ export class Keyspace {
   readonly db: Database;
   readonly #sync: boolean;
   readonly #turn: TurnEnd;
-  /** Issued, uncommitted writes by key, as latin1 strings (one char per byte, so distinct keys stay distinct). */
-  readonly #overlay = new Map<string, Pending>();
+  /** Groups issued and not yet settled, in issue order; the last may be this turn's. */
+  readonly #unsettled: Group[] = [];
+  /** This turn's writes, not yet handed to the engine (the last of #unsettled). */
+  #group: Group | undefined;
   #generation = 0;
+  /**
+   * The newest unsettled write of each key, by the key's bytes as a latin1
+   * string (one char per byte, so distinct keys stay distinct). Made by the
+   * first read that needs it, so writes alone never pay for it; kept up to
+   * date while it exists; dropped once nothing is unsettled. While it is
+   * undefined, no FLUSHDB is pending, and building it from #unsettled gives
+   * what keeping it would have.
+   */
+  #overlay: Map<string, Pending> | undefined;
   /** FLUSHDBs issued and not yet committed: until they are, keys outside the overlay read as deleted. */
   #clearsPending = 0;
   /** The newest write handed to the engine; commits go in issue order, so once it settles every earlier write has. */
   #latest: Promise<unknown> = Promise.resolve();
-  /** This turn's writes, not yet handed to the engine. */
-  #group: Group | undefined;
   readonly #commitGroup = (): void => this.#commit();
 
   /** `sync`: every write waits for fdatasync before it is acknowledged (--appendfsync always). */
@@ -92,7 +106,8 @@ export class Keyspace {
 
   /** The key's live entry as of every command issued so far, or undefined (missing or expired at `now`). */
   get(key: Uint8Array, now: number): Entry | undefined {
-    const pending = this.#overlay.size === 0 ? undefined : this.#overlay.get(latin1(key));
+    const overlay = this.#overlay ?? (this.#unsettled.length > 0 ? this.#buildOverlay() : undefined);
+    const pending = overlay === undefined ? undefined : overlay.get(latin1(key));
     if (pending === undefined && this.#clearsPending > 0) return undefined;
     const entry = pending === undefined ? this.db.getEntrySync(key) : pending.entry;
     if (entry === undefined || entry === null) return undefined;
@@ -109,17 +124,12 @@ export class Keyspace {
    */
   write(writes: KeyWrite[]): Promise<void> {
     for (const { key, entry } of writes) checkLimits(key, entry);
-    const generation = ++this.#generation;
     const group = this.#group ?? this.#startGroup();
-    group.generation = generation;
-    for (const { key, entry } of writes) {
-      const name = latin1(key);
-      this.#overlay.set(name, { entry, generation });
-      group.keys.push(name);
-      group.bytes += key.length + (entry?.value.length ?? 0);
-      if (entry === null) group.ops.push({ type: 'del', key });
-      else if (entry.expiresAt === undefined) group.ops.push({ type: 'put', key, value: entry.value });
-      else group.ops.push({ type: 'put', key, value: entry.value, expiresAt: entry.expiresAt });
+    const overlay = this.#overlay;
+    for (const write of writes) {
+      group.writes.push(write);
+      group.bytes += write.key.length + (write.entry?.value.length ?? 0);
+      if (overlay !== undefined) overlay.set(latin1(write.key), { entry: write.entry, generation: group.generation });
     }
     const committed = group.committed;
     if (group.bytes >= MAX_GROUP_BYTES) this.#commit();
@@ -127,9 +137,20 @@ export class Keyspace {
   }
 
   #startGroup(): Group {
-    this.#group = newGroup();
+    const group = newGroup(++this.#generation);
+    this.#group = group;
+    this.#unsettled.push(group);
     this.#turn.commit(this.#commitGroup);
-    return this.#group;
+    return group;
+  }
+
+  #buildOverlay(): Map<string, Pending> {
+    const overlay = new Map<string, Pending>();
+    for (const group of this.#unsettled) {
+      for (const { key, entry } of group.writes) overlay.set(latin1(key), { entry, generation: group.generation });
+    }
+    this.#overlay = overlay;
+    return overlay;
   }
 
   /** Hands the writes issued and not yet handed over to the engine, as one batch. */
@@ -137,24 +158,40 @@ export class Keyspace {
     const group = this.#group;
     if (group === undefined) return;
     this.#group = undefined;
-    const settle = () => {
-      for (const name of group.keys) {
-        const pending = this.#overlay.get(name);
-        if (pending !== undefined && pending.generation <= group.generation) this.#overlay.delete(name);
-      }
-    };
-    const committed = this.db.batch(group.ops, { sync: this.#sync });
+    const settle = () => this.#settle(group);
+    const committed = this.db.batch(group.writes.map(toBatchOp), { sync: this.#sync });
     this.#latest = committed.then(settle, settle);
     committed.then(group.resolve, group.reject);
+  }
+
+  /** A group's batch committed or failed: its writes leave the overlay, unless a later group wrote the key again. */
+  #settle(group: Group): void {
+    this.#unsettled.splice(this.#unsettled.indexOf(group), 1);
+    const overlay = this.#overlay;
+    if (overlay === undefined) return;
+    for (const { key } of group.writes) {
+      const name = latin1(key);
+      const pending = overlay.get(name);
+      if (pending !== undefined && pending.generation <= group.generation) overlay.delete(name);
+    }
+    this.#dropOverlayIfIdle();
+  }
+
+  #dropOverlayIfIdle(): void {
+    if (this.#unsettled.length === 0 && this.#clearsPending === 0) this.#overlay = undefined;
   }
 
   /** Deletes every key (FLUSHDB) with one range tombstone, which also covers every write issued before it. */
   flush(): Promise<void> {
     this.#commit();
-    this.#overlay.clear();
+    // Every key reads as deleted until the clear commits, but what is written after it.
+    this.#overlay = new Map();
     this.#clearsPending++;
     const committed = this.db.clear({}, { sync: this.#sync });
-    const settle = () => this.#clearsPending--;
+    const settle = () => {
+      this.#clearsPending--;
+      this.#dropOverlayIfIdle();
+    };
     this.#latest = committed.then(settle, settle);
     return committed;
   }
@@ -178,8 +215,10 @@ export class Keyspace {
     return n;
   }
 
-  /** Uncommitted writes (for INFO). */
+  /** Key writes issued and not yet settled (for INFO). */
   get pendingWrites(): number {
-    return this.#overlay.size;
+    let n = 0;
+    for (const group of this.#unsettled) n += group.writes.length;
+    return n;
   }
 }
