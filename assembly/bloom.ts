@@ -15,7 +15,7 @@
 // Probing never traps on a malformed filter: it answers "may contain".
 // bloomCheck reports what is wrong.
 
-export const BLOCK_BYTES: u32 = 64;
+const BLOCK_BYTES: u32 = 64;
 const TRAILER_BYTES: u32 = 8;
 const FORMAT_BLOCKED_512: u8 = 1;
 const MAX_PROBES: u32 = 32;
@@ -85,11 +85,10 @@ function blockOf(hi: u32, numBlocks: u32): u32 {
 
 /**
  * Sets the bits of the hash (hi << 32 | lo) in `numBlocks` blocks at
- * `blocksPtr` (the blocks only: no trailer is read). Table filters and the
- * memtable's (skiplist.ts) share this layout.
+ * `blocksPtr` (the blocks only: no trailer is read).
  */
 @inline
-export function bloomAdd(blocksPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): void {
+function bloomAdd(blocksPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): void {
   const block = blocksPtr + <usize>blockOf(hi, numBlocks) * BLOCK_BYTES;
   let h = lo;
   for (let j: u32 = 0; j < probes; j++) {
@@ -140,7 +139,7 @@ export function bloomCheck(filterPtr: usize, filterLen: u32): i32 {
 
 /** 1 if the hash's bits are all set in `numBlocks` blocks at `blocksPtr`, else 0; every bit is tested (no branch per probe). */
 @inline
-export function bloomProbe(filterPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): u32 {
+function bloomProbe(filterPtr: usize, numBlocks: u32, probes: u32, lo: u32, hi: u32): u32 {
   const block = filterPtr + <usize>blockOf(hi, numBlocks) * BLOCK_BYTES;
   let h = lo;
   let all: u32 = 1;

@@ -30,7 +30,7 @@ export {
 } from './block';
 export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from './arena';
 export {
-  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet,
+  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistIndexBytes,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
   skiplistDestroy, skiplistExportSize, skiplistExport,
   skiplistExportNext, skiplistSkippedRangeDeletions,

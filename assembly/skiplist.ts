@@ -21,18 +21,23 @@
 //   12  u32 rng      xorshift32 state for node heights
 //   16  u32 tail     last node (0 = empty)
 //   20  u32 values   the arena holding the values
-//   24  u32 filter   the user-key filter's blocks (0 = none)
-//   28  u32 filterBlocks  its 64-byte blocks
-//   32  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 32 .. 76, then a
-//       node header at 80 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
+//   24  u32 index    the user-key index's slots (0 = none)
+//   28  u32 indexMask  its slot count - 1 (the count is a power of two)
+//   32  u32 indexKeys  distinct user keys it holds
+//   36  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 36 .. 80, then a
+//       node header at 84 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
 //       The head is never compared against; it only carries forward pointers.
 //
-// The filter: a bloom filter (bloom.ts's blocked layout, FILTER_PROBES
-// probes) of the user key of every node ever inserted. skiplistGet asks it
-// first, so a key the list does not hold (most point reads, when the data
-// is mostly in tables) costs one cache line instead of a search through
-// the list. It is a superset of the list's keys and is never consulted by
-// seeks or iteration.
+// The index: an open-addressing hash table (linear probing) from each user
+// key in the list to its newest node, the one a get at the newest snapshot
+// returns. Slot: u32 hash (the low half of the key's XXH64, INDEX_SEED),
+// u32 node (0 = empty). It holds at most 3/4 of its slots; inserting past
+// that doubles it. skiplistGet asks it first: a key the list does not hold
+// (most point reads, when the data is mostly in tables) costs a probe of a
+// few slots, and one it holds costs the probe and the node, instead of a
+// search through the list whose every step may miss the cache. A get at an
+// older snapshot than the newest node falls back to the search. Seeks and
+// iteration never consult it.
 //
 // Duplicate internal keys (same user key, sequence and kind) never come from
 // the engine. If one is inserted anyway it is kept, placed before the equal
@@ -41,7 +46,6 @@ import { alloc, free } from './memory';
 import { MAX_VARINT32_SIZE, getVarint32, varint32Size } from './varint';
 import { compareBytes, compareInternal, packTrailer, TRAILER_SIZE } from './keys';
 import { arenaAlloc, arenaBytes, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
-import { BLOCK_BYTES, bloomAdd, bloomProbe } from './bloom';
 import { xxh64 } from './hash';
 
 export const MAX_HEIGHT: u32 = 12;
@@ -52,9 +56,10 @@ const L_HEIGHT: usize = 8;
 const L_RNG: usize = 12;
 const L_TAIL: usize = 16;
 const L_VALUES: usize = 20;
-const L_FILTER: usize = 24;
-const L_FILTER_BLOCKS: usize = 28;
-const L_HEAD: usize = 32 + 4 * <usize>MAX_HEIGHT;
+const L_INDEX: usize = 24;
+const L_INDEX_MASK: usize = 28;
+const L_INDEX_KEYS: usize = 32;
+const L_HEAD: usize = 36 + 4 * <usize>MAX_HEIGHT;
 const LIST_SIZE: u32 = <u32>L_HEAD + 16;
 
 const N_PREV: usize = 0;
@@ -65,10 +70,11 @@ const N_VALUE: usize = 16;
 const N_KEY: usize = 20;
 
 const RNG_SEED: u32 = 0x2545f491;
-/** Probes of the user-key filter: about 0.1% false positives at 20 bits a key, 9% at 5. */
-const FILTER_PROBES: u32 = 4;
-/** Seed of the filter's user-key hash (any fixed value; the filter never leaves memory). */
-const FILTER_SEED: u64 = 0x6d656d74;
+/** Seed of the index's user-key hash (any fixed value; the index never leaves memory). */
+const INDEX_SEED: u64 = 0x6d656d74;
+const SLOT_BYTES: u32 = 8;
+/** Largest slot count an index may have (256 MiB of slots). */
+export const MAX_INDEX_SLOTS: u32 = 1 << 25;
 const SEEK_KIND: u32 = 0xff;
 const MAX_KIND: u32 = 3;
 const KIND_DELETION: u32 = 0;
@@ -112,24 +118,24 @@ const PREDS: usize = memory.data(4 * MAX_HEIGHT, 4);
 
 /**
  * Creates an empty list whose arena takes chunks of `chunkSize` bytes, with
- * a user-key filter of `filterBlocks` 64-byte blocks (0: none); 0 on failure.
+ * a user-key index of `indexSlots` slots to start with (a power of two up
+ * to MAX_INDEX_SLOTS; 0: no index); 0 on failure.
  */
-export function skiplistCreate(chunkSize: u32, filterBlocks: u32): usize {
+export function skiplistCreate(chunkSize: u32, indexSlots: u32): usize {
   const arena = arenaCreate(chunkSize);
   const values = arenaCreate(chunkSize);
   const list = alloc(LIST_SIZE);
-  const filter: usize = filterBlocks == 0 ? 0 : alloc(filterBlocks * BLOCK_BYTES);
-  if (arena == 0 || values == 0 || list == 0 || (filterBlocks != 0 && filter == 0)) {
+  const index = newIndex(indexSlots);
+  if (arena == 0 || values == 0 || list == 0 || (indexSlots != 0 && index == 0)) {
     if (arena != 0) arenaDestroy(arena);
     if (values != 0) arenaDestroy(values);
     free(list);
-    free(filter);
+    free(index);
     return 0;
   }
   memory.fill(list, 0, LIST_SIZE);
-  if (filter != 0) memory.fill(filter, 0, filterBlocks * BLOCK_BYTES);
-  store<u32>(list + L_FILTER, <u32>filter);
-  store<u32>(list + L_FILTER_BLOCKS, filterBlocks);
+  store<u32>(list + L_INDEX, <u32>index);
+  store<u32>(list + L_INDEX_MASK, indexSlots == 0 ? 0 : indexSlots - 1);
   store<u32>(list + L_ARENA, <u32>arena);
   store<u32>(list + L_VALUES, <u32>values);
   store<u32>(list + L_RNG, RNG_SEED);
@@ -195,25 +201,96 @@ function advancePredecessors(list: usize, key: usize, len: u32): void {
   }
 }
 
-/** Adds the user key to the list's filter, if it has one. */
-function filterAdd(list: usize, userKey: usize, userKeyLen: u32): void {
-  const blocks = load<u32>(list + L_FILTER_BLOCKS);
-  if (blocks == 0) return;
-  const h = xxh64(userKey, userKeyLen, FILTER_SEED);
-  bloomAdd(<usize>load<u32>(list + L_FILTER), blocks, FILTER_PROBES, <u32>h, <u32>(h >>> 32));
+// ---- The user-key index ----
+
+/** Zeroed slots for an index of `slots` slots (0: none, returns 0); 0 on failure. */
+function newIndex(slots: u32): usize {
+  if (slots == 0) return 0;
+  const index = alloc(slots * SLOT_BYTES);
+  if (index != 0) memory.fill(index, 0, slots * SLOT_BYTES);
+  return index;
 }
 
-/** False only if no node of the list has this user key (always true without a filter). */
-function filterMayContain(list: usize, userKey: usize, userKeyLen: u32): bool {
-  const blocks = load<u32>(list + L_FILTER_BLOCKS);
-  if (blocks == 0) return true;
-  const h = xxh64(userKey, userKeyLen, FILTER_SEED);
-  return bloomProbe(<usize>load<u32>(list + L_FILTER), blocks, FILTER_PROBES, <u32>h, <u32>(h >>> 32)) != 0;
+@inline function indexHash(userKey: usize, userKeyLen: u32): u32 {
+  return <u32>xxh64(userKey, userKeyLen, INDEX_SEED);
+}
+
+/**
+ * The slot holding the user key, or else the empty slot where it would go.
+ * Precondition: the list has an index.
+ */
+function indexSlot(list: usize, userKey: usize, userKeyLen: u32, h: u32): usize {
+  const index = <usize>load<u32>(list + L_INDEX);
+  const mask = load<u32>(list + L_INDEX_MASK);
+  let i = h & mask;
+  let slot = index + <usize>i * SLOT_BYTES;
+  while (load<u32>(slot, 4) != 0 && !slotHolds(slot, userKey, userKeyLen, h)) {
+    i = (i + 1) & mask;
+    slot = index + <usize>i * SLOT_BYTES;
+  }
+  return slot;
+}
+
+/** Whether the occupied slot is the user key's (hash first: most slots probed hold other keys). */
+@inline function slotHolds(slot: usize, userKey: usize, userKeyLen: u32, h: u32): bool {
+  if (load<u32>(slot) != h) return false;
+  const node = <usize>load<u32>(slot, 4);
+  return keyLen(node) == userKeyLen + TRAILER_SIZE && compareBytes(node + N_KEY, userKeyLen, userKey, userKeyLen) == 0;
+}
+
+/**
+ * Points the index at `node` for its user key unless a newer node of the
+ * key is there (a duplicate internal key counts as newer: it sorts first).
+ * Doubles the index first when it would pass 3/4 full. False when that
+ * growth cannot get memory (nothing changed).
+ */
+function indexAdd(list: usize, node: usize, userKeyLen: u32): bool {
+  if (load<u32>(list + L_INDEX) == 0) return true;
+  const h = indexHash(node + N_KEY, userKeyLen);
+  let slot = indexSlot(list, node + N_KEY, userKeyLen, h);
+  const current = <usize>load<u32>(slot, 4);
+  if (current != 0) {
+    if (load<u64>(node + N_KEY + userKeyLen) >= load<u64>(current + N_KEY + userKeyLen)) store<u32>(slot, <u32>node, 4);
+    return true;
+  }
+  const keys = load<u32>(list + L_INDEX_KEYS) + 1;
+  // At most 3/4 of the slots hold keys, so a probe always meets an empty one.
+  if (keys * 4 > (load<u32>(list + L_INDEX_MASK) + 1) * 3) {
+    if (!indexGrow(list)) return false;
+    slot = indexSlot(list, node + N_KEY, userKeyLen, h);
+  }
+  store<u32>(slot, h);
+  store<u32>(slot, <u32>node, 4);
+  store<u32>(list + L_INDEX_KEYS, keys);
+  return true;
+}
+
+/** Rehashes the index into twice the slots; false (unchanged) without memory or past MAX_INDEX_SLOTS. */
+function indexGrow(list: usize): bool {
+  const oldIndex = <usize>load<u32>(list + L_INDEX);
+  const oldSlots = load<u32>(list + L_INDEX_MASK) + 1;
+  if (oldSlots >= MAX_INDEX_SLOTS) return false;
+  const slots = oldSlots << 1;
+  const index = newIndex(slots);
+  if (index == 0) return false;
+  const mask = slots - 1;
+  for (let j: u32 = 0; j < oldSlots; j++) {
+    const old = oldIndex + <usize>j * SLOT_BYTES;
+    if (load<u32>(old, 4) == 0) continue;
+    // Keys are distinct: each goes to the first empty slot from its hash.
+    let i = load<u32>(old) & mask;
+    while (load<u32>(index + <usize>i * SLOT_BYTES, 4) != 0) i = (i + 1) & mask;
+    store<u64>(index + <usize>i * SLOT_BYTES, load<u64>(old));
+  }
+  free(oldIndex);
+  store<u32>(list + L_INDEX, <u32>index);
+  store<u32>(list + L_INDEX_MASK, mask);
+  return true;
 }
 
 /**
  * Allocates a node holding user key + trailer, and a copy of the value, not
- * yet linked, and adds the key to the filter. Returns 0 when memory is exhausted.
+ * yet linked, and points the index at it. Returns 0 when memory is exhausted.
  */
 function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, value: usize, valueLen: u32): usize {
   let valueCopy: usize = 0;
@@ -233,7 +310,7 @@ function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, val
   store<u32>(node + N_VALUE, <u32>valueCopy);
   memory.copy(node + N_KEY, userKey, userKeyLen);
   store<u64>(node + N_KEY + userKeyLen, trailer);
-  filterAdd(list, userKey, userKeyLen);
+  if (!indexAdd(list, node, userKeyLen)) return 0;
   return node;
 }
 
@@ -457,7 +534,11 @@ export function skiplistSeekUser(list: usize, buf: usize, userKeyLen: u32, snaps
  * any kind (a deletion included), or 0. Same buffer contract as skiplistSeekUser.
  */
 export function skiplistGet(list: usize, buf: usize, userKeyLen: u32, snapshotSeq: f64): usize {
-  if (!filterMayContain(list, buf, userKeyLen)) return 0;
+  if (load<u32>(list + L_INDEX) != 0) {
+    const newest = <usize>load<u32>(indexSlot(list, buf, userKeyLen, indexHash(buf, userKeyLen)), 4);
+    if (newest == 0) return 0;
+    if (<f64>(load<u64>(newest + N_KEY + userKeyLen) >>> 8) <= snapshotSeq) return newest;
+  }
   const node = skiplistSeekUser(list, buf, userKeyLen, snapshotSeq);
   if (node == 0 || keyLen(node) != userKeyLen + TRAILER_SIZE) return 0;
   return compareBytes(node + N_KEY, userKeyLen, buf, userKeyLen) == 0 ? node : 0;
@@ -483,10 +564,14 @@ export function skiplistCount(list: usize): u32 {
   return load<u32>(list + L_COUNT);
 }
 
-/** Heap bytes held: both arenas' chunks and structs, the list struct and its filter. */
+/** Heap bytes held: both arenas' chunks and structs, the list struct and its index. */
 export function skiplistBytes(list: usize): u32 {
-  const filterBytes = load<u32>(list + L_FILTER_BLOCKS) * BLOCK_BYTES;
-  return arenaBytes(<usize>load<u32>(list + L_ARENA)) + arenaBytes(<usize>load<u32>(list + L_VALUES)) + LIST_SIZE + filterBytes;
+  return arenaBytes(<usize>load<u32>(list + L_ARENA)) + arenaBytes(<usize>load<u32>(list + L_VALUES)) + LIST_SIZE + skiplistIndexBytes(list);
+}
+
+/** Heap bytes of the index's slots (0 without an index). */
+export function skiplistIndexBytes(list: usize): u32 {
+  return load<u32>(list + L_INDEX) == 0 ? 0 : (load<u32>(list + L_INDEX_MASK) + 1) * SLOT_BYTES;
 }
 
 // ---- Export ----
@@ -545,7 +630,9 @@ export function skiplistReset(list: usize): void {
   arenaReset(<usize>load<u32>(list + L_ARENA));
   arenaReset(<usize>load<u32>(list + L_VALUES));
   memory.fill(head(list) - 4 * <usize>MAX_HEIGHT, 0, 4 * MAX_HEIGHT);
-  memory.fill(<usize>load<u32>(list + L_FILTER), 0, <usize>load<u32>(list + L_FILTER_BLOCKS) * BLOCK_BYTES);
+  const index = <usize>load<u32>(list + L_INDEX);
+  if (index != 0) memory.fill(index, 0, (load<u32>(list + L_INDEX_MASK) + 1) * SLOT_BYTES);
+  store<u32>(list + L_INDEX_KEYS, 0);
   store<u32>(list + L_COUNT, 0);
   store<u32>(list + L_HEIGHT, 1);
   store<u32>(list + L_TAIL, 0);
@@ -554,6 +641,6 @@ export function skiplistReset(list: usize): void {
 export function skiplistDestroy(list: usize): void {
   arenaDestroy(<usize>load<u32>(list + L_ARENA));
   arenaDestroy(<usize>load<u32>(list + L_VALUES));
-  free(<usize>load<u32>(list + L_FILTER));
+  free(<usize>load<u32>(list + L_INDEX));
   free(list);
 }

@@ -30,8 +30,9 @@ export interface Options {
   /**
    * Bytes the engine's buffers aim to stay within; sizes what is not given
    * explicitly: memtableSize = 1/8 of it, blockCacheSize = 1/4, and
-   * maxImmutableMemtables 2 (so memtables take at most 3/8; the rest is for
-   * flush and compaction work). Default 32 MiB (the defaults above).
+   * maxImmutableMemtables 2 (so memtables take at most 3/8, and their key
+   * indexes about a tenth of that again; the rest is for flush and
+   * compaction work). Default 32 MiB (the defaults above).
    */
   memoryBudget?: number;
   /** The filesystem; tests substitute one that injects faults. Default node:fs. */

@@ -69,7 +69,7 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
           throw new CorruptionError(`${path}: malformed write batch at offset ${reader.offset}`, { cause: err });
         }
         if (count > 0) replay.lastSequence = Math.max(replay.lastSequence, batchSequence(record) + count - 1);
-        if (mem.approximateBytes >= options.memtableSize) await flush();
+        if (mem.entryBytes >= options.memtableSize) await flush();
       }
     }
     await flush();

@@ -250,6 +250,24 @@ describe('memtable lifetime', () => {
   });
 });
 
+describe('memtable bytes', () => {
+  it('counts its user-key index in its memory but not in the bytes of writes the flush threshold reads', () => {
+    const indexed = new Memtable(1, 4096, 64);
+    const plain = new Memtable(2, 4096);
+    const batch = new WriteBatch().setSequence(1);
+    for (let i = 0; i < 1000; i++) batch.put(new TextEncoder().encode(`key-${i}`), new Uint8Array(20));
+    indexed.insertBatchAt(batch.ptr, batch.len);
+    plain.insertBatchAt(batch.ptr, batch.len);
+    batch.release();
+    // 1,000 keys pass 3/4 of 1,024 slots: the index grew from 64 to 2,048 slots of 8 bytes.
+    expect(indexed.approximateBytes - indexed.entryBytes).toBe(2048 * 8);
+    expect(indexed.entryBytes).toBe(plain.entryBytes);
+    expect(plain.approximateBytes).toBe(plain.entryBytes);
+    indexed.unref();
+    plain.unref();
+  });
+});
+
 describe('memtable writes and runs', () => {
   it('a malformed batch throws CorruptionError and inserts nothing', () => {
     const mem = new Memtable(2);

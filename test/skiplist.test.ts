@@ -134,7 +134,7 @@ function scanBackward(list: SkipList): Rec[] {
 
 /**
  * Checks every level of the list through the documented layout: the head's
- * next[i] at handle + 76 - 4i, a node's at node - 4(i+1), its height at
+ * next[i] at handle + 80 - 4i, a node's at node - 4(i+1), its height at
  * node + 12. Each level must visit, in level-0 order, exactly the nodes
  * taller than it. Lookups stay correct even when upper levels are out of
  * order, so only this check sees such a bug.
@@ -143,14 +143,14 @@ function checkStructure(list: SkipList): void {
   const dv = heap.view();
   const rank = new Map<number, number>();
   const heights: number[] = [];
-  for (let n = dv.getUint32(list.handle + 76, true); n !== 0; n = dv.getUint32(n - 4, true)) {
+  for (let n = dv.getUint32(list.handle + 80, true); n !== 0; n = dv.getUint32(n - 4, true)) {
     rank.set(n, rank.size);
     heights.push(dv.getUint32(n + 12, true));
   }
   for (let level = 1; level < 12; level++) {
     const want = heights.flatMap((h, i) => (h > level ? [i] : []));
     const got: number[] = [];
-    for (let n = dv.getUint32(list.handle + 76 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
+    for (let n = dv.getUint32(list.handle + 80 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
       got.push(rank.get(n) ?? -1);
       if (got.length > want.length) break;
     }
@@ -166,15 +166,48 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 136; // list struct 96 + two arena structs of 20, no chunks, no filter
+const LIST_BASE_BYTES = 140; // list struct 100 + two arena structs of 20, no chunks, no index
+
+/** The user-key index's slots through the documented layout: address at handle + 24, slot count - 1 at + 28 (0 slots without an index). */
+function indexSlots(list: SkipList): { at: number; slots: number; keys: number } {
+  const dv = heap.view();
+  const at = dv.getUint32(list.handle + 24, true);
+  return { at, slots: at === 0 ? 0 : dv.getUint32(list.handle + 28, true) + 1, keys: dv.getUint32(list.handle + 32, true) };
+}
+
+/**
+ * Checks the index against the model: exactly one slot per distinct user
+ * key, holding the node of its newest entry, at most 3/4 of the slots used.
+ */
+function checkIndex(list: SkipList, model: Model): void {
+  const { at, slots, keys } = indexSlots(list);
+  if (at === 0) return;
+  const dv = heap.view();
+  const newest = new Map<string, Rec>();
+  for (const e of model.entries) if (!newest.has(e.key.join())) newest.set(e.key.join(), e); // internal order: newest first
+  const seen = new Set<string>();
+  for (let i = 0; i < slots; i++) {
+    const node = dv.getUint32(at + 8 * i + 4, true);
+    if (node === 0) continue;
+    const userKeyLen = dv.getUint32(node + 4, true) - 8;
+    const key = new Uint8Array(dv.buffer, node + 20, userKeyLen).join();
+    const want = newest.get(key);
+    const seq = Number(dv.getBigUint64(node + 20 + userKeyLen, true) >> 8n);
+    if (want === undefined || want.seq !== seq || seen.has(key)) expect({ key, seq, twice: seen.has(key) }).toEqual({ key, seq: want?.seq, twice: false });
+    seen.add(key);
+  }
+  expect(seen.size).toBe(newest.size);
+  expect(keys).toBe(newest.size);
+  expect(keys * 4).toBeLessThanOrEqual(slots * 3);
+}
 
 // ---- Tests ----
 
 describe('skip list against a sorted-array model', () => {
-  // Without a user-key filter, with one so small every bit ends up set, and with one that rejects most absent keys.
-  it.each([0, 1, 64])('agrees over 100,000 random operations (filter of %i blocks)', (filterBlocks) => {
+  // Without a user-key index, with one that starts at one slot (so it grows from the first key), and with a larger one.
+  it.each([0, 1, 64])('agrees over 100,000 random operations (index of %i slots to start)', (startSlots) => {
     const rng = new Rng(0x5eed1234);
-    const list = new SkipList(4096, filterBlocks);
+    const list = new SkipList(4096, startSlots);
     let model = new Model();
     let seq = 1;
     let resets = 0;
@@ -233,13 +266,16 @@ describe('skip list against a sorted-array model', () => {
         knownKeys.length = 0;
         resets++;
         expect(list.count).toBe(0);
-        expect(list.bytes).toBe(LIST_BASE_BYTES + 64 * filterBlocks);
+        // Reset keeps the index's slots, emptied.
+        expect(list.bytes).toBe(LIST_BASE_BYTES + 8 * indexSlots(list).slots);
+        expect(indexSlots(list).keys).toBe(0);
       }
       if (op % 5000 === 4999) {
         expect(list.count).toBe(model.entries.length);
         expectSameRecs(scanForward(list), model.entries);
         expectSameRecs(scanBackward(list), [...model.entries].reverse());
         checkStructure(list);
+        checkIndex(list, model);
       }
     }
     expect(resets).toBeGreaterThan(3);
@@ -247,48 +283,30 @@ describe('skip list against a sorted-array model', () => {
   }, 60_000);
 });
 
-describe('user-key filter', () => {
-  /** The filter's bytes, through the documented layout: its address at handle + 24, its block count at handle + 28. */
-  function filterBytes(list: SkipList): Uint8Array {
-    const dv = heap.view();
-    const at = dv.getUint32(list.handle + 24, true);
-    return new Uint8Array(dv.buffer, at, dv.getUint32(list.handle + 28, true) * 64);
-  }
-  const bitsSet = (bytes: Uint8Array) => bytes.reduce((n, b) => n + popcount(b), 0);
-  const popcount = (b: number) => [...b.toString(2)].filter((c) => c === '1').length;
-
-  it('takes 4 bits a key, is consulted by get, and is cleared by reset', () => {
-    const list = new SkipList(4096, 32);
+describe('user-key index', () => {
+  it('holds each key\'s newest node, answers get from it, and grows past 3/4 full', () => {
+    const list = new SkipList(4096, 4);
     const keys = Array.from({ length: 100 }, (_, i) => new TextEncoder().encode(`key-${i}`));
     keys.forEach((k, i) => list.put(k, i + 1, Kind.Value, k));
-    const set = bitsSet(filterBytes(list));
-    expect(set).toBeGreaterThan(350); // 400 bits less the collisions
-    expect(set).toBeLessThanOrEqual(400);
-    expect(list.get(keys[7]!, MAX_SEQUENCE)?.value).toEqual(keys[7]);
-    // With its bits cleared, get answers from the filter alone: the key reads as absent, while a seek still finds it.
-    filterBytes(list).fill(0);
+    keys.forEach((k, i) => list.put(k, 1000 + i, Kind.Value, new Uint8Array([i])));
+    expect(indexSlots(list)).toMatchObject({ slots: 256, keys: 100 }); // 4 doubled to 256: 100 keys fit in 192
+    expect(list.get(keys[7]!, MAX_SEQUENCE)?.value).toEqual(new Uint8Array([7]));
+    // An older snapshot than the newest node searches the list.
+    expect(list.get(keys[7]!, 500)?.value).toEqual(keys[7]);
+    // With its slots emptied, get answers from the index alone: the key reads as absent, while a seek still finds it.
+    const { at, slots } = indexSlots(list);
+    new Uint8Array(heap.view().buffer, at, 8 * slots).fill(0);
     expect(list.get(keys[7]!, MAX_SEQUENCE)).toBeUndefined();
     const c = list.cursor();
     c.seek(keys[7]!, MAX_SEQUENCE);
     expect(c.valid).toBe(true);
-    keys.forEach((k, i) => list.put(k, 1000 + i, Kind.Value, k));
-    list.reset();
-    expect(bitsSet(filterBytes(list))).toBe(0);
-    expect(list.bytes).toBe(LIST_BASE_BYTES + 32 * 64);
     list.destroy();
   });
 
-  it('sets under a fifth of its bits at 20 bits a key: about 0.2% false positives with 4 probes', () => {
-    const list = new SkipList(65536, 128); // 65,536 bits for 3,276 keys
-    for (let i = 0; i < 3276; i++) list.put(new TextEncoder().encode(`present:${i}`), i + 1, Kind.Value, EMPTY);
-    const bytes = filterBytes(list);
-    expect(bitsSet(bytes) / (bytes.length * 8)).toBeLessThan(0.2);
-    list.destroy();
-  });
-
-  it('refuses a filter beyond 16 MiB', () => {
-    expect(() => new SkipList(4096, 262_145)).toThrow(/filter blocks/);
-    expect(() => new SkipList(4096, -1)).toThrow(/filter blocks/);
+  it('refuses a start that is not 0 or a power of two up to 2^25', () => {
+    expect(() => new SkipList(4096, 3)).toThrow(/index slots/);
+    expect(() => new SkipList(4096, 2 ** 26)).toThrow(/index slots/);
+    expect(() => new SkipList(4096, -1)).toThrow(/index slots/);
   });
 });
 
@@ -301,7 +319,7 @@ describe('skip list properties', () => {
   const stepsArb = fc.array(fc.oneof(recArb.map((r) => [r]), fc.array(recArb, { maxLength: 12 })), { maxLength: 40 });
 
   function build(steps: Rec[][], asBatch: (i: number) => boolean): { list: SkipList; model: Model; lastSeq: number } {
-    const list = new SkipList(1024);
+    const list = new SkipList(1024, 2);
     const model = new Model();
     let seq = 1;
     steps.forEach((group, i) => {
@@ -326,6 +344,7 @@ describe('skip list properties', () => {
         expectSameRecs(scanForward(list), model.entries);
         expectSameRecs(scanBackward(list), [...model.entries].reverse());
         checkStructure(list);
+        checkIndex(list, model);
         for (const [key, s] of probes) {
           const snapshot = s % (lastSeq + 1);
           const got = list.get(key, snapshot);

@@ -6,7 +6,7 @@ import { copyOut } from '../copy-out.js';
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import type { InternalIterator } from '../iterator/internal.js';
 import { alloc, free, u8 } from '../wasm/heap.js';
-import { DEFAULT_CHUNK_SIZE, FILTER_BLOCK_SIZE, MAX_FILTER_BLOCKS, SkipList, node as skiplistNode, type Entry } from '../wasm/skiplist.js';
+import { DEFAULT_CHUNK_SIZE, INDEX_SLOT_SIZE, SkipList, node as skiplistNode, type Entry } from '../wasm/skiplist.js';
 import { MemtableIterator } from './iterator.js';
 import { Kind } from '../keys.js';
 import { readVarint } from '../varint.js';
@@ -21,12 +21,12 @@ export function memtableChunkSize(memtableSize: number): number {
 }
 
 /**
- * Blocks of the user-key filter for a memtable of `memtableSize` bytes:
- * 1/64 of it, about 20 bits a key for 100-byte values (false positives
- * about 0.1%), and 5 for tiny entries (about 9%).
+ * Starting slots of the user-key index for a memtable of `memtableSize`
+ * bytes: a power of two taking about 1/64 of it (enough for a quarter of
+ * the keys of 100-byte values); the index doubles as keys arrive.
  */
-export function memtableFilterBlocks(memtableSize: number): number {
-  return Math.min(MAX_FILTER_BLOCKS, Math.max(1, Math.ceil(memtableSize / 64 / FILTER_BLOCK_SIZE)));
+export function memtableIndexSlots(memtableSize: number): number {
+  return 2 ** Math.max(6, Math.floor(Math.log2(memtableSize / 64 / INDEX_SLOT_SIZE)));
 }
 
 export class Memtable {
@@ -42,13 +42,13 @@ export class Memtable {
   /** Fragments of #tombstones, built on the first read after a change. */
   #fragments: TombstoneFragments | undefined;
 
-  /** `filterBlocks`: see SkipList; memtables that take reads get memtableFilterBlocks(), replayed ones being flushed none. */
-  constructor(logNumber: number, chunkSize = DEFAULT_CHUNK_SIZE, filterBlocks = 0) {
+  /** `indexSlots`: see SkipList; memtables that take reads get memtableIndexSlots(), replayed ones being flushed none. */
+  constructor(logNumber: number, chunkSize = DEFAULT_CHUNK_SIZE, indexSlots = 0) {
     if (!Number.isSafeInteger(logNumber) || logNumber < 0) {
       throw new InvalidArgumentError(`log number must be an integer in 0..2^53-1, got ${logNumber}`);
     }
     this.logNumber = logNumber;
-    this.#list = new SkipList(chunkSize, filterBlocks);
+    this.#list = new SkipList(chunkSize, indexSlots);
   }
 
   #live(): SkipList {
@@ -111,9 +111,19 @@ export class Memtable {
     return { kind: ref.kind, seq: ref.seq, value: copyOut(u8(), ref.valuePtr, ref.valuePtr + ref.valueLength) };
   }
 
-  /** Heap bytes the memtable holds: what the engine compares with the flush threshold. */
+  /** Heap bytes the memtable holds, its user-key index included. */
   get approximateBytes(): number {
     return this.#live().bytes + this.#tombstoneBytes;
+  }
+
+  /**
+   * Heap bytes of its entries (as stored, with their nodes) and range
+   * deletions: what the engine compares with memtableSize, "bytes of writes".
+   * The user-key index is left out, so it never makes a memtable hold fewer writes.
+   */
+  get entryBytes(): number {
+    const list = this.#live();
+    return list.bytes - list.indexBytes + this.#tombstoneBytes;
   }
 
   /** Entries held, range deletions included. */

@@ -10,7 +10,7 @@ import { Region, u8, view } from './heap.js';
 import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
 
 interface SkipListExports {
-  skiplistCreate(chunkSize: number, filterBlocks: number): number;
+  skiplistCreate(chunkSize: number, indexSlots: number): number;
   skiplistInsert(list: number, key: number, keyLen: number, seq: number, kind: number, value: number, valueLen: number): number;
   skiplistInsertBatch(list: number, batch: number, len: number, skipRangeDeletions: number): number;
   skiplistSkippedRangeDeletions(): number;
@@ -23,6 +23,7 @@ interface SkipListExports {
   skiplistPrev(node: number): number;
   skiplistCount(list: number): number;
   skiplistBytes(list: number): number;
+  skiplistIndexBytes(list: number): number;
   skiplistReset(list: number): void;
   skiplistDestroy(list: number): void;
   skiplistExportSize(list: number): number;
@@ -40,10 +41,10 @@ export const NODE_HEIGHT = 12;
 export const NODE_VALUE = 16;
 export const NODE_KEY = 20;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
-/** Bytes in a block of the user-key filter (bloom.ts's layout). */
-export const FILTER_BLOCK_SIZE = 64;
-/** Most filter blocks a list takes (16 MiB, the filter of a 1 GiB memtable). */
-export const MAX_FILTER_BLOCKS = (16 * 1024 * 1024) / FILTER_BLOCK_SIZE;
+/** Bytes in a slot of the user-key index (assembly/skiplist.ts). */
+export const INDEX_SLOT_SIZE = 8;
+/** Most slots a list's index starts or grows to (256 MiB); the same bound as assembly/skiplist.ts's. */
+export const MAX_INDEX_SLOTS = 2 ** 25;
 
 const BATCH_ERRORS: Record<number, string> = {
   [-1]: 'truncated',
@@ -131,19 +132,20 @@ export class SkipList {
   #epoch = 0;
 
   /**
-   * `filterBlocks`: 64-byte blocks of the user-key bloom filter that lets
-   * get() skip the search for keys the list does not hold; 0 for none (a
-   * list that is only iterated).
+   * `indexSlots`: the starting size of the user-key index that answers
+   * get() without a search through the list (a power of two up to
+   * MAX_INDEX_SLOTS; it doubles as keys arrive); 0 for none (a list that is
+   * only iterated).
    */
-  constructor(chunkSize = DEFAULT_CHUNK_SIZE, filterBlocks = 0) {
+  constructor(chunkSize = DEFAULT_CHUNK_SIZE, indexSlots = 0) {
     if (!Number.isInteger(chunkSize) || chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE) {
       throw new InvalidArgumentError(`chunk size must be an integer in ${MIN_CHUNK_SIZE}..${MAX_CHUNK_SIZE}, got ${chunkSize}`);
     }
-    if (!Number.isInteger(filterBlocks) || filterBlocks < 0 || filterBlocks > MAX_FILTER_BLOCKS) {
-      throw new InvalidArgumentError(`filter blocks must be an integer in 0..${MAX_FILTER_BLOCKS}, got ${filterBlocks}`);
+    if (!Number.isInteger(indexSlots) || indexSlots < 0 || indexSlots > MAX_INDEX_SLOTS || (indexSlots & (indexSlots - 1)) !== 0) {
+      throw new InvalidArgumentError(`index slots must be 0 or a power of two up to ${MAX_INDEX_SLOTS}, got ${indexSlots}`);
     }
-    const handle = fns.skiplistCreate(chunkSize, filterBlocks);
-    if (handle === 0) throw new WasmOutOfMemoryError(chunkSize + filterBlocks * FILTER_BLOCK_SIZE);
+    const handle = fns.skiplistCreate(chunkSize, indexSlots);
+    if (handle === 0) throw new WasmOutOfMemoryError(chunkSize + indexSlots * INDEX_SLOT_SIZE);
     this.#handle = handle;
   }
 
@@ -261,6 +263,11 @@ export class SkipList {
   /** Heap bytes held by the list (arena chunks with their headers, and structs). */
   get bytes(): number {
     return fns.skiplistBytes(this.handle) >>> 0;
+  }
+
+  /** Of `bytes`, those of the user-key index. */
+  get indexBytes(): number {
+    return fns.skiplistIndexBytes(this.handle) >>> 0;
   }
 
   /** Drops every entry and frees its memory in one call. Invalidates cursors and nodes. */
