@@ -129,7 +129,7 @@ describe('LruCache against a model', () => {
         });
         const held: Held[] = [];
         // Refs kept from every handle ever pinned, as a table reader keeps them, with the model's entry.
-        const refs: { ref: CacheRef<number>; model: ModelEntry; key: number }[] = [];
+        const refs: { ref: CacheRef; model: ModelEntry; key: number }[] = [];
         let nextValue = 0;
         const pin = (handle: CacheHandle<number>, entry: ModelEntry): void => {
           expect(handle.value).toBe(entry.value);

@@ -25,14 +25,12 @@ interface Entry<V> {
 }
 
 /**
- * A cached entry as a caller may keep it between uses, unpinned: its value
- * may be used only while `cached` holds, after pinning it again with
- * `pinRef`. A caller that keeps its own index of refs (a table reader, one
- * per data block) skips the cache's map on a hit.
+ * A cached entry as a caller may keep it between uses, unpinned: pin it
+ * again with `pinRef` while `cached` holds. A caller that keeps its own
+ * index of refs (a table reader, one per data block) skips the cache's map
+ * on a hit.
  */
-export interface CacheRef<V> {
-  readonly key: number;
-  readonly value: V;
+export interface CacheRef {
   readonly cached: boolean;
 }
 
@@ -123,12 +121,12 @@ export class LruCache<V> {
   }
 
   /** The entry a live handle pins, as a ref to keep and pin again with pinRef. */
-  refOf(handle: CacheHandle<V>): CacheRef<V> {
+  refOf(handle: CacheHandle<V>): CacheRef {
     return this.#entryOf(handle);
   }
 
   /** Pins the entry of `ref` (a hit), which must still be cached in this cache. */
-  pinRef(ref: CacheRef<V>): CacheHandle<V> {
+  pinRef(ref: CacheRef): CacheHandle<V> {
     const entry = ref as Entry<V>;
     if (entry.owner !== this || !entry.cached) throw new InvalidArgumentError('not a cached entry of this cache');
     this.#stats.hits++;

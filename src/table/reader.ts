@@ -358,7 +358,6 @@ export class TableReader {
     return this.#index.seekAt(target, targetLen);
   }
 
-  /** Data block i, pinned in the cache; read and verified on a miss. */
   /**
    * Data block i, pinned, through the cache. A block read from the file has
    * its restart array checked before it enters the cache, so cursors attach
@@ -389,7 +388,6 @@ export class TableReader {
     this.#blockRefs[i] = this.#cache.refOf(handle);
     return handle;
   }
-
 
   #blockError(i: number, err: unknown): unknown {
     return err instanceof CorruptionError ? corruption(this.path, this.#offsets[i]!, 'data block', err) : err;

@@ -87,7 +87,7 @@ export class RespParser {
 
   /**
    * Appends bytes received from the socket and returns every request now complete, in order; each request is its arguments
-   * as Buffers (views into the received chunks where an argument lies within one chunk; a copy only when an argument spans chunks).
+   * as Uint8Arrays (views into the received chunks where an argument lies within one chunk; a copy only when an argument spans chunks).
    * Incomplete input is kept for the next push. Throws ProtocolError on malformed input; after that the parser must not be used again.
    */
   push(chunk: Buffer): Uint8Array[][] {
