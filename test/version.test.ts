@@ -336,9 +336,13 @@ function expectMatchesModel(v: Version, files: Map<number, ModelFile>): void {
     expected.push(numbersOf(files), files.length, files.reduce((s, f) => s + f.size, 0));
   });
   const probes = probeKeys(files);
+  // collectFilesForKey into one array for every probe, as the read path calls it: slots past the count are stale.
+  const reused: Parameters<Version['collectFilesForKey']>[1] = [];
   for (const k of probes) {
-    actual.push(numbersOf(v.filesForKey(k)));
-    expected.push(levels.flatMap((level) => numbersOf(level.filter((f) => containsRange(f, k, k)))));
+    const want = levels.flatMap((level) => numbersOf(level.filter((f) => containsRange(f, k, k))));
+    const n = v.collectFilesForKey(k, reused);
+    actual.push(numbersOf(v.filesForKey(k)), numbersOf(reused.slice(0, n)));
+    expected.push(want, want);
   }
   for (let i = 0; i + 1 < probes.length; i += 2) {
     const [lo, hi] = compareBytes(probes[i]!, probes[i + 1]!) <= 0 ? [probes[i]!, probes[i + 1]!] : [probes[i + 1]!, probes[i]!];

@@ -39,6 +39,8 @@ export class TableCache {
   readonly #openReaders = new Set<TableReader>();
   /** get()'s key, staged once per get for all the tables it consults. */
   readonly #lookup = new PointLookup();
+  /** get()'s tables to consult, in its first n slots: one array for every get (Version.collectFilesForKey). */
+  readonly #files: FileMetadata[] = [];
   /** Counters of disposed readers, so they outlive table-cache eviction. */
   readonly #retiredFilter: FilterStats = { checks: 0, useful: 0, falsePositives: 0 };
 
@@ -121,11 +123,12 @@ export class TableCache {
    * table searched when the search went on to another (LevelDB's seek_file).
    */
   get(version: Version, userKey: Uint8Array, seq: number, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
+    const files = this.#files;
+    const n = version.collectFilesForKey(userKey, files);
+    if (n === 0) return undefined;
     let covering = coveringSeq;
-    const files = version.filesForKey(userKey);
-    if (files.length === 0) return undefined;
     const key = this.#lookup.stage(userKey, seq);
-    for (let i = 0; i < files.length; i++) {
+    for (let i = 0; i < n; i++) {
       if (i === 1) onLookedPast(files[0]!);
       const handle = this.#pin(files[i]!);
       try {

@@ -80,10 +80,12 @@ export class LevelIndex {
     this.#largest = new Bounds(largest, shared);
   }
 
-  /** Pushes onto `out`, in order, each of `files` (the files this index was made of) whose range contains `key`. */
-  pushContaining(key: Uint8Array, files: readonly FileMetadata[], out: FileMetadata[]): void {
+  /** Writes to `out` from index 0, in order, each of `files` (the files this index was made of) whose range contains `key`; returns how many. */
+  collectContaining(key: Uint8Array, files: readonly FileMetadata[], out: FileMetadata[]): number {
     const prefix = this.#prefixOf(key);
-    for (let i = 0; i < files.length; i++) if (this.#containsAt(i, prefix, key)) out.push(files[i]!);
+    let n = 0;
+    for (let i = 0; i < files.length; i++) if (this.#containsAt(i, prefix, key)) out[n++] = files[i]!;
+    return n;
   }
 
   /** For a sorted, disjoint level: the index of the file whose range contains `key`, or -1. */

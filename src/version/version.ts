@@ -143,13 +143,23 @@ export class Version {
    */
   filesForKey(userKey: Uint8Array): FileMetadata[] {
     const out: FileMetadata[] = [];
+    out.length = this.collectFilesForKey(userKey, out);
+    return out;
+  }
+
+  /**
+   * filesForKey into `out[0..n)`, returning n; what `out` holds past n is
+   * left as it was. The read path reuses one array this way: truncating it
+   * would drop its storage, and each get would allocate it again.
+   */
+  collectFilesForKey(userKey: Uint8Array, out: FileMetadata[]): number {
     const levels = this.levels;
-    if (levels[0]!.length > 0) this.levelIndex(0).pushContaining(userKey, levels[0]!, out);
+    let n = levels[0]!.length > 0 ? this.levelIndex(0).collectContaining(userKey, levels[0]!, out) : 0;
     for (const level of this.#deeperLevels) {
       const i = this.levelIndex(level).find(userKey);
-      if (i >= 0) out.push(levels[level]![i]!);
+      if (i >= 0) out[n++] = levels[level]![i]!;
     }
-    return out;
+    return n;
   }
 
   /** The lookup index of a level's bounds, made on first use; versions that share the level share it. */

@@ -46,6 +46,9 @@ const NINE = 57;
 const BACKSLASH = 92;
 const LOWER_X = 120;
 
+/** Requests of up to this many arguments get their array at its final size. */
+const PRESIZED_ARGUMENTS = 64;
+
 /** Header numbers have at most this many digits, so they stay exact (< 2^53) and every limit fits. */
 const MAX_HEADER_DIGITS = 15;
 
@@ -68,6 +71,7 @@ export class RespParser {
   private pos = 0;
   /** Arguments of the multibulk request under way, and how many are still to come (0: between requests). */
   private args: Uint8Array[] = [];
+  private argsTaken = 0;
   private argsLeft = 0;
   /** Length of the bulk argument whose `$` header is read and whose data is not, else -1. */
   private bulkLength = -1;
@@ -105,7 +109,7 @@ export class RespParser {
   /** Bytes buffered waiting for the rest of a request (for limits and metrics). */
   get pending(): number {
     let bytes = this.partsBytes;
-    if (this.argsLeft > 0) for (const arg of this.args) bytes += arg.length;
+    if (this.argsLeft > 0) for (let i = 0; i < this.argsTaken; i++) bytes += this.args[i]!.length;
     return bytes;
   }
 
@@ -183,7 +187,9 @@ export class RespParser {
     if (count > this.limits.maxArguments) throw new ProtocolError(INVALID_MULTIBULK);
     // Like Redis, `*0` and any negative count are requests with nothing to run.
     if (count > 0) {
-      this.args = [];
+      // Sized up front when small (the common case, and an array grown by push starts at 16 slots); a large count is only a claim, so it grows as arguments arrive.
+      this.args = count <= PRESIZED_ARGUMENTS ? new Array<Uint8Array>(count) : [];
+      this.argsTaken = 0;
       this.argsLeft = count;
     }
     return true;
@@ -219,7 +225,7 @@ export class RespParser {
     const end = start + this.bulkLength;
     if (source[end] !== CR || source[end + 1] !== LF) throw new ProtocolError(MISSING_CRLF);
     // A plain view: a Buffer (subarray) costs three times as much to make, and arguments are made for every request.
-    this.args.push(new Uint8Array(source.buffer, source.byteOffset + start, end - start));
+    this.args[this.argsTaken++] = new Uint8Array(source.buffer, source.byteOffset + start, end - start);
     this.bulkLength = -1;
     if (--this.argsLeft === 0) requests.push(this.args);
   }
