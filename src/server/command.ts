@@ -28,8 +28,14 @@ export interface Context {
   keyspace: Keyspace;
   session: Session;
   server: ServerState;
-  /** The wall clock, ms since the epoch, read once per command. */
+  /** The wall clock, ms since the epoch, read once per run of requests (the commands of one read from the socket). */
   now: number;
+  /**
+   * performance.now() when the command being dispatched began: when the
+   * one before it in the run returned, or when the run began. dispatch()
+   * moves it on, so a command's latency costs one clock read, not two.
+   */
+  started: number;
 }
 
 export interface Command {

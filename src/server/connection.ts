@@ -117,12 +117,16 @@ export class Connection {
    * holds more than about REPLY_BATCH bytes of replies at once.
    */
   #process(): void {
-    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now: Date.now() };
+    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now: Date.now(), started: performance.now() };
     while (this.#next < this.#requests.length && !this.session.closing && !this.#backedUp()) {
       const args = this.#requests[this.#next++]!;
       this.#deps.server.counters.commandsProcessed++;
       this.#enqueue(dispatch(this.#deps.table, ctx, args, this.#deps.hooks));
-      if (this.#writer.length >= REPLY_BATCH) this.#flush();
+      if (this.#writer.length >= REPLY_BATCH) {
+        this.#flush();
+        // The next command's latency starts after the socket write.
+        ctx.started = performance.now();
+      }
     }
     if (this.#next === this.#requests.length) {
       this.#requests = [];

@@ -71,14 +71,21 @@ export class Waiting {
   }
 }
 
+/** Runs one request; ctx.started is when it began, and is moved on to when it returned. */
 export function dispatch(table: CommandTable, ctx: Context, args: Uint8Array[], hooks: DispatchHooks): Reply | Waiting {
-  const started = performance.now();
+  const started = ctx.started;
   const command = table.find(args[0]!);
-  if (command === undefined) return unknownCommand(args);
+  if (command === undefined) {
+    const reply = unknownCommand(args);
+    ctx.started = performance.now();
+    return reply;
+  }
   const name = command.name;
   const outcome = run(command, ctx, args, hooks.unexpected);
+  const returned = performance.now();
+  ctx.started = returned;
   if (typeof outcome === 'function') {
-    hooks.finished(name, (performance.now() - started) / 1000);
+    hooks.finished(name, (returned - started) / 1000);
     return outcome;
   }
   if (outcome instanceof AfterCommit) return new Waiting(name, started, outcome.committed, outcome.reply);
