@@ -16,7 +16,7 @@
 // without decoding again. Readers treat the block as untrusted: every
 // decode step is bounds-checked and failures come back as negative codes.
 
-import { TRAILER_SIZE, compareInternal } from './keys';
+import { TRAILER_SIZE, compareBytes, compareInternal } from './keys';
 import { allocOrAbort as alloc, free, reallocOrAbort as realloc } from './memory';
 import { MAX_VARINT32_SIZE, getVarint32, putVarint32 } from './varint';
 
@@ -681,27 +681,85 @@ export function blockDecodeAll(block: usize, len: u32, table: usize, tableCap: u
   return decode(block, len, table, tableCap, keys, keysCap);
 }
 
-/** Index of the first row whose key is >= target (count if none). */
+// Prefixes: a search of a decoded block compares 8-byte integers before
+// it compares keys. Every user key (the key without its trailer) of a
+// block starts with the `shared` bytes its first and last user keys start
+// with (the keys are sorted); a row's prefix is the 8 bytes of its user key
+// after those, zero-padded past its end, read big-endian. A row whose
+// prefix is below the target's has a smaller user key, so a smaller
+// internal key; one above, a larger; only rows of equal prefix need their
+// keys compared. The prefixes are 8 bytes a row, packed, where a row's key
+// lies elsewhere: a search touches one cache line a step, not two.
+
+/** The 8 bytes of the user key `key[0, userLen)` after its first `shared` bytes, zero-padded, big-endian (userLen >= shared). */
 @inline
-function lowerBound(table: usize, keys: usize, count: u32, target: usize, targetLength: u32): u32 {
+function prefixAfter(key: usize, userLen: u32, shared: u32): u64 {
+  const rest = userLen - shared;
+  if (rest >= 8) return bswap<u64>(load<u64>(key + <usize>shared));
+  let p: u64 = 0;
+  for (let i: u32 = 0; i < 8; i++) p = (p << 8) | (i < rest ? <u64>load<u8>(key + <usize>(shared + i)) : 0);
+  return p;
+}
+
+/**
+ * Fills `prefixes` (count u64s) for the decoded rows and returns `shared`,
+ * the length of the prefix every user key of the block starts with.
+ */
+export function blockDecodedPrefixes(table: usize, keys: usize, count: u32, prefixes: usize): u32 {
+  if (count == 0) return 0;
+  const last = table + <usize>((count - 1) * ROW_SIZE);
+  const shared = commonPrefix(keys + <usize>load<u32>(table), load<u32>(table, 4) - TRAILER_SIZE, keys + <usize>load<u32>(last), load<u32>(last, 4) - TRAILER_SIZE);
+  for (let i: u32 = 0; i < count; i++) {
+    const row = table + <usize>(i * ROW_SIZE);
+    store<u64>(prefixes + (<usize>i << 3), prefixAfter(keys + <usize>load<u32>(row), load<u32>(row, 4) - TRAILER_SIZE, shared));
+  }
+  return shared;
+}
+
+/** Index of the first row whose key is >= target (count if none); `prefixes` and `shared` from blockDecodedPrefixes. */
+@inline
+function lowerBound(table: usize, keys: usize, prefixes: usize, shared: u32, count: u32, target: usize, targetLength: u32): u32 {
+  if (count == 0) return 0;
+  const targetUserLen = targetLength - TRAILER_SIZE;
+  // A target that leaves the shared bytes sorts before or after every key.
+  const n = targetUserLen < shared ? targetUserLen : shared;
+  const c = compareBytes(target, n, keys + <usize>load<u32>(table), n);
+  if (c != 0) return c < 0 ? 0 : count;
+  // A proper prefix of the shared bytes is shorter than every user key.
+  if (targetUserLen < shared) return 0;
+  const tp = prefixAfter(target, targetUserLen, shared);
   let lo: u32 = 0;
   let hi = count;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
+    if (load<u64>(prefixes + (<usize>mid << 3)) < tp) lo = mid + 1;
+    else hi = mid;
+  }
+  // Rows [lo, end) of prefix tp are decided by their keys.
+  let end = lo;
+  hi = count;
+  while (end < hi) {
+    const mid = (end + hi) >>> 1;
+    if (load<u64>(prefixes + (<usize>mid << 3)) <= tp) end = mid + 1;
+    else hi = mid;
+  }
+  while (lo < end) {
+    const mid = (lo + end) >>> 1;
     const row = table + <usize>(mid * ROW_SIZE);
     if (compareInternal(keys + <usize>load<u32>(row), load<u32>(row, 4), target, targetLength) < 0) lo = mid + 1;
-    else hi = mid;
+    else end = mid;
   }
   return lo;
 }
 
 /**
- * Seeks a decoded block (table and keys from decodeAll, count rows): the
- * index of the first entry >= target, count if none, or E_KEY_TOO_SHORT.
+ * Seeks a decoded block (table and keys from decodeAll, count rows; its
+ * prefixes and shared length from blockDecodedPrefixes): the index of the
+ * first entry >= target, count if none, or E_KEY_TOO_SHORT.
  */
-export function blockDecodedSeek(table: usize, keys: usize, count: u32, target: usize, targetLength: u32): i32 {
+export function blockDecodedSeek(table: usize, keys: usize, prefixes: usize, shared: u32, count: u32, target: usize, targetLength: u32): i32 {
   if (targetLength < TRAILER_SIZE) return E_KEY_TOO_SHORT;
-  return <i32>lowerBound(table, keys, count, target, targetLength);
+  return <i32>lowerBound(table, keys, prefixes, shared, count, target, targetLength);
 }
 
 /**
@@ -709,12 +767,12 @@ export function blockDecodedSeek(table: usize, keys: usize, count: u32, target: 
  * u32s, writing one u32 index per target to `out`. Returns n, or
  * E_KEY_TOO_SHORT at the first target under 8 bytes (earlier ones written).
  */
-export function blockDecodedSeekBatch(table: usize, keys: usize, count: u32, targets: usize, n: u32, out: usize): i32 {
+export function blockDecodedSeekBatch(table: usize, keys: usize, prefixes: usize, shared: u32, count: u32, targets: usize, n: u32, out: usize): i32 {
   for (let i: u32 = 0; i < n; i++) {
     const row = targets + (<usize>i << 3);
     const targetLength = load<u32>(row, 4);
     if (targetLength < TRAILER_SIZE) return E_KEY_TOO_SHORT;
-    store<u32>(out + (<usize>i << 2), lowerBound(table, keys, count, <usize>load<u32>(row), targetLength));
+    store<u32>(out + (<usize>i << 2), lowerBound(table, keys, prefixes, shared, count, <usize>load<u32>(row), targetLength));
   }
   return <i32>n;
 }

@@ -25,6 +25,7 @@ export {
   blockCursorDestroy,
   blockDecodedSize,
   blockDecodeAll,
+  blockDecodedPrefixes,
   blockDecodedSeek,
   blockDecodedSeekBatch,
 } from './block';

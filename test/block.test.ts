@@ -359,6 +359,43 @@ describe('block cursor and decoded block', () => {
     );
   });
 
+  it('decoded seek agrees with the model where every key shares a prefix (the search prefixes start after it)', () => {
+    // Keys: one random common prefix, then suffixes of 0..12 bytes from a small alphabet (zero included, so a key
+    // and its zero-padded extension tie on their prefix), some user keys in several versions. Targets: the keys,
+    // seek keys, proper prefixes of the common prefix, keys that leave it below or above, and random suffixes.
+    const suffixArb = fc.uint8Array({ maxLength: 12, max: 3 });
+    const arb = fc
+      .tuple(fc.uint8Array({ maxLength: 20 }), fc.array(fc.tuple(suffixArb, fc.array(seqArb, { minLength: 1, maxLength: 3 }), kindArb), { maxLength: 60 }), intervalArb)
+      .chain(([prefix, specs, interval]) => {
+        const keys = specs.flatMap(([suffix, seqs, kind]) => seqs.map((seq) => makeInternalKey(new Uint8Array([...prefix, ...suffix]), seq, kind)));
+        keys.sort(compareInternalKeys);
+        const entries = keys.filter((k, i) => i === 0 || compareInternalKeys(keys[i - 1]!, k) !== 0).map((key) => ({ key, value: new Uint8Array(1) }));
+        const within = fc.tuple(suffixArb, seqArb).map(([suffix, seq]) => makeSeekKey(new Uint8Array([...prefix, ...suffix]), seq));
+        const short = fc.tuple(fc.nat(), seqArb).map(([n, seq]) => makeSeekKey(prefix.subarray(0, prefix.length === 0 ? 0 : n % prefix.length), seq));
+        const leaving = fc.tuple(fc.nat(), fc.boolean(), suffixArb).map(([n, up, suffix]) => {
+          const user = new Uint8Array([...prefix, ...suffix]);
+          if (prefix.length > 0) {
+            const at = n % prefix.length;
+            user[at] = up ? Math.min(255, user[at]! + 1) : Math.max(0, user[at]! - 1);
+          }
+          return makeSeekKey(user, 0);
+        });
+        const existing = entries.length > 0 ? [fc.constantFrom(...entries.map((e) => e.key))] : [];
+        return fc.tuple(fc.constant(entries), fc.constant(interval), fc.array(fc.oneof(...existing, within, short, leaving), { minLength: 1, maxLength: 40 }));
+      });
+    fc.assert(
+      fc.property(arb, ([entries, interval, targets]) => {
+        const b = build(entries, interval);
+        const { ptr, len } = b.finish();
+        const decoded = DecodedBlock.decode(ptr, len);
+        for (const target of targets) expect(decoded.seek(target)).toBe(lowerBound(entries, target));
+        decoded.release();
+        b.destroy();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('follows a random walk of seeks and steps like the model', () => {
     const op = fc.oneof(
       fc.constantFrom('first', 'last', 'next', 'prev', 'next', 'prev'),

@@ -25,8 +25,9 @@ interface BlockExports {
   blockCursorDestroy(c: number): void;
   blockDecodedSize(block: number, len: number, out: number): number;
   blockDecodeAll(block: number, len: number, table: number, tableCap: number, keys: number, keysCap: number): number;
-  blockDecodedSeek(table: number, keys: number, count: number, target: number, targetLength: number): number;
-  blockDecodedSeekBatch(table: number, keys: number, count: number, targets: number, n: number, out: number): number;
+  blockDecodedPrefixes(table: number, keys: number, count: number, prefixes: number): number;
+  blockDecodedSeek(table: number, keys: number, prefixes: number, shared: number, count: number, target: number, targetLength: number): number;
+  blockDecodedSeekBatch(table: number, keys: number, prefixes: number, shared: number, count: number, targets: number, n: number, out: number): number;
 }
 
 const ex = raw as unknown as BlockExports;
@@ -285,26 +286,34 @@ function positioned(rc: number): boolean {
 }
 
 const ROW_SIZE = 16;
+/** Bytes of a row's search prefix (assembly/block.ts, "Prefixes"). */
+const PREFIX_SIZE = 8;
 const sizes = new Region(8);
 
 /**
- * A block decoded into an offset table plus full keys, searchable without
- * decoding again. Values point into the block, which must outlive this
- * object. Free it with release().
+ * A block decoded into an offset table plus full keys and their search
+ * prefixes, searchable without decoding again. Values point into the
+ * block, which must outlive this object. Free it with release().
  */
 export class DecodedBlock {
   readonly count: number;
   readonly blockPtr: number;
-  /** count rows of u32 LE [keyOffset, keyLength, valueOffset, valueLength]. */
+  /** count rows of u32 LE [keyOffset, keyLength, valueOffset, valueLength]; then the prefixes and the keys, in the same allocation. */
   #table: number;
+  /** count u64 search prefixes, one per row. */
+  readonly #prefixes: number;
+  /** Bytes every user key of the block starts with, which the prefixes follow. */
+  readonly #shared: number;
   /** Full keys back to back; keyOffset is relative to this. */
   readonly keysPtr: number;
 
-  private constructor(blockPtr: number, table: number, keysPtr: number, count: number) {
+  private constructor(blockPtr: number, table: number, count: number, shared: number) {
     this.blockPtr = blockPtr;
     this.#table = table;
-    this.keysPtr = keysPtr;
     this.count = count;
+    this.#prefixes = table + count * ROW_SIZE;
+    this.keysPtr = this.#prefixes + count * PREFIX_SIZE;
+    this.#shared = shared;
   }
 
   /** Decodes the block of `len` bytes at `ptr`; throws CorruptionError if it is malformed. */
@@ -312,14 +321,15 @@ export class DecodedBlock {
     const n = ex.blockDecodedSize(ptr, len, sizes.ptr);
     if (n < 0) fail(n);
     const keyBytes = view().getUint32(sizes.ptr + 4, true);
-    const tableBytes = n * ROW_SIZE;
-    const table = alloc(tableBytes + keyBytes);
-    const rc = ex.blockDecodeAll(ptr, len, table, n, table + tableBytes, keyBytes);
+    const prefixes = n * ROW_SIZE;
+    const keys = prefixes + n * PREFIX_SIZE;
+    const table = alloc(keys + keyBytes);
+    const rc = ex.blockDecodeAll(ptr, len, table, n, table + keys, keyBytes);
     if (rc < 0) {
       free(table);
       fail(rc);
     }
-    return new DecodedBlock(ptr, table, table + tableBytes, n);
+    return new DecodedBlock(ptr, table, n, ex.blockDecodedPrefixes(table, table + keys, n, table + prefixes));
   }
 
   get tablePtr(): number {
@@ -363,7 +373,7 @@ export class DecodedBlock {
   }
 
   seekAt(targetPtr: number, targetLength: number): number {
-    const rc = ex.blockDecodedSeek(this.tablePtr, this.keysPtr, this.count, targetPtr, targetLength);
+    const rc = ex.blockDecodedSeek(this.tablePtr, this.keysPtr, this.#prefixes, this.#shared, this.count, targetPtr, targetLength);
     return rc < 0 ? fail(rc) : rc;
   }
 
@@ -372,7 +382,7 @@ export class DecodedBlock {
    * [ptr, length]; writes one u32 LE index per target at `outPtr`.
    */
   seekBatch(targetsPtr: number, n: number, outPtr: number): void {
-    const rc = ex.blockDecodedSeekBatch(this.tablePtr, this.keysPtr, this.count, targetsPtr, n, outPtr);
+    const rc = ex.blockDecodedSeekBatch(this.tablePtr, this.keysPtr, this.#prefixes, this.#shared, this.count, targetsPtr, n, outPtr);
     if (rc < 0) fail(rc);
   }
 
