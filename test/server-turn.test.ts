@@ -33,7 +33,7 @@ describe('Keyspace with TurnEnd', () => {
     const before = ks.db.stats().wal.records;
     const commits: Promise<void>[] = [];
     for (let i = 0; i < 50; i++) {
-      commits.push(ks.write([{ key: bytes(`k${i}`), entry: { value: bytes(`v${i}`), expiresAt: undefined } }]));
+      commits.push(ks.write([{ key: bytes(`k${i}`), entry: { value: bytes(`v${i}`), expiresAt: undefined } }]).promise());
       await Promise.resolve(); // as between two sockets' data callbacks
     }
     expect(value(ks.get(bytes('k49'), Date.now()))).toBe('v49');
@@ -42,9 +42,9 @@ describe('Keyspace with TurnEnd', () => {
     expect(ks.db.stats().wal.records).toBe(before + 1);
     expect(value(await ks.db.getEntry(bytes('k0')))).toBe('v0');
 
-    await ks.write([{ key: bytes('a'), entry: { value: bytes('1'), expiresAt: undefined } }]);
+    await ks.write([{ key: bytes('a'), entry: { value: bytes('1'), expiresAt: undefined } }]).promise();
     await nextTurn();
-    await ks.write([{ key: bytes('a'), entry: null }]);
+    await ks.write([{ key: bytes('a'), entry: null }]).promise();
     expect(ks.db.stats().wal.records).toBe(before + 3);
     expect(ks.get(bytes('a'), Date.now())).toBeUndefined();
   });
@@ -52,7 +52,7 @@ describe('Keyspace with TurnEnd', () => {
   it('syncs once for a turn of writes with --appendfsync always', async () => {
     const ks = await keyspace(true);
     const before = ks.db.stats().wal.syncs;
-    const commits = Array.from({ length: 20 }, (_, i) => ks.write([{ key: bytes(`s${i}`), entry: { value: bytes('x'), expiresAt: undefined } }]));
+    const commits = Array.from({ length: 20 }, (_, i) => ks.write([{ key: bytes(`s${i}`), entry: { value: bytes('x'), expiresAt: undefined } }]).promise());
     await Promise.all(commits);
     expect(ks.db.stats().wal.syncs).toBe(before + 1);
   });
@@ -67,7 +67,7 @@ describe('Keyspace with TurnEnd', () => {
 
   it('refuses a key or value over the engine limits with a CommandError, issuing nothing, and commits the rest of the turn', async () => {
     const ks = await keyspace();
-    const ok = ks.write([{ key: bytes('fine'), entry: { value: bytes('1'), expiresAt: undefined } }]);
+    const ok = ks.write([{ key: bytes('fine'), entry: { value: bytes('1'), expiresAt: undefined } }]).promise();
     const bigKey = Buffer.alloc(MAX_KEY_SIZE + 1, 1);
     expect(() => ks.write([{ key: bytes('a'), entry: { value: bytes('x'), expiresAt: undefined } }, { key: bigKey, entry: null }])).toThrow(CommandError);
     expect(() => ks.write([{ key: bytes('b'), entry: { value: Buffer.allocUnsafe(MAX_VALUE_SIZE + 1), expiresAt: undefined } }])).toThrow(/value of 268435457 bytes is over varve's limit/);
@@ -79,9 +79,9 @@ describe('Keyspace with TurnEnd', () => {
 
   it('a later write of a key keeps its overlay entry when an earlier group commits', async () => {
     const ks = await keyspace();
-    const first = ks.write([{ key: bytes('k'), entry: { value: bytes('old'), expiresAt: undefined } }]);
+    const first = ks.write([{ key: bytes('k'), entry: { value: bytes('old'), expiresAt: undefined } }]).promise();
     await ks.settled(); // the first group is handed over; its settle has not run yet
-    const second = ks.write([{ key: bytes('k'), entry: { value: bytes('new'), expiresAt: undefined } }]);
+    const second = ks.write([{ key: bytes('k'), entry: { value: bytes('new'), expiresAt: undefined } }]).promise();
     await first;
     expect(value(ks.get(bytes('k'), Date.now()))).toBe('new');
     await second;
@@ -93,9 +93,9 @@ describe('Keyspace with TurnEnd', () => {
 describe('Keyspace overlay generations', () => {
   it('keeps a later group\'s write of a key when an earlier group settles first (--appendfsync always)', async () => {
     const ks = await keyspace(true);
-    const first = ks.write([{ key: bytes('k'), entry: { value: bytes('old'), expiresAt: undefined } }]);
+    const first = ks.write([{ key: bytes('k'), entry: { value: bytes('old'), expiresAt: undefined } }]).promise();
     await nextTurn(); // the first group is handed over and waits for its fdatasync
-    const second = ks.write([{ key: bytes('k'), entry: { value: bytes('new'), expiresAt: undefined } }]);
+    const second = ks.write([{ key: bytes('k'), entry: { value: bytes('new'), expiresAt: undefined } }]).promise();
     expect(value(ks.get(bytes('k'), Date.now()))).toBe('new'); // builds the overlay
     await first; // settled; the second group still waits for its own fdatasync
     expect(ks.pendingWrites).toBe(1);
@@ -161,15 +161,15 @@ describe('Keyspace against a model', () => {
         const commits: Promise<unknown>[] = [];
         for (const o of ops) {
           if (o.op === 'set') {
-            commits.push(ks.write([{ key: bytes(`k${o.key}`), entry: { value: bytes(`v${o.value}`), expiresAt: undefined } }]));
+            commits.push(ks.write([{ key: bytes(`k${o.key}`), entry: { value: bytes(`v${o.value}`), expiresAt: undefined } }]).promise());
             model.set(o.key, `v${o.value}`);
           } else if (o.op === 'del') {
-            commits.push(ks.write([{ key: bytes(`k${o.key}`), entry: null }]));
+            commits.push(ks.write([{ key: bytes(`k${o.key}`), entry: null }]).promise());
             model.delete(o.key);
           } else if (o.op === 'get') {
             expect(value(ks.get(bytes(`k${o.key}`), Date.now()))).toBe(model.get(o.key));
           } else if (o.op === 'flushdb') {
-            commits.push(ks.flush());
+            commits.push(ks.flush().promise());
             model.clear();
           } else if (o.op === 'microtask') {
             await Promise.resolve();

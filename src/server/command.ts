@@ -4,6 +4,7 @@
 // (a function that writes it), the reply to send once its write commits
 // (AfterCommit), or a promise of the reply when it has other work to wait
 // for (SCAN, INFO). Errors it throws or rejects with become error replies.
+import type { Commit } from './commit.js';
 import type { Keyspace } from './keyspace.js';
 import type { ReplyWriter } from './resp/writer.js';
 import type { Session } from './session.js';
@@ -11,13 +12,13 @@ import type { ServerState } from './state.js';
 
 export type Reply = (w: ReplyWriter) => void;
 
-/** A write's reply: `reply` once `committed` resolves; the error reply for what it rejects with. */
+/** A write's reply: `reply` once `commit` succeeds; the error reply for what it fails with. */
 export class AfterCommit {
-  readonly committed: Promise<unknown>;
+  readonly commit: Commit;
   readonly reply: Reply;
 
-  constructor(committed: Promise<unknown>, reply: Reply) {
-    this.committed = committed;
+  constructor(commit: Commit, reply: Reply) {
+    this.commit = commit;
     this.reply = reply;
   }
 }

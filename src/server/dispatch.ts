@@ -45,23 +45,29 @@ export interface DispatchHooks {
 export class Waiting {
   readonly #name: string;
   readonly #started: number;
-  readonly #done: Promise<unknown>;
-  /** The reply once done; undefined when `done` resolves to it. */
-  readonly #reply: Reply | undefined;
+  /** A write's commit and its reply then, or the command's own work, which resolves to its reply. */
+  readonly #done: AfterCommit | Promise<Reply>;
 
-  constructor(name: string, started: number, done: Promise<unknown>, reply: Reply | undefined) {
+  constructor(name: string, started: number, done: AfterCommit | Promise<Reply>) {
     this.#name = name;
     this.#started = started;
     this.#done = done;
-    this.#reply = reply;
   }
 
   /** Calls `ready` with the reply (the error reply if the command failed) once it is done, after `hooks.finished`. */
   whenReady(hooks: DispatchHooks, ready: (reply: Reply) => void): void {
-    this.#done.then(
-      (value) => {
+    const done = this.#done;
+    if (done instanceof AfterCommit) {
+      done.commit.listen((failed, err, at) => {
+        hooks.finished(this.#name, (at - this.#started) / 1000);
+        ready(failed ? replyToError(err, hooks.unexpected) : done.reply);
+      });
+      return;
+    }
+    done.then(
+      (reply) => {
         hooks.finished(this.#name, (performance.now() - this.#started) / 1000);
-        ready(this.#reply ?? (value as Reply));
+        ready(reply);
       },
       (err: unknown) => {
         hooks.finished(this.#name, (performance.now() - this.#started) / 1000);
@@ -88,8 +94,7 @@ export function dispatch(table: CommandTable, ctx: Context, args: Uint8Array[], 
     hooks.finished(name, (returned - started) / 1000);
     return outcome;
   }
-  if (outcome instanceof AfterCommit) return new Waiting(name, started, outcome.committed, outcome.reply);
-  return new Waiting(name, started, outcome, undefined);
+  return new Waiting(name, started, outcome);
 }
 
 /** The command's outcome; what it throws becomes an error reply. */

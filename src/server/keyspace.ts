@@ -18,6 +18,7 @@ import type { BatchOp, Database } from '../db.js';
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from '../options.js';
 import { latin1 } from './args.js';
 import { CommandError } from './command.js';
+import { Commit } from './commit.js';
 import type { TurnEnd } from './turn.js';
 
 /** A live value and its expiry (ms since the epoch; undefined: none). */
@@ -41,19 +42,7 @@ interface Group {
   /** Its place in issue order: the overlay entries it sets carry it. */
   generation: number;
   bytes: number;
-  committed: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-function newGroup(generation: number): Group {
-  let resolve!: () => void;
-  let reject!: (err: unknown) => void;
-  const committed = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { writes: [], generation, bytes: 0, committed, resolve, reject };
+  commit: Commit;
 }
 
 interface Pending {
@@ -116,13 +105,13 @@ export class Keyspace {
   }
 
   /**
-   * Issues `writes` as one atomic write; visible to get() at once, resolved
-   * once committed (and synced with --appendfsync always). The promise is
+   * Issues `writes` as one atomic write; visible to get() at once, settled
+   * once committed (and synced with --appendfsync always). The commit is
    * shared by every write of the turn. A key or value beyond the engine's
    * limits throws CommandError before anything is issued: the engine would
    * refuse the whole batch, and with it the turn's other writes.
    */
-  write(writes: KeyWrite[]): Promise<void> {
+  write(writes: KeyWrite[]): Commit {
     for (const { key, entry } of writes) checkLimits(key, entry);
     const group = this.#group ?? this.#startGroup();
     const overlay = this.#overlay;
@@ -131,13 +120,13 @@ export class Keyspace {
       group.bytes += write.key.length + (write.entry?.value.length ?? 0);
       if (overlay !== undefined) overlay.set(latin1(write.key), { entry: write.entry, generation: group.generation });
     }
-    const committed = group.committed;
+    const commit = group.commit;
     if (group.bytes >= MAX_GROUP_BYTES) this.#commit();
-    return committed;
+    return commit;
   }
 
   #startGroup(): Group {
-    const group = newGroup(++this.#generation);
+    const group: Group = { writes: [], generation: ++this.#generation, bytes: 0, commit: new Commit() };
     this.#group = group;
     this.#unsettled.push(group);
     this.#turn.commit(this.#commitGroup);
@@ -161,7 +150,7 @@ export class Keyspace {
     const settle = () => this.#settle(group);
     const committed = this.db.batch(group.writes.map(toBatchOp), { sync: this.#sync });
     this.#latest = committed.then(settle, settle);
-    committed.then(group.resolve, group.reject);
+    group.commit.follow(committed);
   }
 
   /** A group's batch committed or failed: its writes leave the overlay, unless a later group wrote the key again. */
@@ -182,7 +171,7 @@ export class Keyspace {
   }
 
   /** Deletes every key (FLUSHDB) with one range tombstone, which also covers every write issued before it. */
-  flush(): Promise<void> {
+  flush(): Commit {
     this.#commit();
     // Every key reads as deleted until the clear commits, but what is written after it.
     this.#overlay = new Map();
@@ -193,7 +182,9 @@ export class Keyspace {
       this.#dropOverlayIfIdle();
     };
     this.#latest = committed.then(settle, settle);
-    return committed;
+    const commit = new Commit();
+    commit.follow(committed);
+    return commit;
   }
 
   /** Resolves once every write issued so far has committed or failed: iterations (SCAN, KEYS, DBSIZE) read the engine after it. */
