@@ -37,7 +37,9 @@
 // few slots, and one it holds costs the probe and the node, instead of a
 // search through the list whose every step may miss the cache. A get at an
 // older snapshot than the newest node falls back to the search. Seeks and
-// iteration never consult it.
+// iteration never consult it. An insert of a key the index holds, newer
+// than its newest node, belongs just before that node: one of height 1 is
+// linked there without a search (an overwrite costs a probe, not a walk).
 //
 // Duplicate internal keys (same user key, sequence and kind) never come from
 // the engine. If one is inserted anyway it is kept, placed before the equal
@@ -99,6 +101,13 @@ const MAX_PART: u32 = MAX_CHUNK_SIZE - 256;
 
 /** Predecessors at each level for the insert in progress (one writer per instance). */
 const PREDS: usize = memory.data(4 * MAX_HEIGHT, 4);
+
+/**
+ * The node the last indexAdd replaced as its user key's newest (0: none):
+ * the node just added sorts immediately before it, so linkNode can link a
+ * node of height 1 there without a search.
+ */
+let replacedNode: usize = 0;
 
 @inline function next(node: usize, level: u32): usize {
   return <usize>load<u32>(node - 4 - (<usize>level << 2));
@@ -245,12 +254,16 @@ function indexSlot(list: usize, userKey: usize, userKeyLen: u32, h: u32): usize 
  * growth cannot get memory (nothing changed).
  */
 function indexAdd(list: usize, node: usize, userKeyLen: u32): bool {
+  replacedNode = 0;
   if (load<u32>(list + L_INDEX) == 0) return true;
   const h = indexHash(node + N_KEY, userKeyLen);
   let slot = indexSlot(list, node + N_KEY, userKeyLen, h);
   const current = <usize>load<u32>(slot, 4);
   if (current != 0) {
-    if (load<u64>(node + N_KEY + userKeyLen) >= load<u64>(current + N_KEY + userKeyLen)) store<u32>(slot, <u32>node, 4);
+    if (load<u64>(node + N_KEY + userKeyLen) >= load<u64>(current + N_KEY + userKeyLen)) {
+      store<u32>(slot, <u32>node, 4);
+      replacedNode = current;
+    }
     return true;
   }
   const keys = load<u32>(list + L_INDEX_KEYS) + 1;
@@ -316,10 +329,17 @@ function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, val
 
 /**
  * Links `node` in order. `previous` is the node this call linked just
- * before (0 if none): PREDS still holds its predecessors, so a key after it
- * is found by finger search.
+ * before whose predecessors PREDS still holds (0 if none), so a key after
+ * it is found by finger search. `successor` is the node of the same user
+ * key that `node` sorts immediately before, when newNode found one (else
+ * 0): a node of height 1 (three in four) links there without a search.
+ * Returns whether PREDS now holds `node`'s predecessors.
  */
-function linkNode(list: usize, node: usize, previous: usize): void {
+function linkNode(list: usize, node: usize, previous: usize, successor: usize): bool {
+  if (successor != 0 && load<u32>(node + N_HEIGHT) == 1) {
+    linkBefore(list, node, successor);
+    return false;
+  }
   const key = node + N_KEY;
   const kLen = keyLen(node);
   if (previous != 0 && compareInternal(key, kLen, previous + N_KEY, keyLen(previous)) > 0) {
@@ -345,6 +365,17 @@ function linkNode(list: usize, node: usize, previous: usize): void {
   if (succ != 0) store<u32>(succ + N_PREV, <u32>node);
   else store<u32>(list + L_TAIL, <u32>node);
   store<u32>(list + L_COUNT, load<u32>(list + L_COUNT) + 1);
+  return true;
+}
+
+/** Links `node` (height 1) at level 0 between `successor` and its predecessor. */
+function linkBefore(list: usize, node: usize, successor: usize): void {
+  const pred = <usize>load<u32>(successor + N_PREV);
+  setNext(node, 0, successor);
+  setNext(pred == 0 ? head(list) : pred, 0, node);
+  store<u32>(node + N_PREV, <u32>pred);
+  store<u32>(successor + N_PREV, <u32>node);
+  store<u32>(list + L_COUNT, load<u32>(list + L_COUNT) + 1);
 }
 
 /** True when `seq` is an integer in 0..MAX_SEQUENCE (NaN fails every comparison). */
@@ -364,7 +395,7 @@ export function skiplistInsert(
   if (userKeyLen > MAX_PART || valueLen > MAX_PART - userKeyLen) return ERR_TOO_LARGE;
   const node = newNode(list, userKey, userKeyLen, packTrailer(seq, kind), value, valueLen);
   if (node == 0) return ERR_OUT_OF_MEMORY;
-  linkNode(list, node, 0);
+  linkNode(list, node, 0, replacedNode);
   return <i32>node;
 }
 
@@ -478,8 +509,7 @@ export function skiplistInsertBatch(list: usize, batch: usize, len: u32, skipRan
     const trailer = ((first + <u64>i) << 8) | <u64>recKind;
     const node = newNode(list, batch + recKey, recKeyLen, trailer, batch + recValue, recValueLen);
     if (node == 0) return ERR_OUT_OF_MEMORY;
-    linkNode(list, node, previous);
-    previous = node;
+    previous = linkNode(list, node, previous, replacedNode) ? node : 0;
   }
   return count;
 }
