@@ -120,7 +120,9 @@ export class TableCache {
    * newest range deletion covering the key in the sources searched before
    * (-1: none); an entry older than the newest covering range deletion met
    * so far comes back as a deletion. `onLookedPast` is called with the first
-   * table searched when the search went on to another (LevelDB's seek_file).
+   * table searched when the search went on to another (LevelDB's seek_file);
+   * it must not read through this cache, whose one list of files the search
+   * is still walking.
    */
   get(version: Version, userKey: Uint8Array, seq: number, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
     const files = this.#files;
