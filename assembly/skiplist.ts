@@ -24,8 +24,10 @@
 //   24  u32 index    the user-key index's slots (0 = none)
 //   28  u32 indexMask  its slot count - 1 (the count is a power of two)
 //   32  u32 indexKeys  distinct user keys it holds
-//   36  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 36 .. 80, then a
-//       node header at 84 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
+//   36  u32 runBytes   the length of the list's run (skiplistExport), kept
+//                      as nodes are linked so a flush need not walk for it
+//   40  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 40 .. 84, then a
+//       node header at 88 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
 //       The head is never compared against; it only carries forward pointers.
 //
 // The index: an open-addressing hash table (linear probing) from each user
@@ -61,7 +63,8 @@ const L_VALUES: usize = 20;
 const L_INDEX: usize = 24;
 const L_INDEX_MASK: usize = 28;
 const L_INDEX_KEYS: usize = 32;
-const L_HEAD: usize = 36 + 4 * <usize>MAX_HEIGHT;
+const L_RUN_BYTES: usize = 36;
+const L_HEAD: usize = 40 + 4 * <usize>MAX_HEIGHT;
 const LIST_SIZE: u32 = <u32>L_HEAD + 16;
 
 const N_PREV: usize = 0;
@@ -364,8 +367,14 @@ function linkNode(list: usize, node: usize, previous: usize, successor: usize): 
   const succ = next(node, 0);
   if (succ != 0) store<u32>(succ + N_PREV, <u32>node);
   else store<u32>(list + L_TAIL, <u32>node);
-  store<u32>(list + L_COUNT, load<u32>(list + L_COUNT) + 1);
+  counted(list, node);
   return true;
+}
+
+/** Counts a node just linked: the entry count and the run's length. */
+@inline function counted(list: usize, node: usize): void {
+  store<u32>(list + L_COUNT, load<u32>(list + L_COUNT) + 1);
+  store<u32>(list + L_RUN_BYTES, load<u32>(list + L_RUN_BYTES) + RUN_ENTRY_HEADER + keyLen(node) + load<u32>(node + N_VALUE_LEN));
 }
 
 /** Links `node` (height 1) at level 0 between `successor` and its predecessor. */
@@ -375,7 +384,7 @@ function linkBefore(list: usize, node: usize, successor: usize): void {
   setNext(pred == 0 ? head(list) : pred, 0, node);
   store<u32>(node + N_PREV, <u32>pred);
   store<u32>(successor + N_PREV, <u32>node);
-  store<u32>(list + L_COUNT, load<u32>(list + L_COUNT) + 1);
+  counted(list, node);
 }
 
 /** True when `seq` is an integer in 0..MAX_SEQUENCE (NaN fails every comparison). */
@@ -612,11 +621,7 @@ const RUN_ENTRY_HEADER: u32 = 8;
 
 /** Bytes the run of this list takes (below 2^31: memory is capped at 2 GiB). */
 export function skiplistExportSize(list: usize): u32 {
-  let size: u32 = 0;
-  for (let n = next(head(list), 0); n != 0; n = next(n, 0)) {
-    size += RUN_ENTRY_HEADER + keyLen(n) + load<u32>(n + N_VALUE_LEN);
-  }
-  return size;
+  return load<u32>(list + L_RUN_BYTES);
 }
 
 /** Where the last skiplistExport stopped: the first node not written, 0 after the last. */
@@ -663,6 +668,7 @@ export function skiplistReset(list: usize): void {
   const index = <usize>load<u32>(list + L_INDEX);
   if (index != 0) memory.fill(index, 0, (load<u32>(list + L_INDEX_MASK) + 1) * SLOT_BYTES);
   store<u32>(list + L_INDEX_KEYS, 0);
+  store<u32>(list + L_RUN_BYTES, 0);
   store<u32>(list + L_COUNT, 0);
   store<u32>(list + L_HEIGHT, 1);
   store<u32>(list + L_TAIL, 0);

@@ -134,7 +134,7 @@ function scanBackward(list: SkipList): Rec[] {
 
 /**
  * Checks every level of the list through the documented layout: the head's
- * next[i] at handle + 80 - 4i, a node's at node - 4(i+1), its height at
+ * next[i] at handle + 84 - 4i, a node's at node - 4(i+1), its height at
  * node + 12. Each level must visit, in level-0 order, exactly the nodes
  * taller than it. Lookups stay correct even when upper levels are out of
  * order, so only this check sees such a bug.
@@ -143,14 +143,14 @@ function checkStructure(list: SkipList): void {
   const dv = heap.view();
   const rank = new Map<number, number>();
   const heights: number[] = [];
-  for (let n = dv.getUint32(list.handle + 80, true); n !== 0; n = dv.getUint32(n - 4, true)) {
+  for (let n = dv.getUint32(list.handle + 84, true); n !== 0; n = dv.getUint32(n - 4, true)) {
     rank.set(n, rank.size);
     heights.push(dv.getUint32(n + 12, true));
   }
   for (let level = 1; level < 12; level++) {
     const want = heights.flatMap((h, i) => (h > level ? [i] : []));
     const got: number[] = [];
-    for (let n = dv.getUint32(list.handle + 80 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
+    for (let n = dv.getUint32(list.handle + 84 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
       got.push(rank.get(n) ?? -1);
       if (got.length > want.length) break;
     }
@@ -166,7 +166,7 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 140; // list struct 100 + two arena structs of 20, no chunks, no index
+const LIST_BASE_BYTES = 144; // list struct 104 + two arena structs of 20, no chunks, no index
 
 /** The user-key index's slots through the documented layout: address at handle + 24, slot count - 1 at + 28 (0 slots without an index). */
 function indexSlots(list: SkipList): { at: number; slots: number; keys: number } {
@@ -266,12 +266,15 @@ describe('skip list against a sorted-array model', () => {
         knownKeys.length = 0;
         resets++;
         expect(list.count).toBe(0);
+        expect(list.exportSize).toBe(0);
         // Reset keeps the index's slots, emptied.
         expect(list.bytes).toBe(LIST_BASE_BYTES + 8 * indexSlots(list).slots);
         expect(indexSlots(list).keys).toBe(0);
       }
       if (op % 5000 === 4999) {
         expect(list.count).toBe(model.entries.length);
+        // The run's length, kept as nodes are linked: 8 + internal key + value per entry.
+        expect(list.exportSize).toBe(model.entries.reduce((n, e) => n + 8 + e.key.length + 8 + e.value.length, 0));
         expectSameRecs(scanForward(list), model.entries);
         expectSameRecs(scanBackward(list), [...model.entries].reverse());
         checkStructure(list);
