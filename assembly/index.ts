@@ -31,7 +31,7 @@ export {
 } from './block';
 export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from './arena';
 export {
-  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistIndexBytes,
+  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistIndexBytes,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
   skiplistDestroy, skiplistExportSize, skiplistExport,
   skiplistExportNext, skiplistSkippedRangeDeletions,

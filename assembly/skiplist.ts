@@ -32,7 +32,7 @@
 //
 // The index: an open-addressing hash table (linear probing) from each user
 // key in the list to its newest node, the one a get at the newest snapshot
-// returns. Slot: u32 hash (the low half of the key's XXH64, INDEX_SEED),
+// returns. Slot: u32 hash (the low half of the key's XXH64, seed 0),
 // u32 node (0 = empty). It holds at most 3/4 of its slots; inserting past
 // that doubles it. skiplistGet asks it first: a key the list does not hold
 // (most point reads, when the data is mostly in tables) costs a probe of a
@@ -76,7 +76,6 @@ const N_KEY: usize = 20;
 
 const RNG_SEED: u32 = 0x2545f491;
 /** Seed of the index's user-key hash (any fixed value; the index never leaves memory). */
-const INDEX_SEED: u64 = 0x6d656d74;
 const SLOT_BYTES: u32 = 8;
 /** Largest slot count an index may have (256 MiB of slots). */
 export const MAX_INDEX_SLOTS: u32 = 1 << 25;
@@ -223,8 +222,9 @@ function newIndex(slots: u32): usize {
   return index;
 }
 
+/** The low half of the user key's XXH64, seed 0: the hash table blooms take, so a read hashes its key once. */
 @inline function indexHash(userKey: usize, userKeyLen: u32): u32 {
-  return <u32>xxh64(userKey, userKeyLen, INDEX_SEED);
+  return <u32>xxh64(userKey, userKeyLen, 0);
 }
 
 /**
@@ -573,8 +573,13 @@ export function skiplistSeekUser(list: usize, buf: usize, userKeyLen: u32, snaps
  * any kind (a deletion included), or 0. Same buffer contract as skiplistSeekUser.
  */
 export function skiplistGet(list: usize, buf: usize, userKeyLen: u32, snapshotSeq: f64): usize {
+  return skiplistGetHashed(list, buf, userKeyLen, snapshotSeq, load<u32>(list + L_INDEX) != 0 ? indexHash(buf, userKeyLen) : 0);
+}
+
+/** skiplistGet with the user key's hash already taken (`hash`: the low half of its XXH64, seed 0). */
+export function skiplistGetHashed(list: usize, buf: usize, userKeyLen: u32, snapshotSeq: f64, hash: u32): usize {
   if (load<u32>(list + L_INDEX) != 0) {
-    const newest = <usize>load<u32>(indexSlot(list, buf, userKeyLen, indexHash(buf, userKeyLen)), 4);
+    const newest = <usize>load<u32>(indexSlot(list, buf, userKeyLen, hash), 4);
     if (newest == 0) return 0;
     if (<f64>(load<u64>(newest + N_KEY + userKeyLen) >>> 8) <= snapshotSeq) return newest;
   }

@@ -38,6 +38,7 @@ import type { Clock } from './clock.js';
 import { EXPIRY_SIZE, expiryOf, isExpired, readClock, readExpiry } from './expiry.js';
 import { raw } from './wasm/loader.js';
 import { ReadPacer } from './read-pacer.js';
+import { PointLookup } from './point-lookup.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -180,6 +181,8 @@ export class Database {
   readonly #manifestNumber: number;
   readonly #worker: TableWorker;
   readonly #tables: TableCache;
+  /** #get's key, staged once for every memtable and table it consults. */
+  readonly #lookup = new PointLookup();
   readonly #commit: GroupCommit;
   readonly #iterators = new Set<ValueIterator>();
   #wal: { number: number; file: FileHandle; writer: LogWriter };
@@ -714,14 +717,15 @@ export class Database {
    * a value with expiry is found) reads as a deletion.
    */
   #get(userKey: Uint8Array, seq: number, now?: number): ValueEntry | undefined {
+    const key = this.#lookup.stage(userKey, seq);
     let covering = this.#mem.coveringTombstoneSeq(userKey, seq);
-    let entry = this.#mem.get(userKey, seq);
+    let entry = this.#mem.getStaged(key);
     for (let i = this.#imm.length - 1; entry === undefined && i >= 0; i--) {
       const imm = this.#imm[i]!;
       covering = Math.max(covering, imm.coveringTombstoneSeq(userKey, seq));
-      entry = imm.get(userKey, seq);
+      entry = imm.getStaged(key);
     }
-    if (entry === undefined) entry = this.#tables.get(this.#versions.current, userKey, seq, covering, this.#chargeRead);
+    if (entry === undefined) entry = this.#tables.get(this.#versions.current, key, covering, this.#chargeRead);
     else if (entry.seq < covering) return undefined;
     if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
     if (entry.kind !== Kind.ValueWithExpiry) return { value: entry.value, expiresAt: undefined };
@@ -811,6 +815,7 @@ export class Database {
     await attempt(() => this.#wal.writer.close());
     await attempt(() => this.#manifest.close());
     await attempt(() => this.#tables.close());
+    this.#lookup.release();
     await attempt(() => this.#worker.terminate());
     this.#mem.unref();
     for (const m of this.#imm) m.unref();

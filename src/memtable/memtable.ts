@@ -10,8 +10,12 @@ import { DEFAULT_CHUNK_SIZE, INDEX_SLOT_SIZE, SkipList, node as skiplistNode, ty
 import { MemtableIterator } from './iterator.js';
 import { Kind } from '../keys.js';
 import { readVarint } from '../varint.js';
+import { PointLookup } from '../point-lookup.js';
 import { TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, decodeEnd } from '../rangedel/tombstone.js';
+
+/** get()'s staging area (reads through the engine stage their own, once for every source). */
+const lookup = new PointLookup();
 
 export type MemtableEntry = Entry;
 
@@ -106,9 +110,15 @@ export class Memtable {
 
   /** The newest entry of `userKey` with sequence <= snapshotSeq, a deletion included (the caller stops there). */
   get(userKey: Uint8Array, snapshotSeq: number): MemtableEntry | undefined {
-    const ref = this.#live().getRef(userKey, snapshotSeq);
-    if (ref === undefined) return undefined;
-    return { kind: ref.kind, seq: ref.seq, value: copyOut(u8(), ref.valuePtr, ref.valuePtr + ref.valueLength) };
+    return this.getStaged(lookup.stage(userKey, snapshotSeq));
+  }
+
+  /** get() for a key a read staged once for all its sources (src/db.ts #get): no copy of the key, no second hash. */
+  getStaged(key: PointLookup): MemtableEntry | undefined {
+    const n = this.#live().findHashedAt(key.target, key.userKey.length, key.seq, key.h1);
+    if (n === 0) return undefined;
+    const valuePtr = skiplistNode.valuePtr(n);
+    return { kind: skiplistNode.kind(n), seq: skiplistNode.seq(n), value: copyOut(u8(), valuePtr, valuePtr + skiplistNode.valueLength(n)) };
   }
 
   /** Heap bytes the memtable holds, its user-key index included. */

@@ -5,15 +5,15 @@
 // LZ4-decoded there. Any damage is a CorruptionError naming the file and
 // the offset of the block or footer that failed.
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../errors.js';
-import { Kind, SEEK_KIND, TRAILER_SIZE, isKind, writeTrailer } from '../keys.js';
+import { Kind, TRAILER_SIZE, isKind } from '../keys.js';
 import { TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, decodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { BlockCursor, DecodedBlock, checkRestarts } from '../wasm/block.js';
 import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
-import { HASH_BYTES, hashAt } from '../wasm/hash.js';
-import { Region, alloc, free, u8, view } from '../wasm/heap.js';
+import { alloc, free, u8, view } from '../wasm/heap.js';
+import { PointLookup } from '../point-lookup.js';
 import { copyOut } from '../copy-out.js';
 import * as lz4 from '../wasm/lz4.js';
 import { type BlockCache, type BlockCacheHandle, type BlockCacheRef, type CachedBlock, MAX_CACHE_ID, blockCacheKey, freeCachedBlock } from './block-source.js';
@@ -576,40 +576,4 @@ function readIndexHandles(
   }
   if (expected !== dataEnd) throw corruption(path, indexOffset, 'data blocks do not end where the meta blocks start');
   return { offsets, sizes };
-}
-
-/**
- * A point read's key staged in linear memory once, for every table the read
- * consults: the seek target (the user key, then a trailer for the snapshot
- * sequence) and the key's bloom hash. Valid until the next stage().
- */
-export class PointLookup {
-  /** An 8-byte hash, then the seek target. */
-  readonly #region = new Region(64);
-  userKey: Uint8Array = new Uint8Array(0);
-  target = 0;
-  targetLen = 0;
-  h1 = 0;
-  h2 = 0;
-
-  stage(userKey: Uint8Array, snapshotSeq: number): this {
-    const targetLen = userKey.length + TRAILER_SIZE;
-    const hashPtr = this.#region.ensure(HASH_BYTES + targetLen);
-    const target = hashPtr + HASH_BYTES;
-    const mem = u8();
-    mem.set(userKey, target);
-    writeTrailer(mem, target + userKey.length, snapshotSeq, SEEK_KIND);
-    hashAt(target, userKey.length, hashPtr);
-    const dv = view();
-    this.h1 = dv.getUint32(hashPtr, true);
-    this.h2 = dv.getUint32(hashPtr + 4, true);
-    this.userKey = userKey;
-    this.target = target;
-    this.targetLen = targetLen;
-    return this;
-  }
-
-  release(): void {
-    this.#region.release();
-  }
 }

@@ -11,7 +11,8 @@ import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
-import { PointLookup, TableReader, type TableEntry, type TableReaderStats } from './reader.js';
+import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
+import type { PointLookup } from '../point-lookup.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
 import { Kind } from '../keys.js';
 import type { CorruptionError } from '../errors.js';
@@ -37,8 +38,6 @@ export class TableCache {
   readonly #blocks: LruCache<CachedBlock>;
   /** Readers not yet disposed; their counters are summed with those of disposed ones. */
   readonly #openReaders = new Set<TableReader>();
-  /** get()'s key, staged once per get for all the tables it consults. */
-  readonly #lookup = new PointLookup();
   /** get()'s tables to consult, in its first n slots: one array for every get (Version.collectFilesForKey). */
   readonly #files: FileMetadata[] = [];
   /** Counters of disposed readers, so they outlive table-cache eviction. */
@@ -115,8 +114,8 @@ export class TableCache {
   }
 
   /**
-   * The newest entry for `userKey` visible at `seq` in the version's tables
-   * (deletions included), searching in LSM order. `coveringSeq` is the
+   * The newest entry for the staged key visible at its sequence in the
+   * version's tables (deletions included), searching in LSM order. `coveringSeq` is the
    * newest range deletion covering the key in the sources searched before
    * (-1: none); an entry older than the newest covering range deletion met
    * so far comes back as a deletion. `onLookedPast` is called with the first
@@ -124,12 +123,12 @@ export class TableCache {
    * it must not read through this cache, whose one list of files the search
    * is still walking.
    */
-  get(version: Version, userKey: Uint8Array, seq: number, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
+  get(version: Version, key: PointLookup, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
+    const { userKey, seq } = key;
     const files = this.#files;
     const n = version.collectFilesForKey(userKey, files);
     if (n === 0) return undefined;
     let covering = coveringSeq;
-    const key = this.#lookup.stage(userKey, seq);
     for (let i = 0; i < n; i++) {
       if (i === 1) onLookedPast(files[0]!);
       const handle = this.#pin(files[i]!);
@@ -189,7 +188,6 @@ export class TableCache {
   close(): void {
     this.#readers.eraseIf(() => true);
     this.#blocks.eraseIf(() => true);
-    this.#lookup.release();
   }
 }
 

@@ -22,4 +22,4 @@ export {
 export { BlockBuilder, BlockCursor, DecodedBlock, DEFAULT_RESTART_INTERVAL, checkRestarts } from './block.js';
 export { Arena } from './arena.js';
 export { SkipList, SkipListCursor, node as skiplistNode, DEFAULT_CHUNK_SIZE, RUN_ENTRY_HEADER_SIZE } from './skiplist.js';
-export type { Entry, EntryRef } from './skiplist.js';
+export type { Entry } from './skiplist.js';

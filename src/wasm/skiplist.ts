@@ -17,6 +17,7 @@ interface SkipListExports {
   skiplistSeek(list: number, key: number, len: number): number;
   skiplistSeekUser(list: number, buf: number, userKeyLen: number, snapshotSeq: number): number;
   skiplistGet(list: number, buf: number, userKeyLen: number, snapshotSeq: number): number;
+  skiplistGetHashed(list: number, buf: number, userKeyLen: number, snapshotSeq: number, hash: number): number;
   skiplistFirst(list: number): number;
   skiplistLast(list: number): number;
   skiplistNext(node: number): number;
@@ -97,14 +98,6 @@ export interface Entry {
   seq: number;
   /** A copy, detached from linear memory. */
   value: Uint8Array;
-}
-
-/** An entry whose value stays in linear memory; valid until the list is reset or destroyed. */
-export interface EntryRef {
-  kind: number;
-  seq: number;
-  valuePtr: number;
-  valueLength: number;
 }
 
 // Keys and values of single calls are staged here; keys get 8 spare bytes for the seek trailer.
@@ -212,13 +205,6 @@ export class SkipList {
     return { kind: node.kind(n), seq: node.seq(n), value: u8().slice(valuePtr, valuePtr + node.valueLength(n)) };
   }
 
-  /** As get, but the value stays in linear memory. */
-  getRef(userKey: Uint8Array, snapshotSeq: number = MAX_SEQUENCE): EntryRef | undefined {
-    const n = this.findAt(stageKey(userKey), userKey.length, snapshotSeq);
-    if (n === 0) return undefined;
-    return { kind: node.kind(n), seq: node.seq(n), valuePtr: node.valuePtr(n), valueLength: node.valueLength(n) };
-  }
-
   /**
    * The node get would return (0 if none) for a user key already in linear
    * memory at `buf`, which must have 8 writable bytes after the key.
@@ -226,6 +212,12 @@ export class SkipList {
   findAt(buf: number, userKeyLength: number, snapshotSeq: number): number {
     checkSequence(snapshotSeq);
     return fns.skiplistGet(this.handle, buf, userKeyLength, snapshotSeq);
+  }
+
+  /** findAt for a key whose hash the caller took: the low half of its XXH64, seed 0 (src/point-lookup.ts). */
+  findHashedAt(buf: number, userKeyLength: number, snapshotSeq: number, hash: number): number {
+    checkSequence(snapshotSeq);
+    return fns.skiplistGetHashed(this.handle, buf, userKeyLength, snapshotSeq, hash);
   }
 
   cursor(): SkipListCursor {
