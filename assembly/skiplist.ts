@@ -75,7 +75,6 @@ const N_VALUE: usize = 16;
 const N_KEY: usize = 20;
 
 const RNG_SEED: u32 = 0x2545f491;
-/** Seed of the index's user-key hash (any fixed value; the index never leaves memory). */
 const SLOT_BYTES: u32 = 8;
 /** Largest slot count an index may have (256 MiB of slots). */
 export const MAX_INDEX_SLOTS: u32 = 1 << 25;
