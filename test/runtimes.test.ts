@@ -4,7 +4,9 @@
 // same TypeScript smoke test (Node after tsc; Deno after `deno check`), the
 // plain-ESM one, importing the package by name, and the `varve` executable.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tempDirs } from './support/temp-dir.js';
@@ -50,28 +52,62 @@ function checkCli(project: string, command: string, prefix: string[]): void {
   run(project, command, [...cli, 'get', 'cli-data', 'missing'], 1);
 }
 
+/** The installed `varve serve` under a runtime: a pipelined SET and GET (each in its own write), then a clean stop on SIGTERM. */
+async function checkServe(project: string, command: string, prefix: string[]): Promise<void> {
+  const child = spawn(command, [...prefix, 'node_modules/varve/dist/cli/bin.js', 'serve', 'serve-data', '--port', '0', '--metrics-port', 'off', '--log-level', 'info'], { cwd: project, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!out.includes('varve serve ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const { port } = JSON.parse(out.split('\n')[0]!) as { port: number };
+    const client = connect(port, '127.0.0.1');
+    let replies = '';
+    client.on('data', (c: Buffer) => (replies += c.toString('latin1')));
+    const until = async (expected: string) => {
+      while (replies.length < expected.length && !client.closed) await new Promise((r) => setTimeout(r, 10));
+      expect(replies).toBe(expected);
+    };
+    await once(client, 'connect');
+    client.write('*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nworld\r\n');
+    await until('+OK\r\n');
+    client.write('*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n*1\r\n$4\r\nPING\r\n');
+    await until('+OK\r\n$5\r\nworld\r\n+PONG\r\n');
+    client.destroy();
+  } finally {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+  }
+}
+
 describe('runtimes', () => {
-  it('Node runs the TypeScript smoke test (compiled by tsc against the published types), the ESM one and the CLI', () => {
+  it('Node runs the TypeScript smoke test (compiled by tsc against the published types), the ESM one, the CLI and the server', async () => {
     const project = installedProject();
     run(project, nodeBinary, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
     expect(run(project, nodeBinary, ['out/smoke.js'])).toContain('ok node');
     expect(run(project, nodeBinary, ['esm.mjs'])).toContain('ok esm');
     checkCli(project, nodeBinary, []);
+    await checkServe(project, nodeBinary, []);
   }, 180_000);
 
-  it('Deno type-checks and runs the TypeScript smoke test, and runs the ESM one and the CLI with read and write permissions only', () => {
+  it('Deno type-checks and runs the TypeScript smoke test, runs the ESM one and the CLI with read and write permissions only, and the server', async () => {
     const project = installedProject();
     run(project, bin('deno'), ['check', 'smoke.ts']);
     expect(run(project, bin('deno'), ['run', '--allow-all', 'smoke.ts'])).toContain('ok deno');
     expect(run(project, bin('deno'), ['run', '--allow-all', 'esm.mjs'])).toContain('ok esm');
     // The library and the CLI need read and write access and nothing else.
     checkCli(project, bin('deno'), ['run', '--allow-read=.', '--allow-write=.']);
+    // The server's log (pino) reads the environment; it needs the network besides.
+    await checkServe(project, bin('deno'), ['run', '--allow-all']);
   }, 180_000);
 
-  it('Bun runs the TypeScript smoke test, the ESM one and the CLI', () => {
+  it('Bun runs the TypeScript smoke test, the ESM one, the CLI and the server', async () => {
     const project = installedProject();
     expect(run(project, bin('bun'), ['smoke.ts'])).toContain('ok bun');
     expect(run(project, bin('bun'), ['esm.mjs'])).toContain('ok esm');
     checkCli(project, bin('bun'), []);
+    await checkServe(project, bin('bun'), []);
   }, 180_000);
 });

@@ -11,6 +11,7 @@
 // and holds bounded memory; one whose unsent replies still pass
 // `maxOutputBuffer` is disconnected.
 import type { Socket } from 'node:net';
+import { readClientSocket } from './client-socket.js';
 import type { Context, Reply } from './command.js';
 import type { CommandTable } from './command-table.js';
 import { type DispatchHooks, type Waiting, dispatch } from './dispatch.js';
@@ -42,7 +43,8 @@ interface Slot {
 
 export class Connection {
   readonly session: Session;
-  readonly #socket: Socket;
+  /** The client's socket: the accepted one, or the one its connection moved to (client-socket.ts). */
+  readonly socket: Socket;
   readonly #deps: ConnectionDeps;
   readonly #options: ServerOptions;
   readonly #parser: RespParser;
@@ -56,8 +58,10 @@ export class Connection {
   #socketFull = false;
   readonly #flushTask = (): void => this.#flush();
 
-  constructor(socket: Socket, id: number, deps: ConnectionDeps) {
-    this.#socket = socket;
+  /** `accepted`: a socket accepted with `pauseOnConnect`, not yet read from. */
+  constructor(accepted: Socket, id: number, deps: ConnectionDeps) {
+    const socket = readClientSocket(accepted, (chunk) => this.#receive(chunk));
+    this.socket = socket;
     this.#deps = deps;
     this.#options = deps.server.options;
     const now = Date.now();
@@ -79,7 +83,6 @@ export class Connection {
     if (this.#options.idleTimeoutSeconds > 0) {
       socket.setTimeout(this.#options.idleTimeoutSeconds * 1000, () => this.#drop('idle timeout'));
     }
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('drain', () => {
       this.#socketFull = false;
       this.#process();
@@ -159,14 +162,14 @@ export class Connection {
 
   /** Hands what the writer holds to the socket, then applies backpressure and QUIT. */
   #flush(): void {
-    if (this.#socket.destroyed) return;
-    if (this.#writer.length > 0 && !this.#socket.write(this.#writer.take())) this.#socketFull = true;
-    if (this.#socket.writableLength > this.#options.maxOutputBuffer) {
+    if (this.socket.destroyed) return;
+    if (this.#writer.length > 0 && !this.socket.write(this.#writer.take())) this.#socketFull = true;
+    if (this.socket.writableLength > this.#options.maxOutputBuffer) {
       this.#drop(`output buffer over ${this.#options.maxOutputBuffer} bytes`);
       return;
     }
     if (this.session.closing && this.#queue.length === 0) {
-      this.#socket.end();
+      this.socket.end();
       return;
     }
     this.#updateReading();
@@ -174,13 +177,13 @@ export class Connection {
 
   #updateReading(): void {
     const pause = this.#backedUp() || this.#next < this.#requests.length;
-    if (pause && !this.#readPaused) this.#socket.pause();
-    else if (!pause && this.#readPaused) this.#socket.resume();
+    if (pause && !this.#readPaused) this.socket.pause();
+    else if (!pause && this.#readPaused) this.socket.resume();
     this.#readPaused = pause;
   }
 
   #drop(reason: string): void {
     this.#deps.onDrop(this.session, reason);
-    this.#socket.destroySoon();
+    this.socket.destroySoon();
   }
 }

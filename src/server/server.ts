@@ -56,15 +56,22 @@ export async function startServer(given: Partial<ServerOptions> & { dir: string 
   const onDrop = (session: Session, reason: string) => logger.warn({ client: session.id, addr: session.address, reason }, 'client dropped');
   let nextId = 0;
 
-  const tcp = createServer((socket) => {
+  const onSocketError = (err: Error) => logger.debug({ err: err.message }, 'client socket error');
+
+  // Accepted paused: a connection may move to another socket before it is read (client-socket.ts).
+  const tcp = createServer({ pauseOnConnect: true }, (accepted) => {
     state.counters.connectionsReceived++;
-    socket.on('error', (err) => logger.debug({ err: err.message }, 'client socket error'));
     if (sessions.size >= options.maxClients) {
       state.counters.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      accepted.on('error', onSocketError);
+      // Reading (and dropping) what the client sends lets its end close the socket.
+      accepted.resume();
+      accepted.end('-ERR max number of clients reached\r\n');
       return;
     }
-    const connection = new Connection(socket, ++nextId, { table, keyspace, server: state, hooks, turn, onDrop });
+    const connection = new Connection(accepted, ++nextId, { table, keyspace, server: state, hooks, turn, onDrop });
+    const socket = connection.socket;
+    socket.on('error', onSocketError);
     sessions.add(connection.session);
     sockets.add(socket);
     socket.on('close', () => {
@@ -72,6 +79,7 @@ export async function startServer(given: Partial<ServerOptions> & { dir: string 
       sockets.delete(socket);
     });
   });
+  // The listener's own count leaves out connections moved to other sockets: it bounds those it still holds.
   tcp.maxConnections = options.maxClients + 64;
 
   let port: number;
