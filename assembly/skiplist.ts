@@ -4,10 +4,9 @@
 // Values live in a second arena, so a search walks nodes and keys packed
 // together and never pulls value bytes into the cache.
 //
-// Node (12*height + 20 + keyLen bytes from the node arena, 4-aligned; the
-// node pointer points past the forward slots, at its header):
-//   node - 12*(i+1) u32 next[i]    forward pointer at level i (0 = end), i < height
-//   node - 12*(i+1) + 4  u64 window[i]  next[i]'s window (below), when the list keeps them
+// Node (4*height + 20 + keyLen bytes from the node arena, 4-aligned; the
+// node pointer points past the forward pointers, at its header):
+//   node - 4*(i+1)  u32 next[i]  forward pointer at level i (0 = end), i < height
 //   node + 0        u32 prev     level-0 predecessor (0 = this is the first node)
 //   node + 4        u32 keyLen   internal key length = user key length + 8
 //   node + 8        u32 valueLen
@@ -27,24 +26,9 @@
 //   32  u32 indexKeys  distinct user keys it holds
 //   36  u32 runBytes   the length of the list's run (skiplistExport), kept
 //                      as nodes are linked so a flush need not walk for it
-//   40  u32 windowAt   where windows start in the user key, or NO_WINDOWS
-//   44  u32 reference  the first node linked since creation or reset (0 = none)
-//   48  head pseudo-node: forward slots MAX_HEIGHT-1 .. 0 at 48 .. 180, then
-//       a node header at 192 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
-//       The head is never compared against; it only carries forward slots.
-//
-// Windows: a search compares its key with the next node's at every step,
-// and each comparison with a node not yet visited misses the cache. So each
-// forward slot also holds its target's window: the 8 user-key bytes from
-// windowAt, zero-padded past the key's end, read big-endian. Every user key
-// in the list shares its first windowAt bytes, so two keys whose windows
-// differ sort as their windows do, and the search compares windows, from the
-// slot it already holds, and loads the next node only to step onto it or on
-// a tie. windowAt is the length of the common prefix of the list's user
-// keys, at most MAX_WINDOW_AT. A key that shares less with the
-// reference node lowers it, and every window is recomputed; once the list
-// holds more than WINDOW_REBUILD_MAX entries it gives up windows instead
-// (NO_WINDOWS) until reset, so no insert ever costs more than a small walk.
+//   40  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 40 .. 84, then a
+//       node header at 88 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
+//       The head is never compared against; it only carries forward pointers.
 //
 // The index: an open-addressing hash table (linear probing) from each user
 // key in the list to its newest node, the one a get at the newest snapshot
@@ -80,11 +64,7 @@ const L_INDEX: usize = 24;
 const L_INDEX_MASK: usize = 28;
 const L_INDEX_KEYS: usize = 32;
 const L_RUN_BYTES: usize = 36;
-const L_WINDOW_AT: usize = 40;
-const L_REFERENCE: usize = 44;
-/** Bytes of a forward slot: u32 next, u64 the next node's window. */
-const SLOT: usize = 12;
-const L_HEAD: usize = 48 + SLOT * <usize>MAX_HEIGHT;
+const L_HEAD: usize = 40 + 4 * <usize>MAX_HEIGHT;
 const LIST_SIZE: u32 = <u32>L_HEAD + 16;
 
 const N_PREV: usize = 0;
@@ -95,9 +75,6 @@ const N_VALUE: usize = 16;
 const N_KEY: usize = 20;
 
 const RNG_SEED: u32 = 0x2545f491;
-const NO_WINDOWS: u32 = 0xffffffff;
-const MAX_WINDOW_AT: u32 = 32;
-const WINDOW_REBUILD_MAX: u32 = 4096;
 const SLOT_BYTES: u32 = 8;
 /** Largest slot count an index may have (256 MiB of slots). */
 export const MAX_INDEX_SLOTS: u32 = 1 << 25;
@@ -133,23 +110,12 @@ const PREDS: usize = memory.data(4 * MAX_HEIGHT, 4);
  */
 let replacedNode: usize = 0;
 
-@inline function slotOf(node: usize, level: u32): usize {
-  return node - SLOT * (<usize>level + 1);
-}
-
 @inline function next(node: usize, level: u32): usize {
-  return <usize>load<u32>(slotOf(node, level));
+  return <usize>load<u32>(node - 4 - (<usize>level << 2));
 }
 
-@inline function windowOfNext(node: usize, level: u32): u64 {
-  return load<u64>(slotOf(node, level), 4);
-}
-
-/** Points `node`'s slot at `level` to `to`, whose window is `window`. */
-@inline function setNext(node: usize, level: u32, to: usize, window: u64): void {
-  const slot = slotOf(node, level);
-  store<u32>(slot, <u32>to);
-  store<u64>(slot, window, 4);
+@inline function setNext(node: usize, level: u32, to: usize): void {
+  store<u32>(node - 4 - (<usize>level << 2), <u32>to);
 }
 
 @inline function keyLen(node: usize): u32 {
@@ -199,108 +165,14 @@ function randomHeight(list: usize): u32 {
   return h < MAX_HEIGHT ? h : MAX_HEIGHT;
 }
 
-// ---- Windows ----
-
-/** The window of the user key at `userKey` (`userLen` bytes) from byte `at`: 8 bytes, zero-padded, big-endian. */
-function windowOf(userKey: usize, userLen: u32, at: u32): u64 {
-  if (at + 8 <= userLen) return bswap<u64>(load<u64>(userKey + at));
-  let w: u64 = 0;
-  for (let i: u32 = 0; i < 8; i++) w = (w << 8) | (at + i < userLen ? <u64>load<u8>(userKey + at + i) : 0);
-  return w;
-}
-
-@inline function nodeWindow(node: usize, at: u32): u64 {
-  return windowOf(node + N_KEY, keyLen(node) - TRAILER_SIZE, at);
-}
-
-/**
- * Whether a search for the internal key `key` (`len` bytes) may compare
- * windows: the list keeps them, and the key shares the first windowAt bytes
- * of the list's user keys. One that does not sorts before or after all of
- * them, and is searched by keys alone.
- */
-function windowsApply(list: usize, key: usize, len: u32): bool {
-  const at = load<u32>(list + L_WINDOW_AT);
-  if (at == NO_WINDOWS) return false;
-  if (at == 0) return true;
-  if (len - TRAILER_SIZE < at) return false;
-  const reference = <usize>load<u32>(list + L_REFERENCE) + N_KEY;
-  for (let i: u32 = 0; i < at; i++) if (load<u8>(key + i) != load<u8>(reference + i)) return false;
-  return true;
-}
-
-/** The window of the internal key `key` (`len` bytes), for a search where windowsApply. */
-@inline function searchWindow(list: usize, key: usize, len: u32): u64 {
-  return windowOf(key, len - TRAILER_SIZE, load<u32>(list + L_WINDOW_AT));
-}
-
-/**
- * Whether next(x, level) = n (non-zero) sorts before the internal key
- * `key`, whose window is `kw`: by the windows when they differ (n is not
- * touched), else by the keys.
- */
-@inline function sortsBefore(x: usize, level: u32, n: usize, key: usize, len: u32, kw: u64, windows: bool): bool {
-  if (windows) {
-    const w = windowOfNext(x, level);
-    if (w != kw) return w < kw;
-  }
-  return compareInternal(n + N_KEY, keyLen(n), key, len) < 0;
-}
-
-/** Recomputes every slot's window for windows at `at`: after windowAt fell. */
-function rebuildWindows(list: usize, at: u32): void {
-  for (let x = head(list); x != 0; x = next(x, 0)) {
-    const height = load<u32>(x + N_HEIGHT);
-    for (let i: u32 = 0; i < height; i++) {
-      const n = next(x, i);
-      if (n != 0) setNext(x, i, n, nodeWindow(n, at));
-    }
-  }
-}
-
-/**
- * Admits the user key of `node` (not yet linked) to the list's windows:
- * lowers windowAt if the key shares less with the reference node, and
- * returns the node's window (0 once the list has given windows up).
- */
-function admitWindow(list: usize, node: usize): u64 {
-  let at = load<u32>(list + L_WINDOW_AT);
-  if (at == NO_WINDOWS) return 0;
-  const userLen = keyLen(node) - TRAILER_SIZE;
-  const reference = <usize>load<u32>(list + L_REFERENCE);
-  if (reference == 0) {
-    store<u32>(list + L_REFERENCE, <u32>node);
-    at = min(userLen, MAX_WINDOW_AT);
-    store<u32>(list + L_WINDOW_AT, at);
-    return nodeWindow(node, at);
-  }
-  const referenceLen = keyLen(reference) - TRAILER_SIZE;
-  let common: u32 = 0;
-  while (common < at && common < userLen && common < referenceLen && load<u8>(node + N_KEY + common) == load<u8>(reference + N_KEY + common)) common++;
-  if (common < at) {
-    if (load<u32>(list + L_COUNT) > WINDOW_REBUILD_MAX) {
-      store<u32>(list + L_WINDOW_AT, NO_WINDOWS);
-      return 0;
-    }
-    at = common;
-    store<u32>(list + L_WINDOW_AT, at);
-    rebuildWindows(list, at);
-  }
-  return nodeWindow(node, at);
-}
-
-// ---- Searches ----
-
 /** Last node at each level whose key is < the given key, written to PREDS. */
 function findPredecessors(list: usize, key: usize, len: u32): void {
-  const windows = windowsApply(list, key, len);
-  const kw = windows ? searchWindow(list, key, len) : 0;
   let x = head(list);
   let level = load<u32>(list + L_HEIGHT);
   while (level > 0) {
     level--;
     let n = next(x, level);
-    while (n != 0 && sortsBefore(x, level, n, key, len, kw, windows)) {
+    while (n != 0 && compareInternal(n + N_KEY, keyLen(n), key, len) < 0) {
       x = n;
       n = next(x, level);
     }
@@ -315,14 +187,11 @@ function findPredecessors(list: usize, key: usize, len: u32): void {
  * lowest one whose successor is already >= key upwards are still right.
  */
 function advancePredecessors(list: usize, key: usize, len: u32): void {
-  const windows = windowsApply(list, key, len);
-  const kw = windows ? searchWindow(list, key, len) : 0;
   const height = load<u32>(list + L_HEIGHT);
   let level: u32 = 0;
   while (level < height) {
-    const pred = <usize>load<u32>(PREDS + (<usize>level << 2));
-    const n = next(pred, level);
-    if (n == 0 || !sortsBefore(pred, level, n, key, len, kw, windows)) break;
+    const n = next(<usize>load<u32>(PREDS + (<usize>level << 2)), level);
+    if (n == 0 || compareInternal(n + N_KEY, keyLen(n), key, len) >= 0) break;
     level++;
   }
   // Below that level, walk on from the old predecessor; once a walk has
@@ -333,7 +202,7 @@ function advancePredecessors(list: usize, key: usize, len: u32): void {
     level--;
     if (!moved) x = <usize>load<u32>(PREDS + (<usize>level << 2));
     let n = next(x, level);
-    while (n != 0 && sortsBefore(x, level, n, key, len, kw, windows)) {
+    while (n != 0 && compareInternal(n + N_KEY, keyLen(n), key, len) < 0) {
       x = n;
       n = next(x, level);
       moved = true;
@@ -447,9 +316,9 @@ function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, val
   }
   const height = randomHeight(list);
   const kLen = userKeyLen + TRAILER_SIZE;
-  const block = arenaAlloc(<usize>load<u32>(list + L_ARENA), height * <u32>SLOT + <u32>N_KEY + kLen, 4);
+  const block = arenaAlloc(<usize>load<u32>(list + L_ARENA), (height << 2) + <u32>N_KEY + kLen, 4);
   if (block == 0) return 0;
-  const node = block + <usize>height * SLOT;
+  const node = block + (<usize>height << 2);
   store<u32>(node + N_KEY_LEN, kLen);
   store<u32>(node + N_VALUE_LEN, valueLen);
   store<u32>(node + N_HEIGHT, height);
@@ -469,9 +338,8 @@ function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, val
  * Returns whether PREDS now holds `node`'s predecessors.
  */
 function linkNode(list: usize, node: usize, previous: usize, successor: usize): bool {
-  const window = admitWindow(list, node);
   if (successor != 0 && load<u32>(node + N_HEIGHT) == 1) {
-    linkBefore(list, node, successor, window);
+    linkBefore(list, node, successor);
     return false;
   }
   const key = node + N_KEY;
@@ -490,8 +358,8 @@ function linkNode(list: usize, node: usize, previous: usize, successor: usize): 
   const pred0 = <usize>load<u32>(PREDS);
   for (let i: u32 = 0; i < height; i++) {
     const pred = <usize>load<u32>(PREDS + (<usize>i << 2));
-    setNext(node, i, next(pred, i), windowOfNext(pred, i));
-    setNext(pred, i, node, window);
+    setNext(node, i, next(pred, i));
+    setNext(pred, i, node);
     store<u32>(PREDS + (<usize>i << 2), <u32>node);
   }
   store<u32>(node + N_PREV, pred0 == head(list) ? 0 : <u32>pred0);
@@ -508,14 +376,11 @@ function linkNode(list: usize, node: usize, previous: usize, successor: usize): 
   store<u32>(list + L_RUN_BYTES, load<u32>(list + L_RUN_BYTES) + RUN_ENTRY_HEADER + keyLen(node) + load<u32>(node + N_VALUE_LEN));
 }
 
-/**
- * Links `node` (height 1, window `window`) at level 0 between `successor`
- * and its predecessor. The successor has the node's user key, and so its window.
- */
-function linkBefore(list: usize, node: usize, successor: usize, window: u64): void {
+/** Links `node` (height 1) at level 0 between `successor` and its predecessor. */
+function linkBefore(list: usize, node: usize, successor: usize): void {
   const pred = <usize>load<u32>(successor + N_PREV);
-  setNext(node, 0, successor, window);
-  setNext(pred == 0 ? head(list) : pred, 0, node, window);
+  setNext(node, 0, successor);
+  setNext(pred == 0 ? head(list) : pred, 0, node);
   store<u32>(node + N_PREV, <u32>pred);
   store<u32>(successor + N_PREV, <u32>node);
   counted(list, node);
@@ -666,14 +531,12 @@ export function skiplistSkippedRangeDeletions(): u32 {
 
 /** First node whose internal key is >= key, or 0. */
 function findGreaterOrEqual(list: usize, key: usize, len: u32): usize {
-  const windows = windowsApply(list, key, len);
-  const kw = windows ? searchWindow(list, key, len) : 0;
   let x = head(list);
   let level = load<u32>(list + L_HEIGHT);
   while (level > 0) {
     level--;
     let n = next(x, level);
-    while (n != 0 && sortsBefore(x, level, n, key, len, kw, windows)) {
+    while (n != 0 && compareInternal(n + N_KEY, keyLen(n), key, len) < 0) {
       x = n;
       n = next(x, level);
     }
@@ -805,9 +668,7 @@ export function skiplistExportNext(): usize {
 export function skiplistReset(list: usize): void {
   arenaReset(<usize>load<u32>(list + L_ARENA));
   arenaReset(<usize>load<u32>(list + L_VALUES));
-  memory.fill(head(list) - SLOT * <usize>MAX_HEIGHT, 0, SLOT * <usize>MAX_HEIGHT);
-  store<u32>(list + L_WINDOW_AT, 0);
-  store<u32>(list + L_REFERENCE, 0);
+  memory.fill(head(list) - 4 * <usize>MAX_HEIGHT, 0, 4 * MAX_HEIGHT);
   const index = <usize>load<u32>(list + L_INDEX);
   if (index != 0) memory.fill(index, 0, (load<u32>(list + L_INDEX_MASK) + 1) * SLOT_BYTES);
   store<u32>(list + L_INDEX_KEYS, 0);

@@ -132,68 +132,29 @@ function scanBackward(list: SkipList): Rec[] {
   return out;
 }
 
-/** A forward slot through the documented layout: level i of a node at node - 12(i+1), of the list's head at handle + 180 - 12i. */
-function slotAt(list: SkipList, node: number | 'head', level: number): number {
-  return node === 'head' ? list.handle + 180 - 12 * level : node - 12 * (level + 1);
-}
-
-const NO_WINDOWS = 0xffffffff;
-
-/** Where the list's windows start in the user key (handle + 40), or NO_WINDOWS. */
-function windowAt(list: SkipList): number {
-  return heap.view().getUint32(list.handle + 40, true);
-}
-
-/** The documented window: 8 user-key bytes from `at`, zero-padded, big-endian. */
-function windowOf(node: number, at: number): bigint {
-  const dv = heap.view();
-  const userLength = dv.getUint32(node + 4, true) - 8;
-  let w = 0n;
-  for (let i = 0; i < 8; i++) w = (w << 8n) | BigInt(at + i < userLength ? dv.getUint8(node + 20 + at + i) : 0);
-  return w;
-}
-
 /**
- * Checks every level of the list through the documented layout (slotAt,
- * height at node + 12). Each level must visit, in level-0 order, exactly
- * the nodes taller than it. Lookups stay correct even when upper levels are
- * out of order, so only this check sees such a bug. While the list keeps
- * windows, every user key shares its first windowAt bytes with every other,
- * and every slot holds its target's window.
+ * Checks every level of the list through the documented layout: the head's
+ * next[i] at handle + 84 - 4i, a node's at node - 4(i+1), its height at
+ * node + 12. Each level must visit, in level-0 order, exactly the nodes
+ * taller than it. Lookups stay correct even when upper levels are out of
+ * order, so only this check sees such a bug.
  */
 function checkStructure(list: SkipList): void {
   const dv = heap.view();
   const rank = new Map<number, number>();
   const heights: number[] = [];
-  const nodes: number[] = [];
-  for (let n = dv.getUint32(slotAt(list, 'head', 0), true); n !== 0; n = dv.getUint32(slotAt(list, n, 0), true)) {
+  for (let n = dv.getUint32(list.handle + 84, true); n !== 0; n = dv.getUint32(n - 4, true)) {
     rank.set(n, rank.size);
     heights.push(dv.getUint32(n + 12, true));
-    nodes.push(n);
   }
   for (let level = 1; level < 12; level++) {
     const want = heights.flatMap((h, i) => (h > level ? [i] : []));
     const got: number[] = [];
-    for (let n = dv.getUint32(slotAt(list, 'head', level), true); n !== 0; n = dv.getUint32(slotAt(list, n, level), true)) {
+    for (let n = dv.getUint32(list.handle + 84 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
       got.push(rank.get(n) ?? -1);
       if (got.length > want.length) break;
     }
     if (got.join() !== want.join()) expect({ level, got: got.slice(0, 20) }).toEqual({ level, got: want.slice(0, 20) });
-  }
-  const at = windowAt(list);
-  if (at === NO_WINDOWS || nodes.length === 0) return;
-  const first = nodes[0]!;
-  for (const n of nodes) {
-    expect(dv.getUint32(n + 4, true) - 8).toBeGreaterThanOrEqual(at);
-    for (let i = 0; i < at; i++) if (dv.getUint8(n + 20 + i) !== dv.getUint8(first + 20 + i)) expect({ node: n, byte: i }).toBe('sharing the first windowAt bytes');
-  }
-  for (const x of ['head' as const, ...nodes]) {
-    const height = x === 'head' ? 12 : dv.getUint32(x + 12, true);
-    for (let level = 0; level < height; level++) {
-      const slot = slotAt(list, x, level);
-      const to = dv.getUint32(slot, true);
-      if (to !== 0 && dv.getBigUint64(slot + 4, true) !== windowOf(to, at)) expect({ level, window: dv.getBigUint64(slot + 4, true) }).toEqual({ level, window: windowOf(to, at) });
-    }
   }
 }
 
@@ -205,7 +166,7 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 248; // list struct 208 + two arena structs of 20, no chunks, no index
+const LIST_BASE_BYTES = 144; // list struct 104 + two arena structs of 20, no chunks, no index
 
 /** The user-key index's slots through the documented layout: address at handle + 24, slot count - 1 at + 28 (0 slots without an index). */
 function indexSlots(list: SkipList): { at: number; slots: number; keys: number } {
@@ -441,78 +402,6 @@ describe('skip list properties', () => {
     expectSameRecs(scanForward(list), model.entries);
     expectSameRecs(scanBackward(list), [...model.entries].reverse());
     checkStructure(list);
-    list.destroy();
-  });
-});
-
-describe('windows', () => {
-  const encoder = new TextEncoder();
-  const keyed = (prefix: string, n: number) => encoder.encode(`${prefix}${String(n).padStart(6, '0')}`);
-
-  /** Inserts `keys` (singly or as one batch) into both, then checks order, structure, gets and seeks against the model. */
-  function insertAndCheck(list: SkipList, model: Model, keys: Uint8Array[], seq: number, asBatch: boolean): number {
-    const recs = keys.map((key, i) => ({ key, seq: seq + i, kind: Kind.Value, value: key }));
-    if (asBatch) {
-      const b = batchOf(recs, seq);
-      expect(list.insertBatch(b)).toBe(recs.length);
-      b.release();
-    } else {
-      for (const r of recs) list.put(r.key, r.seq, r.kind, r.value);
-    }
-    for (const r of recs) model.insert(r);
-    expectSameRecs(scanForward(list), model.entries);
-    checkStructure(list);
-    // Keys of the list, and keys before, after and between them that share less than windowAt bytes with them.
-    const foreign = ['', 'a', 'x', 'x'.repeat(19), 'x'.repeat(20), 'x'.repeat(31) + 'w', 'x'.repeat(45), 'xxxxxy', 'z'].map((k) => encoder.encode(k));
-    for (const key of [...recs.slice(0, 50).map((r) => r.key), ...foreign]) {
-      expect(list.get(key, MAX_SEQUENCE)?.seq).toBe(model.get(key, MAX_SEQUENCE)?.seq);
-      const c = list.cursor();
-      c.seek(key, MAX_SEQUENCE);
-      const i = model.lowerBound(key, MAX_SEQUENCE, 0xff);
-      expect(c.valid).toBe(i < model.entries.length);
-      if (c.valid) expect(compareBytes(c.key(), model.entries[i]!.key)).toBe(0);
-    }
-    return seq + recs.length;
-  }
-
-  it('start at the common prefix of the keys (at most 32 bytes), fall as shorter shares arrive, and are given up past 4,096 entries', () => {
-    const list = new SkipList(4096, 64);
-    const model = new Model();
-    const long = 'x'.repeat(40);
-    let seq = insertAndCheck(list, model, [keyed(long, 5)], 1, false);
-    // One key: its whole length, capped.
-    expect(windowAt(list)).toBe(32);
-    seq = insertAndCheck(list, model, Array.from({ length: 1000 }, (_, i) => keyed(long, (i * 7919) % 100_000)), seq, true);
-    expect(windowAt(list)).toBe(32);
-    // A key sharing 20 bytes: every window is recomputed from there.
-    seq = insertAndCheck(list, model, [keyed('x'.repeat(20) + 'y', 3)], seq, false);
-    expect(windowAt(list)).toBe(20);
-    // Keys that differ only after the first 8 bytes of their windows: found by their keys.
-    seq = insertAndCheck(list, model, Array.from({ length: 500 }, (_, i) => keyed(long + 'zzzzzzzzzzzz', i)), seq, true);
-    seq = insertAndCheck(list, model, Array.from({ length: 3000 }, (_, i) => keyed(long, (i * 104_729) % 1_000_000)), seq, true);
-    expect(windowAt(list)).toBe(20);
-    expect(list.count).toBeGreaterThan(4096);
-    // Past 4,096 entries a shorter share gives windows up; the list stays ordered.
-    seq = insertAndCheck(list, model, [keyed('x'.repeat(5), 1)], seq, false);
-    expect(windowAt(list)).toBe(NO_WINDOWS);
-    seq = insertAndCheck(list, model, Array.from({ length: 300 }, (_, i) => keyed(i % 2 === 0 ? long : 'a', i * 31)), seq, true);
-    expect(windowAt(list)).toBe(NO_WINDOWS);
-    // Reset starts over from the next key.
-    list.reset();
-    insertAndCheck(list, new Model(), [keyed('abc', 1), keyed('abd', 2)], seq, true);
-    expect(windowAt(list)).toBe(2);
-    list.destroy();
-  });
-
-  it('hold keys shorter than eight bytes past windowAt, and an empty key', () => {
-    const list = new SkipList(1024, 8);
-    const model = new Model();
-    const keys = ['pre', 'pre\x00', 'pre\x00\x00', 'pre\x01', 'pre\xff\xff\xff\xff\xff\xff\xff\xff\x01', 'pre\xff\xff\xff\xff\xff\xff\xff\xff', 'prf'];
-    let seq = insertAndCheck(list, model, keys.map((k) => Uint8Array.from(k, (c) => c.charCodeAt(0))), 1, false);
-    expect(windowAt(list)).toBe(2);
-    seq = insertAndCheck(list, model, [new Uint8Array(0)], seq, false);
-    expect(windowAt(list)).toBe(0);
-    insertAndCheck(list, model, keys.map((k) => Uint8Array.from(k + 'q', (c) => c.charCodeAt(0))), seq, true);
     list.destroy();
   });
 });
@@ -775,7 +664,7 @@ describe('single inserts and lookups', () => {
       expect(height).toBeLessThanOrEqual(12);
       // Every forward pointer at a level leads to a later node of at least that height.
       for (let level = 0; level < height; level++) {
-        const to = dv.getUint32(slotAt(list, n, level), true);
+        const to = dv.getUint32(n - 4 * (level + 1), true);
         if (to !== 0) expect(dv.getUint32(to + 12, true)).toBeGreaterThan(level);
       }
       const keyLength = dv.getUint32(n + 4, true);

@@ -41,8 +41,6 @@ export const NODE_VALUE_LENGTH = 8;
 export const NODE_HEIGHT = 12;
 export const NODE_VALUE = 16;
 export const NODE_KEY = 20;
-/** Bytes of a node's forward slot at each level, before its header: u32 next, u64 window (assembly/skiplist.ts). */
-export const NODE_SLOT = 12;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
 /** Bytes in a slot of the user-key index (assembly/skiplist.ts). */
 export const INDEX_SLOT_SIZE = 8;
@@ -66,7 +64,7 @@ export const RUN_ENTRY_HEADER_SIZE = 8;
 /** Readers of a node's fields (node = pointer returned by the kernel, non-zero). */
 export const node = {
   next(n: number): number {
-    return view().getUint32(n - NODE_SLOT, true);
+    return view().getUint32(n - 4, true);
   },
   prev(n: number): number {
     return view().getUint32(n + NODE_PREV, true);
