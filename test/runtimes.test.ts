@@ -52,7 +52,7 @@ function checkCli(project: string, command: string, prefix: string[]): void {
   run(project, command, [...cli, 'get', 'cli-data', 'missing'], 1);
 }
 
-/** The installed `varve serve` under a runtime: a pipelined SET and GET (each in its own write), then a clean stop on SIGTERM. */
+/** The installed `varve serve` under a runtime: a SET, then a GET and a PING pipelined in one write, then a clean stop on SIGTERM. */
 async function checkServe(project: string, command: string, prefix: string[]): Promise<void> {
   const child = spawn(command, [...prefix, 'node_modules/varve/dist/cli/bin.js', 'serve', 'serve-data', '--port', '0', '--metrics-port', 'off', '--log-level', 'info'], { cwd: project, stdio: ['ignore', 'pipe', 'inherit'] });
   try {

@@ -1,8 +1,8 @@
 // Reading a client's bytes. node:net's 'data' events cost a fresh buffer
 // per read (a 64 KiB allocation, shrunk to fit) and a trip through the
-// readable stream machinery; at one request per read that was a third of
-// a request's CPU (floor at SET -P 1 with 50 clients: 80k -> 100-105k
-// requests/s). A socket made with the `onread` option (node:net's Socket
+// readable stream machinery; at one request per read that was about a
+// fifth of a request's CPU (the floor at SET -P 1 with 50 clients: 12.6 ->
+// 9.3 us a request, 80k -> 100-105k requests/s). A socket made with the `onread` option (node:net's Socket
 // constructor) reads into one buffer of ours and calls us directly; where
 // the runtime's accepted sockets expose their stream handle with user-buffer
 // reads (Node, Deno), the connection's handle is moved to such a socket.
