@@ -2,6 +2,8 @@
 // RESP3) against a server started by the test, and raw sockets for what
 // clients never send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import type { RunningServer } from '../src/server/server.js';
@@ -322,6 +324,27 @@ describe('safety', () => {
     } finally {
       await own.close();
     }
+  });
+
+  it('closes the store only once every client has gone, cutting off one that keeps its side open after a second', async () => {
+    const own = await startTestServer(newDir());
+    const socket = connect({ port: own.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (c: Buffer) => (received += c.toString()));
+    await once(socket, 'connect');
+    socket.write('PING\r\n');
+    await until(() => received === '+PONG\r\n');
+    const ended = once(socket, 'end');
+    const started = Date.now();
+    const closed = own.close();
+    // The server ends its side at once; this client keeps its own open, so the server waits for it.
+    await ended;
+    expect(own.db.getSync('still-open')).toBeUndefined();
+    await closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(() => own.db.getSync('still-open')).toThrow(/closed/);
+    socket.destroy();
   });
 
   it('serves while 1,000 idle connections are open', async () => {

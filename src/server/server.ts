@@ -99,8 +99,19 @@ export async function startServer(given: Partial<ServerOptions> & { dir: string 
   const close = async () => {
     logger.info('shutting down');
     await new Promise<void>((resolve) => {
-      tcp.close(() => resolve());
-      for (const socket of sockets) socket.end();
+      // The listener's count misses the clients' sockets (client-socket.ts): they are waited for here.
+      let listening = true;
+      const settled = () => {
+        if (!listening && sockets.size === 0) resolve();
+      };
+      tcp.close(() => {
+        listening = false;
+        settled();
+      });
+      for (const socket of sockets) {
+        socket.once('close', settled);
+        socket.end();
+      }
       // Clients that do not close their side are not waited for.
       setTimeout(() => {
         for (const socket of sockets) socket.destroy();
