@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { readClientSocket } from '../src/server/client-socket.js';
+import { until } from './support/server.js';
 
 interface Accepted {
   socket: Socket;
@@ -39,15 +40,6 @@ async function pair(hideUserBuffer: boolean): Promise<{ accepted: Promise<Accept
   client.on('error', () => {});
   await once(client, 'connect');
   return { accepted, client };
-}
-
-/** Waits until `got()` is true (polling), failing after 5 s. */
-async function until(got: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!got()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 for (const [path, hide] of [['moved to a socket reading into the shared buffer', false], ["read through the accepted socket's data events", true]] as const) {

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { tempDirs } from './support/temp-dir.js';
 import { nodeBinary } from './support/runtime.js';
+import { until } from './support/server.js';
 
 const repo = new URL('..', import.meta.url).pathname;
 const bin = (name: string) => join(repo, 'node_modules', '.bin', name);
@@ -58,21 +59,20 @@ async function checkServe(project: string, command: string, prefix: string[]): P
   try {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const deadline = Date.now() + 60_000;
-    while (!out.includes('varve serve ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => out.includes('varve serve ready'), 60_000);
     const { port } = JSON.parse(out.split('\n')[0]!) as { port: number };
     const client = connect(port, '127.0.0.1');
     let replies = '';
     client.on('data', (c: Buffer) => (replies += c.toString('latin1')));
-    const until = async (expected: string) => {
-      while (replies.length < expected.length && !client.closed) await new Promise((r) => setTimeout(r, 10));
+    const replied = async (expected: string) => {
+      await until(() => replies.length >= expected.length || client.closed);
       expect(replies).toBe(expected);
     };
     await once(client, 'connect');
     client.write('*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$5\r\nworld\r\n');
-    await until('+OK\r\n');
+    await replied('+OK\r\n');
     client.write('*2\r\n$3\r\nGET\r\n$5\r\nhello\r\n*1\r\n$4\r\nPING\r\n');
-    await until('+OK\r\n$5\r\nworld\r\n+PONG\r\n');
+    await replied('+OK\r\n$5\r\nworld\r\n+PONG\r\n');
     client.destroy();
   } finally {
     const exited = once(child, 'exit');
