@@ -365,6 +365,28 @@ export function blockCursorCreate(): usize {
   return c;
 }
 
+/** The positioned cursor's key: its address (in the cursor's own buffer) and length. */
+@inline
+export function cursorKey(c: usize): usize {
+  return <usize>load<u32>(c + C_KEY);
+}
+
+@inline
+export function cursorKeyLength(c: usize): u32 {
+  return load<u32>(c + C_KEY_LENGTH);
+}
+
+/** The positioned cursor's value: its address (inside the block) and length. */
+@inline
+export function cursorValue(c: usize): usize {
+  return <usize>load<u32>(c + C_VALUE);
+}
+
+@inline
+export function cursorValueLength(c: usize): u32 {
+  return load<u32>(c + C_VALUE_LENGTH);
+}
+
 export function blockCursorDestroy(c: usize): void {
   if (c == 0) return;
   free(<usize>load<u32>(c + C_KEY));
@@ -718,7 +740,7 @@ export function blockDecodedPrefixes(table: usize, keys: usize, count: u32, pref
 
 /** Index of the first row whose key is >= target (count if none); `prefixes` and `shared` from blockDecodedPrefixes. */
 @inline
-function lowerBound(table: usize, keys: usize, prefixes: usize, shared: u32, count: u32, target: usize, targetLength: u32): u32 {
+export function lowerBound(table: usize, keys: usize, prefixes: usize, shared: u32, count: u32, target: usize, targetLength: u32): u32 {
   if (count == 0) return 0;
   const targetUserLen = targetLength - TRAILER_SIZE;
   // A target that leaves the shared bytes sorts before or after every key.

@@ -29,6 +29,8 @@ export {
   blockDecodedSeek,
   blockDecodedSeekBatch,
 } from './block';
+export { blockMapCreate, blockMapDestroy, blockMapCount, blockMapFind, blockMapPut, blockMapRemove, blockMapTakeReferenced } from './block-map';
+export { tableGet } from './table-get';
 export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from './arena';
 export {
   skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistIndexBytes,

@@ -19,6 +19,8 @@ class Model {
   recency: number[] = [];
   disposed: number[] = [];
   evictions = 0;
+  /** Keys used since last asked, as a mirror of the cache (CacheHooks) sees them: kept once more at eviction. */
+  used = new Set<number>();
 
   constructor(public capacity: number) {}
 
@@ -39,8 +41,14 @@ class Model {
     const e = { value, charge, pins: 1, cached: true };
     this.cached.set(key, e);
     if (old) this.drop(key, old);
+    this.used.delete(key);
     this.evict();
     return e;
+  }
+
+  /** A hit the cache does not see (through its mirror). */
+  use(key: number): void {
+    if (this.cached.has(key)) this.used.add(key);
   }
 
   release(key: number, e: ModelEntry): void {
@@ -73,6 +81,7 @@ class Model {
 
   private drop(key: number, e: ModelEntry): void {
     e.cached = false;
+    this.used.delete(key);
     if (e.pins > 0) return;
     this.recency.splice(this.recency.indexOf(key), 1);
     this.disposed.push(e.value);
@@ -81,6 +90,10 @@ class Model {
   private evict(): void {
     while (this.usage() > this.capacity && this.recency.length > 0) {
       const key = this.recency[0]!;
+      if (this.used.delete(key)) {
+        this.recency.push(this.recency.shift()!);
+        continue;
+      }
       const e = this.cached.get(key)!;
       this.cached.delete(key);
       this.evictions++;
@@ -96,7 +109,8 @@ type Op =
   | { op: 'release'; pick: number }
   | { op: 'erase'; key: number }
   | { op: 'eraseIf'; modulus: number }
-  | { op: 'setCapacity'; capacity: number };
+  | { op: 'setCapacity'; capacity: number }
+  | { op: 'use'; key: number };
 
 const keyArb = fc.integer({ min: 0, max: 12 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -107,6 +121,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: keyArb.map((key) => ({ op: 'erase' as const, key })) },
   { weight: 1, arbitrary: fc.integer({ min: 2, max: 5 }).map((modulus) => ({ op: 'eraseIf' as const, modulus })) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 }).map((capacity) => ({ op: 'setCapacity' as const, capacity })) },
+  { weight: 2, arbitrary: keyArb.map((key) => ({ op: 'use' as const, key })) },
 );
 
 interface Held {
@@ -121,12 +136,31 @@ describe('LruCache against a model', () => {
         const model = new Model(capacity);
         const disposed: number[] = [];
         const pins = new Map<number, number>(); // value -> outstanding handles
-        const cache = new LruCache<number>(capacity, (value) => {
-          // Never disposed while pinned, never twice.
-          expect(pins.get(value) ?? 0).toBe(0);
-          expect(disposed).not.toContain(value);
-          disposed.push(value);
-        });
+        // What a mirror of the cache (the block map) would hold, kept by the hooks, and its used marks.
+        const mirror = new Map<number, number>();
+        const used = new Set<number>();
+        const cache = new LruCache<number>(
+          capacity,
+          (value) => {
+            // Never disposed while pinned, never twice, never while mirrored.
+            expect(pins.get(value) ?? 0).toBe(0);
+            expect(disposed).not.toContain(value);
+            expect([...mirror.values()]).not.toContain(value);
+            disposed.push(value);
+          },
+          {
+            cached: (key, value) => {
+              mirror.set(key, value);
+              used.delete(key);
+            },
+            uncached: (key, value) => {
+              expect(mirror.get(key)).toBe(value);
+              mirror.delete(key);
+              used.delete(key);
+            },
+            usedSince: (key) => used.delete(key),
+          },
+        );
         const held: Held[] = [];
         // Refs kept from every handle ever pinned, as a table reader keeps them, with the model's entry.
         const refs: { ref: CacheRef; model: ModelEntry; key: number }[] = [];
@@ -195,7 +229,12 @@ describe('LruCache against a model', () => {
               cache.setCapacity(o.capacity);
               model.setCapacity(o.capacity);
               break;
+            case 'use':
+              if (mirror.has(o.key)) used.add(o.key);
+              model.use(o.key);
+              break;
           }
+          expect(new Map([...model.cached].map(([k, e]) => [k, e.value]))).toEqual(mirror);
           expect(disposed).toEqual(model.disposed);
           expect(cache.usage).toBe(model.usage());
           expect(cache.size).toBe(model.cached.size);

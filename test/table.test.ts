@@ -14,6 +14,7 @@ import { TableReader } from '../src/table/reader.js';
 import { writeSeparator, writeSuccessor } from '../src/table/separator.js';
 import { BlockCursor, Region, crc32c, lz4, maskCrc } from '../src/wasm/index.js';
 import { TestBlockCache } from './support/block-cache.js';
+import { BlockMap } from '../src/wasm/block-map.js';
 import { compressibleBytes, randomBytes } from './support/random.js';
 
 type Entry = { key: Uint8Array; value: Uint8Array };
@@ -126,7 +127,7 @@ function openTable(bytes: Uint8Array, cache = new TestBlockCache(1 << 20)): { re
   const file = writeFile(bytes);
   const handle = nodeFileSystem.open(file, 'read');
   try {
-    return { reader: TableReader.open(handle, fileCounter, bytes.length, cache), cache, file };
+    return { reader: TableReader.open(handle, fileCounter, bytes.length, cache, { blockMap: cache.map }), cache, file };
   } catch (err) {
     handle.closeSync();
     throw err;
@@ -205,7 +206,8 @@ describe('table build then read, against a sorted-array model', () => {
         optionsArb,
         fc.array(fc.nat(), { maxLength: 3 }),
         fc.array(fc.tuple(userKeyArb, seqArb, fc.constantFrom(0, 1, 3, 0xff)), { maxLength: 30 }),
-        (entries, options, cuts, probes) => {
+        fc.constantFrom(0, 300, 1 << 20),
+        (entries, options, cuts, probes, mappedCapacity) => {
           const bytes = build(entries, options, 'bytes');
           check(sameBytes(build(entries, options, 'memory'), bytes), () => 'add() and addBytes() differ');
           check(sameBytes(build(entries, options, 'run', cuts), bytes), () => 'addRun() and addBytes() differ');
@@ -237,16 +239,30 @@ describe('table build then read, against a sorted-array model', () => {
             gets.push([userKeyOf(e.key), seq], [userKeyOf(e.key), Math.max(0, seq - 1)], [userKeyOf(e.key), MAX_SEQUENCE]);
           }
           for (const [uk, seq] of probes) gets.push([uk, seq]);
-          for (const [uk, snapshot] of gets) {
-            const expected = modelGet(entries, uk, snapshot);
-            const actual = reader.get(uk, snapshot);
-            check(
-              (actual === undefined) === (expected === undefined) &&
-                (actual === undefined ||
-                  (actual.kind === expected!.kind && actual.seq === expected!.seq && sameBytes(actual.value, expected!.value))),
-              () => `get(${hex(uk)}, ${snapshot}) = ${JSON.stringify(actual && { ...actual, value: hex(actual.value) })}`,
-            );
-          }
+          const expectGets = (r: TableReader, what: string): void => {
+            for (const [uk, snapshot] of gets) {
+              const expected = modelGet(entries, uk, snapshot);
+              const actual = r.get(uk, snapshot);
+              check(
+                (actual === undefined) === (expected === undefined) &&
+                  (actual === undefined ||
+                    (actual.kind === expected!.kind && actual.seq === expected!.seq && sameBytes(actual.value, expected!.value))),
+                () => `${what} get(${hex(uk)}, ${snapshot}) = ${JSON.stringify(actual && { ...actual, value: hex(actual.value) })}`,
+              );
+            }
+          };
+          expectGets(reader, 'stepwise');
+          // Through a block map (one call over cached blocks), twice: the second pass finds what the first cached,
+          // unless the cache is too small to keep it.
+          const mapped = openTable(bytes, new TestBlockCache(mappedCapacity, new BlockMap()));
+          expectGets(mapped.reader, 'mapped, first pass');
+          expectGets(mapped.reader, 'mapped, second pass');
+          if (mappedCapacity > bytes.length * 2 && gets.length > 0 && entries.length > 0) check(mapped.cache.mapHits > 0, () => 'no get was served through the map');
+          expect(mapped.cache.pinned).toBe(0);
+          mapped.reader.close();
+          mapped.cache.clear();
+          expect(mapped.cache.map!.count).toBe(0);
+          mapped.cache.map!.destroy();
 
           // seek / seekForPrev at entry keys and at probe keys, then a step each way.
           const targets = [...entries.map((e) => e.key), ...probes.map(([uk, seq, kind]) => makeInternalKey(uk, seq, kind))];
@@ -541,6 +557,25 @@ describe('block cache use', () => {
     bytes = build(entries, { blockSize: 256 });
   });
 
+  it('through a block map, a second get of a block is a hit the cache is told of, and an evicted block is read again', () => {
+    const { reader, cache } = openTable(bytes, new TestBlockCache(1 << 20, new BlockMap()));
+    const uk = userKeyOf(entries[100]!.key);
+    expect(reader.get(uk, 5)?.value).toEqual(entries[100]!.value);
+    expect(reader.stats).toMatchObject({ blockReads: 1, blockCacheHits: 0 });
+    expect(reader.get(uk, 5)?.value).toEqual(entries[100]!.value);
+    expect(reader.stats).toMatchObject({ blockReads: 1, blockCacheHits: 1 });
+    expect(cache.mapHits).toBe(1);
+    cache.clear();
+    expect(cache.map!.count).toBe(0);
+    expect(reader.get(uk, 5)?.value).toEqual(entries[100]!.value);
+    expect(reader.stats).toMatchObject({ blockReads: 2, blockCacheHits: 1 });
+    expect(cache.pinned).toBe(0);
+    reader.close();
+    cache.clear();
+    cache.map!.destroy();
+    expect(cache.freed).toBe(cache.inserts);
+  });
+
   it('get pins nothing after it returns; a second get of a block is a cache hit', () => {
     const { reader, cache } = openTable(bytes);
     const uk = userKeyOf(entries[100]!.key);
@@ -674,21 +709,24 @@ describe('corruption', () => {
   function readAll(bytes: Uint8Array, fileSize = bytes.length): unknown {
     const file = writeFile(bytes);
     const handle = nodeFileSystem.open(file, 'read');
-    const cache = new TestBlockCache(1 << 20);
+    const cache = new TestBlockCache(1 << 20, new BlockMap());
     let reader: TableReader | undefined;
     try {
-      reader = TableReader.open(handle, fileCounter, fileSize, cache);
+      reader = TableReader.open(handle, fileCounter, fileSize, cache, { blockMap: cache.map });
       const it = reader.iterator();
       try {
         expectSameEntries(scanForward(it), entries, 'scan of damaged table');
       } finally {
         it.close();
       }
-      for (const e of entries) {
-        const { seq } = parseTrailer(e.key);
-        const got = reader.get(userKeyOf(e.key), seq);
-        const want = modelGet(entries, userKeyOf(e.key), seq)!;
-        check(got !== undefined && got.seq === want.seq && sameBytes(got.value, want.value), () => 'get of damaged table');
+      // Twice: blocks read by the first pass are read from the cache's map by the second.
+      for (let pass = 0; pass < 2; pass++) {
+        for (const e of entries) {
+          const { seq } = parseTrailer(e.key);
+          const got = reader.get(userKeyOf(e.key), seq);
+          const want = modelGet(entries, userKeyOf(e.key), seq)!;
+          check(got !== undefined && got.seq === want.seq && sameBytes(got.value, want.value), () => 'get of damaged table');
+        }
       }
       return undefined;
     } catch (err) {
@@ -698,6 +736,7 @@ describe('corruption', () => {
       else handle.closeSync();
       check(cache.pinned === 0, () => 'a pin leaked after corruption');
       cache.clear();
+      cache.map!.destroy();
       fs.rmSync(file);
     }
   }

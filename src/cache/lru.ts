@@ -9,7 +9,8 @@
 // - After every public call, usage <= capacity or every cached entry is pinned.
 // - An entry's value is disposed exactly once: when it is no longer cached
 //   (evicted, erased, replaced) and no longer pinned, whichever comes last.
-// - Recency is the moment an entry was last unpinned.
+// - Recency is the moment an entry was last unpinned; with hooks, a hit they
+//   report (usedSince) renews it at eviction time instead.
 import { InvalidArgumentError } from '../errors.js';
 
 interface Entry<V> {
@@ -66,6 +67,24 @@ export interface LruStats {
 
 export type Dispose<V> = (value: V, key: number) => void;
 
+/**
+ * What a cache tells whoever mirrors its contents (the block cache's map in
+ * linear memory, src/wasm/block-map.ts). None may throw; each runs inside a
+ * cache operation, after its bookkeeping.
+ */
+export interface CacheHooks<V> {
+  /** `value` is now cached under `key`. */
+  cached(key: number, value: V): void;
+  /** `value` is no longer cached under `key`; it is disposed later if still pinned, else just after. */
+  uncached(key: number, value: V): void;
+  /**
+   * Whether the entry about to be evicted was used since it was last asked
+   * (hits the cache did not see): such an entry is kept as if just used,
+   * CLOCK's second chance.
+   */
+  usedSince(key: number, value: V): boolean;
+}
+
 export class LruCache<V> {
   readonly #entries = new Map<number, Entry<V>>();
   readonly #dispose: Dispose<V>;
@@ -74,12 +93,19 @@ export class LruCache<V> {
   #oldest: Entry<V> | null = null;
   #newest: Entry<V> | null = null;
   readonly #stats: LruStats = { hits: 0, misses: 0, inserts: 0, evictions: 0 };
+  readonly #hooks: CacheHooks<V> | undefined;
 
   /** `dispose` must not throw: it runs inside cache operations, after their bookkeeping. */
-  constructor(capacity: number, dispose: Dispose<V>) {
+  constructor(capacity: number, dispose: Dispose<V>, hooks?: CacheHooks<V>) {
     checkAmount('capacity', capacity);
     this.#capacity = capacity;
     this.#dispose = dispose;
+    this.#hooks = hooks;
+  }
+
+  /** Counts `n` hits served without a lookup, through a mirror the hooks keep. */
+  recordHits(n: number): void {
+    this.#stats.hits += n;
   }
 
   get capacity(): number {
@@ -146,6 +172,7 @@ export class LruCache<V> {
     this.#usage += charge;
     this.#stats.inserts++;
     if (old !== undefined) this.#uncache(old);
+    this.#hooks?.cached(key, value);
     this.#evictToCapacity();
     return new Pin(this, entry);
   }
@@ -203,6 +230,7 @@ export class LruCache<V> {
   #uncache(entry: Entry<V>): void {
     entry.cached = false;
     this.#usage -= entry.charge;
+    this.#hooks?.uncached(entry.key, entry.value);
     if (entry.pins > 0) return;
     this.#unlink(entry);
     this.#dispose(entry.value, entry.key);
@@ -211,6 +239,12 @@ export class LruCache<V> {
   #evictToCapacity(): void {
     while (this.#usage > this.#capacity && this.#oldest !== null) {
       const victim = this.#oldest;
+      // usedSince clears the mark it reports, so each entry is passed over at most once per eviction.
+      if (this.#hooks?.usedSince(victim.key, victim.value)) {
+        this.#unlink(victim);
+        this.#append(victim);
+        continue;
+      }
       this.#entries.delete(victim.key);
       this.#stats.evictions++;
       this.#uncache(victim);

@@ -42,6 +42,8 @@ export interface BlockCache {
   insert(key: number, block: CachedBlock, charge: number): BlockCacheHandle;
   /** Unpins; exactly once per handle. */
   release(handle: BlockCacheHandle): void;
+  /** Counts `n` hits on blocks read through a BlockMap of this cache, without a lookup. */
+  recordHits(n: number): void;
 }
 
 /** Frees a block's memory: the dispose action of a block cache. */

@@ -9,10 +9,12 @@ import { Kind, TRAILER_SIZE, isKind } from '../keys.js';
 import { TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, decodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
 import type { FileHandle } from '../fs/filesystem.js';
-import { BlockCursor, DecodedBlock, checkRestarts } from '../wasm/block.js';
+import { BlockCursor, DecodedBlock, blockFailure, checkRestarts } from '../wasm/block.js';
+import type { BlockMap } from '../wasm/block-map.js';
+import { GET_FILTERED, GET_FOUND, GET_NEED_BLOCK, GET_ABSENT, GET_OUT_SIZE, OUT_BLOCK, OUT_MAP_HITS, OUT_TRAILER, OUT_VALUE, OUT_VALUE_LENGTH, TABLE_SIZE, T_CACHE_BASE, T_FILTER, T_INDEX, T_MAP, T_OFFSETS, tableGet } from '../wasm/table-get.js';
 import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
-import { alloc, free, u8, view } from '../wasm/heap.js';
+import { Region, alloc, free, u8, view } from '../wasm/heap.js';
 import { PointLookup } from '../point-lookup.js';
 import { copyOut } from '../copy-out.js';
 import * as lz4 from '../wasm/lz4.js';
@@ -37,9 +39,17 @@ import {
 import { readVarint } from '../varint.js';
 import { TableIterator, type TableIteratorSource } from './iterator.js';
 
+/** tableGet's result struct, shared by the thread's readers. */
+const getOut = new Region(GET_OUT_SIZE);
+
 export interface TableReaderOptions {
   /** Names this table's blocks in the block cache; an integer in [0, MAX_CACHE_ID]. Default: the file number. */
   cacheId?: number;
+  /**
+   * The map of the blocks the cache holds, which the cache keeps (CacheHooks):
+   * with it, a point read of cached blocks runs in one WebAssembly call.
+   */
+  blockMap?: BlockMap;
 }
 
 /** The newest entry of a user key visible at a snapshot. Deletions are returned too. */
@@ -117,6 +127,8 @@ export class TableReader {
   /** Those tombstones fragmented for lookups; undefined when there are none. */
   readonly #fragments: TombstoneFragments | undefined;
   #cursor = new BlockCursor();
+  /** The table struct lookup() hands to tableGet, then the data block offsets it names (0 without a block map). */
+  #table = 0;
   /** get()'s staged key. */
   #lookup = new PointLookup();
   /** The reader itself plus each open iterator; everything is freed at 0. */
@@ -136,6 +148,7 @@ export class TableReader {
     offsets: Uint32Array;
     sizes: Uint32Array;
     tombstones: RangeTombstone[];
+    blockMap: BlockMap | undefined;
   }) {
     this.#file = parts.file;
     this.#io = new BlockIO(parts.file);
@@ -153,6 +166,22 @@ export class TableReader {
     this.#blockRefs = new Array<BlockCacheRef | undefined>(parts.offsets.length).fill(undefined);
     this.rangeTombstones = parts.tombstones;
     this.#fragments = TombstoneFragments.build(parts.tombstones);
+    if (parts.blockMap !== undefined) this.#table = this.#writeTable(parts.blockMap);
+  }
+
+  /** Allocates and fills the table struct of tableGet (src/wasm/table-get.ts). */
+  #writeTable(blockMap: BlockMap): number {
+    const offsets = this.#offsets;
+    const table = alloc(TABLE_SIZE + offsets.length * 4);
+    const dv = view();
+    dv.setUint32(table + T_FILTER, this.#filter.ptr, true);
+    dv.setUint32(table + T_FILTER + 4, this.#filter.len, true);
+    this.#index.writeSearch(dv, table + T_INDEX);
+    dv.setUint32(table + T_OFFSETS, table + TABLE_SIZE, true);
+    dv.setUint32(table + T_MAP, blockMap.ptr, true);
+    dv.setFloat64(table + T_CACHE_BASE, this.#cacheBase, true);
+    for (let i = 0; i < offsets.length; i++) dv.setUint32(table + TABLE_SIZE + i * 4, offsets[i]!, true);
+    return table;
   }
 
   /**
@@ -209,7 +238,7 @@ export class TableReader {
         throw err instanceof CorruptionError ? corruption(file.path, footer.index.offset, 'index block', err) : err;
       }
       const { offsets, sizes } = readIndexHandles(file.path, footer.index.offset, index, dataEnd, properties);
-      return new TableReader({ file, fileNumber, cache, cacheId, properties, footer, indexBlock, index, filter, offsets, sizes, tombstones });
+      return new TableReader({ file, fileNumber, cache, cacheId, properties, footer, indexBlock, index, filter, offsets, sizes, tombstones, blockMap: options.blockMap });
     } catch (err) {
       index?.release();
       for (const block of held) freeCachedBlock(block);
@@ -226,10 +255,49 @@ export class TableReader {
     return this.lookup(this.#lookup.stage(userKey, snapshotSeq));
   }
 
-  /** As get(), for a lookup staged once for every table a read consults. */
+  /**
+   * As get(), for a lookup staged once for every table a read consults. With
+   * a block map, one WebAssembly call reads cached blocks; a block not
+   * cached is read (into the cache) by the steps below, from that block on.
+   */
   lookup(key: PointLookup): TableEntry | undefined {
     this.#checkOpen();
     this.stats.filterChecks++;
+    if (this.#table === 0) return this.#lookupInSteps(key);
+    const out = getOut.ptr;
+    const rc = tableGet(this.#table, key.target, key.targetLen, key.h1, key.h2, out);
+    const dv = view();
+    const hits = dv.getUint32(out + OUT_MAP_HITS, true);
+    if (hits > 0) {
+      this.stats.blockCacheHits += hits;
+      this.#cache.recordHits(hits);
+    }
+    if (rc === GET_FOUND) return this.#foundEntry(dv, out);
+    if (rc === GET_FILTERED) {
+      this.stats.filterSkips++;
+      return undefined;
+    }
+    let found: TableEntry | undefined;
+    if (rc === GET_NEED_BLOCK) found = this.#findFrom(dv.getUint32(out + OUT_BLOCK, true), key.target, key.targetLen, key.userKey);
+    else if (rc !== GET_ABSENT) throw this.#blockError(dv.getUint32(out + OUT_BLOCK, true), blockFailure(rc));
+    if (found === undefined) this.stats.filterFalsePositives++;
+    return found;
+  }
+
+  /** The entry tableGet found, its value copied out before anything can free its block. */
+  #foundEntry(dv: DataView, out: number): TableEntry {
+    const lo = dv.getUint32(out + OUT_TRAILER, true);
+    const seq = dv.getUint32(out + OUT_TRAILER + 4, true) * 2 ** 24 + (lo >>> 8);
+    const kind = lo & 0xff;
+    if (!isKind(kind) || seq > Number.MAX_SAFE_INTEGER) {
+      throw this.#blockError(dv.getUint32(out + OUT_BLOCK, true), new CorruptionError(`entry has a bad trailer (kind ${kind})`));
+    }
+    const valuePtr = dv.getUint32(out + OUT_VALUE, true);
+    return { kind, seq, value: copyOut(u8(), valuePtr, valuePtr + dv.getUint32(out + OUT_VALUE_LENGTH, true)) };
+  }
+
+  /** lookup() one step at a time: the bloom filter, the index, then data blocks through the cache. */
+  #lookupInSteps(key: PointLookup): TableEntry | undefined {
     const filter = this.#filter;
     if (!bloomMayContainAt(filter.ptr, filter.len, key.h1, key.h2)) {
       this.stats.filterSkips++;
@@ -269,6 +337,8 @@ export class TableReader {
     freeCachedBlock(this.#indexBlock);
     freeCachedBlock(this.#filter);
     this.#cursor.destroy();
+    if (this.#table !== 0) free(this.#table);
+    this.#table = 0;
     this.#lookup.release();
     this.#file.closeSync();
   }
@@ -279,7 +349,12 @@ export class TableReader {
    * first entry of the next block.
    */
   #find(target: number, targetLen: number, userKey: Uint8Array): TableEntry | undefined {
-    for (let i = this.#findBlock(target, targetLen); i < this.#offsets.length; i++) {
+    return this.#findFrom(this.#findBlock(target, targetLen), target, targetLen, userKey);
+  }
+
+  /** #find from data block `first` on. */
+  #findFrom(first: number, target: number, targetLen: number, userKey: Uint8Array): TableEntry | undefined {
+    for (let i = first; i < this.#offsets.length; i++) {
       const handle = this.#pinBlock(i);
       try {
         const cursor = this.#cursor;

@@ -11,6 +11,7 @@ import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { freeCachedBlock, type CachedBlock } from './block-source.js';
+import { BlockMap } from '../wasm/block-map.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import type { PointLookup } from '../point-lookup.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
@@ -36,6 +37,8 @@ export class TableCache {
   readonly #dir: string;
   readonly #readers: LruCache<TableReader>;
   readonly #blocks: LruCache<CachedBlock>;
+  /** The blocks #blocks holds, in linear memory, for point reads inside WebAssembly (src/wasm/table-get.ts). */
+  readonly #blockMap: BlockMap;
   /** Readers not yet disposed; their counters are summed with those of disposed ones. */
   readonly #openReaders = new Set<TableReader>();
   /** get()'s tables to consult, in its first n slots: one array for every get (Version.collectFilesForKey). */
@@ -46,7 +49,14 @@ export class TableCache {
   constructor(fs: FileSystem, dir: string, maxOpenFiles: number, blockCacheBytes: number) {
     this.#fs = fs;
     this.#dir = dir;
-    this.#blocks = new LruCache<CachedBlock>(blockCacheBytes, freeCachedBlock);
+    const map = new BlockMap();
+    this.#blockMap = map;
+    // The map mirrors the cache, so it never names a block the cache has let go (whose memory may be freed).
+    this.#blocks = new LruCache<CachedBlock>(blockCacheBytes, freeCachedBlock, {
+      cached: (key, block) => void map.put(key, block.ptr, block.len),
+      uncached: (key, block) => map.remove(key, block.ptr),
+      usedSince: (key) => map.takeReferenced(key),
+    });
     this.#readers = new LruCache<TableReader>(maxOpenFiles, (reader) => this.#dispose(reader));
   }
 
@@ -93,7 +103,7 @@ export class TableCache {
   #openReader(meta: FileMetadata): TableReader {
     const file = this.#fs.open(join(this.#dir, tableFileName(meta.number)), 'read');
     try {
-      return TableReader.open(file, meta.number, meta.size, this.#blocks);
+      return TableReader.open(file, meta.number, meta.size, this.#blocks, { blockMap: this.#blockMap });
     } catch (err) {
       file.closeSync();
       throw err;
@@ -188,6 +198,7 @@ export class TableCache {
   close(): void {
     this.#readers.eraseIf(() => true);
     this.#blocks.eraseIf(() => true);
+    this.#blockMap.destroy();
   }
 }
 

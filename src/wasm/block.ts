@@ -45,30 +45,34 @@ const E_BAD_KEY = -12;
 const E_BAD_ORDER = -13;
 const E_TOO_SMALL = -20;
 
-/** Throws the typed error for a negative result code. */
-function fail(code: number): never {
+/** The typed error for a negative result code of the block kernels. */
+export function blockFailure(code: number): CorruptionError | InvalidArgumentError {
   switch (code) {
     case E_OUT_OF_ORDER:
-      throw new InvalidArgumentError('block keys must be added in strictly increasing internal-key order');
+      return new InvalidArgumentError('block keys must be added in strictly increasing internal-key order');
     case E_KEY_TOO_SHORT:
-      throw new InvalidArgumentError('internal key is shorter than its 8-byte trailer');
+      return new InvalidArgumentError('internal key is shorter than its 8-byte trailer');
     case E_FINISHED:
-      throw new InvalidArgumentError('block builder is finished; reset it before adding');
+      return new InvalidArgumentError('block builder is finished; reset it before adding');
     case E_TOO_LARGE:
-      throw new InvalidArgumentError('block would exceed 2 GiB');
+      return new InvalidArgumentError('block would exceed 2 GiB');
     case E_BAD_RESTARTS:
-      throw new CorruptionError('data block: malformed restart array');
+      return new CorruptionError('data block: malformed restart array');
     case E_BAD_ENTRY:
-      throw new CorruptionError('data block: entry runs past the end of the entries');
+      return new CorruptionError('data block: entry runs past the end of the entries');
     case E_BAD_KEY:
-      throw new CorruptionError('data block: malformed key prefix');
+      return new CorruptionError('data block: malformed key prefix');
     case E_BAD_ORDER:
-      throw new CorruptionError('data block: keys out of order');
+      return new CorruptionError('data block: keys out of order');
     case E_TOO_SMALL:
-      throw new InvalidArgumentError('decode buffers too small for the block');
+      return new InvalidArgumentError('decode buffers too small for the block');
     default:
-      throw new CorruptionError(`data block: error code ${code}`);
+      return new CorruptionError(`data block: error code ${code}`);
   }
+}
+
+function fail(code: number): never {
+  throw blockFailure(code);
 }
 
 function destroyed(what: string): never {
@@ -384,6 +388,15 @@ export class DecodedBlock {
   seekBatch(targetsPtr: number, n: number, outPtr: number): void {
     const rc = ex.blockDecodedSeekBatch(this.tablePtr, this.keysPtr, this.#prefixes, this.#shared, this.count, targetsPtr, n, outPtr);
     if (rc < 0) fail(rc);
+  }
+
+  /** Writes the five u32 LE a search of this block in a kernel reads (table, keys, prefixes, shared, count) at `at` (assembly/table-get.ts). */
+  writeSearch(dv: DataView, at: number): void {
+    dv.setUint32(at, this.tablePtr, true);
+    dv.setUint32(at + 4, this.keysPtr, true);
+    dv.setUint32(at + 8, this.#prefixes, true);
+    dv.setUint32(at + 12, this.#shared, true);
+    dv.setUint32(at + 16, this.count, true);
   }
 
   release(): void {

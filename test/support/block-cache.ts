@@ -2,8 +2,11 @@
 // src/table/block-source.ts strictly: pins are counted, a block is freed
 // once, when it has left the cache and nothing pins it, and misuse (double
 // release, release of a foreign handle) throws. Not for production use.
+// With a BlockMap it keeps the map as the engine's cache does: each block
+// it caches mapped, unmapped as it leaves.
 import type { BlockCache, BlockCacheHandle, BlockCacheRef, CachedBlock } from '../../src/table/block-source.js';
 import { freeCachedBlock } from '../../src/table/block-source.js';
+import type { BlockMap } from '../../src/wasm/block-map.js';
 
 interface Entry {
   key: number;
@@ -26,9 +29,17 @@ export class TestBlockCache implements BlockCache {
   #pinned = 0;
   freed = 0;
   inserts = 0;
+  /** Hits counted through the map (recordHits). */
+  mapHits = 0;
+  readonly map: BlockMap | undefined;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, map?: BlockMap) {
     this.#capacity = capacity;
+    this.map = map;
+  }
+
+  recordHits(n: number): void {
+    this.mapHits += n;
   }
 
   lookup(key: number): BlockCacheHandle | undefined {
@@ -46,6 +57,7 @@ export class TestBlockCache implements BlockCache {
     const entry: Entry = { key, block, charge, pins: 0, cached: true };
     this.#entries.set(key, entry);
     this.#usage += charge;
+    this.map?.put(key, block.ptr, block.len);
     const handle = this.#pin(entry);
     this.#evict();
     return handle;
@@ -106,6 +118,7 @@ export class TestBlockCache implements BlockCache {
   }
 
   #remove(key: number, entry: Entry): void {
+    this.map?.remove(key, entry.block.ptr);
     this.#entries.delete(key);
     entry.cached = false;
     this.#usage -= entry.charge;
