@@ -136,7 +136,7 @@ export class TableCache {
   get(version: Version, key: PointLookup, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
     const { userKey, seq } = key;
     const files = this.#files;
-    const n = version.collectFilesForKey(userKey, files);
+    const n = version.collectFilesForKey(userKey, files, key.target);
     if (n === 0) return undefined;
     let covering = coveringSeq;
     for (let i = 0; i < n; i++) {

@@ -150,13 +150,15 @@ export class Version {
   /**
    * filesForKey into `out[0..n)`, returning n; what `out` holds past n is
    * left as it was. The read path reuses one array this way: truncating it
-   * would drop its storage, and each get would allocate it again.
+   * would drop its storage, and each get would allocate it again. `staged`:
+   * the address of a copy of the key in linear memory, if the caller has one
+   * (LevelIndex.collectContaining).
    */
-  collectFilesForKey(userKey: Uint8Array, out: FileMetadata[]): number {
+  collectFilesForKey(userKey: Uint8Array, out: FileMetadata[], staged?: number): number {
     const levels = this.levels;
-    let n = levels[0]!.length > 0 ? this.levelIndex(0).collectContaining(userKey, levels[0]!, out) : 0;
+    let n = levels[0]!.length > 0 ? this.levelIndex(0).collectContaining(userKey, levels[0]!, out, staged) : 0;
     for (const level of this.#deeperLevels) {
-      const i = this.levelIndex(level).find(userKey);
+      const i = this.levelIndex(level).find(userKey, staged);
       if (i >= 0) out[n++] = levels[level]![i]!;
     }
     return n;
