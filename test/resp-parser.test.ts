@@ -78,12 +78,29 @@ describe('RespParser: multibulk requests', () => {
     );
   });
 
-  it('returns arguments that lie within one chunk as views of it, without copying', () => {
+  it('returns arguments that lie within one chunk as views of it, without copying, but the name, a copy like requests share', () => {
     const chunk = multibulk([bytes('SET'), bytes('key'), bytes('value')]);
     const requests = new RespParser(REDIS_LIMITS).push(chunk);
     expect(text(requests)).toEqual([['SET', 'key', 'value']]);
     chunk.fill(0x58);
-    expect(text(requests)).toEqual([['XXX', 'XXX', 'XXXXX']]);
+    expect(text(requests)).toEqual([['SET', 'XXX', 'XXXXX']]);
+  });
+
+  it('gives a run of requests with the same name one copy of it, and each other name its own', () => {
+    const parser = new RespParser(REDIS_LIMITS);
+    const first = parser.push(Buffer.concat([multibulk([bytes('GET'), bytes('a')]), multibulk([bytes('GET'), bytes('b')])]));
+    const later = parser.push(Buffer.concat([multibulk([bytes('GET'), bytes('c')]), multibulk([bytes('get'), bytes('d')]), multibulk([bytes('GEX'), bytes('e')])]));
+    const requests = [...first, ...later];
+    expect(text(requests)).toEqual([['GET', 'a'], ['GET', 'b'], ['GET', 'c'], ['get', 'd'], ['GEX', 'e']]);
+    expect(requests[1]![0]).toBe(requests[0]![0]);
+    expect(requests[2]![0]).toBe(requests[0]![0]);
+    expect(requests[3]![0]).not.toBe(requests[0]![0]);
+    expect(requests[4]![0]).not.toBe(requests[3]![0]);
+    // A first argument too long to be a command name is a view, like the others.
+    const long = 'X'.repeat(33);
+    const chunk = multibulk([bytes(long)]);
+    const [[arg]] = parser.push(chunk) as [[Uint8Array]];
+    expect(arg.buffer).toBe(chunk.buffer);
   });
 
   it('copies only an argument split over chunks, returning views of each chunk for the rest', () => {
@@ -100,8 +117,8 @@ describe('RespParser: multibulk requests', () => {
     data.fill(0x58);
     last.fill(0x58);
     expect(text(requests)).toEqual([
-      ['XXX', 'XXX', 'value'],
-      ['XXX', 'XXX'],
+      ['SET', 'XXX', 'value'],
+      ['GET', 'XXX'],
     ]);
   });
 
