@@ -14,48 +14,16 @@
 //
 // Usage (after npm run build; needs redis-server and redis-benchmark):
 //   node bench/redis.mjs [--requests 200000] [--runs 3]
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SERVERS, cpuSeconds, waitForPort } from './redis-servers.mjs';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } } });
 const REQUESTS = Number(values.requests);
 const RUNS = Number(values.runs);
-const root = new URL('..', import.meta.url).pathname;
-
-function waitForPort(port) {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 20_000;
-    const attempt = () => {
-      const socket = createConnection(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => (Date.now() > deadline ? reject(new Error(`nothing listens on ${port}`)) : setTimeout(attempt, 50)));
-    };
-    attempt();
-  });
-}
-
-const SERVERS = {
-  redis: (dir, port) => spawn('redis-server', ['--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no', '--logfile', ''], { stdio: 'ignore' }),
-  varve: (dir, port) => spawn(process.execPath, [join(root, 'dist/cli/bin.js'), 'serve', dir, '--port', String(port), '--metrics-port', 'off', '--log-level', 'warn'], { stdio: 'ignore' }),
-  floor: (_dir, port) => spawn(process.execPath, [join(root, 'bench/resp-floor.mjs'), String(port)], { stdio: 'ignore' }),
-};
-
-/** CPU seconds (user + system, every thread) the process has used so far; undefined where /proc is not there. */
-function cpuSeconds(pid) {
-  const stat = `/proc/${pid}/stat`;
-  if (!existsSync(stat)) return undefined;
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
-  const fields = readFileSync(stat, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 /** Each run: redis-benchmark's test, and what the table calls the run. */
 const TESTS = [
