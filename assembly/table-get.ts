@@ -1,9 +1,9 @@
 // A point read of one table in a single call, for tables whose data blocks
 // the block cache holds (block-map.ts): the bloom filter, the index
 // search, then the data block's seek, each the code the single steps run
-// (bloom.ts, block.ts). A block not resident ends the call with its index,
-// for the host to read it into the cache and call again
-// (src/table/reader.ts lookup).
+// (bloom.ts, block.ts). A block not resident ends the call with its index;
+// the host goes on from that block by the single steps, which read it into
+// the cache and the map (src/table/reader.ts lookup).
 //
 // Table struct (TABLE_SIZE bytes, written by the host): 0 u32 filter,
 // 4 filter length, 8 index table, 12 index keys, 16 index prefixes,
@@ -48,6 +48,7 @@ export function tableGet(t: usize, target: usize, targetLength: u32, h1: u32, h2
   const base = load<f64>(t, 40);
   let i = lowerBound(<usize>load<u32>(t, 8), <usize>load<u32>(t, 12), <usize>load<u32>(t, 16), load<u32>(t, 20), blocks, target, targetLength);
   if (cursor == 0) cursor = blockCursorCreate();
+  const userLength = targetLength - TRAILER_SIZE;
   // The first entry >= target is in block i, or when the target falls past its last key, first in a later one.
   for (; i < blocks; i++) {
     store<u32>(out, i);
@@ -60,7 +61,6 @@ export function tableGet(t: usize, target: usize, targetLength: u32, h1: u32, h2
     if (rc == 0) continue;
     const key = cursorKey(cursor);
     const keyLength = cursorKeyLength(cursor);
-    const userLength = targetLength - TRAILER_SIZE;
     if (keyLength != targetLength || compareBytes(key, userLength, target, userLength) != 0) return GET_ABSENT;
     store<u32>(out, <u32>cursorValue(cursor), 4);
     store<u32>(out, cursorValueLength(cursor), 8);
