@@ -134,23 +134,25 @@ function scanBackward(list: SkipList): Rec[] {
 
 /**
  * Checks every level of the list through the documented layout: the head's
- * next[i] at handle + 84 - 4i, a node's at node - 4(i+1), its height at
+ * next[i] at handle + 96 - 4i, a node's at node - 4(i+1), its height at
  * node + 12. Each level must visit, in level-0 order, exactly the nodes
  * taller than it. Lookups stay correct even when upper levels are out of
- * order, so only this check sees such a bug.
+ * order, so only this check sees such a bug. A first() links the pending
+ * nodes beforehand.
  */
 function checkStructure(list: SkipList): void {
+  list.cursor().first();
   const dv = heap.view();
   const rank = new Map<number, number>();
   const heights: number[] = [];
-  for (let n = dv.getUint32(list.handle + 84, true); n !== 0; n = dv.getUint32(n - 4, true)) {
+  for (let n = dv.getUint32(list.handle + 96, true); n !== 0; n = dv.getUint32(n - 4, true)) {
     rank.set(n, rank.size);
     heights.push(dv.getUint32(n + 12, true));
   }
   for (let level = 1; level < 12; level++) {
     const want = heights.flatMap((h, i) => (h > level ? [i] : []));
     const got: number[] = [];
-    for (let n = dv.getUint32(list.handle + 84 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
+    for (let n = dv.getUint32(list.handle + 96 - 4 * level, true); n !== 0; n = dv.getUint32(n - 4 * (level + 1), true)) {
       got.push(rank.get(n) ?? -1);
       if (got.length > want.length) break;
     }
@@ -166,7 +168,7 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 144; // list struct 104 + two arena structs of 20, no chunks, no index
+const LIST_BASE_BYTES = 1180; // list struct 116 + two arena structs of 20 + 32 pending slots of 32 (chunks of 4096 bytes); no chunks, no index
 
 /** The user-key index's slots through the documented layout: address at handle + 24, slot count - 1 at + 28 (0 slots without an index). */
 function indexSlots(list: SkipList): { at: number; slots: number; keys: number } {
@@ -613,6 +615,12 @@ describe('single inserts and lookups', () => {
     expect(list.count).toBe(2);
     expect(list.get(k)?.value).toEqual(new Uint8Array([2]));
     expect(scanForward(list).map((r) => r.value[0])).toEqual([2, 1]);
+    // Two more while the first two are linked: both pending, linked by one settle.
+    list.put(k, 7, Kind.Value, new Uint8Array([3]));
+    list.put(k, 7, Kind.Value, new Uint8Array([4]));
+    expect(list.get(k)?.value).toEqual(new Uint8Array([4]));
+    expect(scanForward(list).map((r) => r.value[0])).toEqual([4, 3, 2, 1]);
+    checkStructure(list);
     list.destroy();
   });
 

@@ -275,7 +275,12 @@ export class SkipList {
   }
 }
 
-/** A position in a SkipList: a node, or none (`valid` false). */
+/**
+ * A position in a SkipList: a node, or none (`valid` false). Inserts are
+ * linked into the list in batches (assembly/skiplist.ts): next and prev meet
+ * an entry inserted after the cursor was positioned only once it is linked,
+ * which any seek, first or last of any cursor does.
+ */
 export class SkipListCursor {
   readonly #list: SkipList;
   readonly #epoch: number;
