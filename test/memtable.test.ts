@@ -181,7 +181,7 @@ describe('memtable iterator under concurrent inserts', () => {
         if (forward) it.next();
         else it.prev();
         // The nearest known entry past the old one in the direction moved: the move lands on it or on a newer entry before it.
-        const bound = forward ? known.find((r) => compareInternal(ikeyOf(r), key) > 0) : known.findLast((r) => compareInternal(ikeyOf(r), key) < 0);
+        const bound = forward ? known.find((r) => compareInternal(ikeyOf(r), key) > 0) : [...known].reverse().find((r) => compareInternal(ikeyOf(r), key) < 0);
         if (!it.valid()) {
           expect(bound).toBeUndefined();
           continue;
