@@ -120,6 +120,12 @@ export class Connection {
    * holds more than about REPLY_BATCH bytes of replies at once.
    */
   #process(): void {
+    if (this.#next < this.#requests.length) this.#run();
+    this.#deps.turn.flush(this.#flushTask);
+  }
+
+  /** #process's run of requests: its commands share one read of each clock. */
+  #run(): void {
     const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now: Date.now(), started: performance.now() };
     while (this.#next < this.#requests.length && !this.session.closing && !this.#backedUp()) {
       const args = this.#requests[this.#next++]!;
@@ -135,7 +141,6 @@ export class Connection {
       this.#requests = [];
       this.#next = 0;
     }
-    this.#deps.turn.flush(this.#flushTask);
   }
 
   #enqueue(reply: Reply | Waiting): void {
