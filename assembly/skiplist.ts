@@ -39,9 +39,9 @@
 // Deferred linking: an insert allocates its node and points the index at
 // it, but links it into the list later, with the other pending nodes, in
 // key order (settle). A random key linked on its own costs a search from
-// the head whose every step may miss the cache (about 2 us at 200k
-// entries); a sorted run of thousands costs a finger search of a few steps
-// each, 3-4x less. Reads of the newest versions go through the index and
+// the head whose every step may miss the cache; in a sorted run of
+// thousands each costs a finger search of a few steps (at 200k entries,
+// 2.2 against 1.2 us a key, the sort included). Reads of the newest versions go through the index and
 // never wait for a settle. Every call that walks the list in order (seeks,
 // first, last, gets at older snapshots or without an index, export)
 // settles first, and so does an insert that finds the pending slots full.
