@@ -408,14 +408,16 @@ function window(node: usize, from: u32): u64 {
   return w;
 }
 
-/** Whether sort entry `a` orders before sort entry `b`: by window, then by full internal key. */
-@inline function entryLess(a: usize, b: usize): bool {
-  const wa = load<u64>(a, P_WINDOW);
+/** Whether the entry (window `wa`, node `na`) orders before sort entry `b`: by window, then by full internal key. */
+@inline function orderedBefore(wa: u64, na: usize, b: usize): bool {
   const wb = load<u64>(b, P_WINDOW);
   if (wa != wb) return wa < wb;
-  const na = <usize>load<u32>(a, P_NODE);
   const nb = <usize>load<u32>(b, P_NODE);
   return compareInternal(na + N_KEY, keyLen(na), nb + N_KEY, keyLen(nb)) < 0;
+}
+
+@inline function entryLess(a: usize, b: usize): bool {
+  return orderedBefore(load<u64>(a, P_WINDOW), <usize>load<u32>(a, P_NODE), b);
 }
 
 @inline function copyEntry(to: usize, from: usize): void {
@@ -436,10 +438,8 @@ function sortEntries(src: usize, tmp: usize, n: u32): usize {
     for (let i = start + 1; i < end; i++) {
       const w = load<u64>(src + (<usize>i << 4), P_WINDOW);
       const node = load<u32>(src + (<usize>i << 4), P_NODE);
-      store<u64>(tmp, w, P_WINDOW);
-      store<u32>(tmp, node, P_NODE);
       let j = i;
-      while (j > start && entryLess(tmp, src + (<usize>(j - 1) << 4))) {
+      while (j > start && orderedBefore(w, <usize>node, src + (<usize>(j - 1) << 4))) {
         copyEntry(src + (<usize>j << 4), src + (<usize>(j - 1) << 4));
         j--;
       }
