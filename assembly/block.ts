@@ -757,9 +757,27 @@ export function lowerBound(table: usize, keys: usize, prefixes: usize, shared: u
     if (load<u64>(prefixes + (<usize>mid << 3)) < tp) lo = mid + 1;
     else hi = mid;
   }
-  // Rows [lo, end) of prefix tp are decided by their keys.
-  let end = lo;
-  hi = count;
+  // Rows [lo, end) of prefix tp are decided by their keys. Most targets tie
+  // with no row; the others with a few rows after lo. So the end is found by
+  // galloping from lo, which reads rows near it, rather than by a search
+  // over all the rows past it, which would read as many scattered ones as
+  // the search above.
+  if (lo == count || load<u64>(prefixes + (<usize>lo << 3)) != tp) return lo;
+  let end = lo + 1;
+  let step: u32 = 1;
+  for (;;) {
+    const probe = end + step - 1;
+    if (probe >= count) {
+      hi = count;
+      break;
+    }
+    if (load<u64>(prefixes + (<usize>probe << 3)) > tp) {
+      hi = probe;
+      break;
+    }
+    end = probe + 1;
+    step <<= 1;
+  }
   while (end < hi) {
     const mid = (end + hi) >>> 1;
     if (load<u64>(prefixes + (<usize>mid << 3)) <= tp) end = mid + 1;
