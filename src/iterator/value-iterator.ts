@@ -1,8 +1,11 @@
 // The iterator users hold: an async iterable of [key, value] pairs over a
 // DbIterator. Entries are pulled from the engine in batches so the promise
 // machinery is paid once per batch, not once per entry; the view is fixed
-// when the iterator is created, so batching changes nothing visible. Every
-// few hundred entries the event loop gets a turn (src/read-pacer.ts).
+// when the iterator is created, so batching changes nothing visible. A
+// batch starts at one entry after each seek (and at the start) and doubles
+// with each refill up to BATCH: a seek followed by one next() reads one
+// entry, not BATCH of them, and a long scan soon pulls BATCH at a time.
+// Every few hundred entries the event loop gets a turn (src/read-pacer.ts).
 import { ClosedError, InvalidArgumentError } from '../errors.js';
 import { keyBytes } from '../encoding.js';
 import { eventLoopTurn, type ReadPacer } from '../read-pacer.js';
@@ -26,6 +29,8 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
   readonly #onClose: () => void;
   #buffer: IteratorEntry[] = [];
   #position = 0;
+  /** Entries the next refill pulls: 1 after a seek, doubling up to BATCH. */
+  #batch = 1;
   #closed = false;
   readonly #pacer: ReadPacer;
   readonly #onSeek: (target: Uint8Array) => void;
@@ -62,7 +67,8 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
     this.#check();
     if (this.#pacer.owed()) await this.#turn();
     if (this.#position >= this.#buffer.length) {
-      this.#buffer = this.#inner.nextv(BATCH);
+      this.#buffer = this.#inner.nextv(this.#batch);
+      this.#batch = Math.min(BATCH, this.#batch * 2);
       this.#position = 0;
       if (this.#buffer.length === 0) {
         await this.close();
@@ -96,6 +102,7 @@ export class ValueIterator implements AsyncIterableIterator<IteratorEntry> {
     this.#check();
     this.#buffer = [];
     this.#position = 0;
+    this.#batch = 1;
     const key = keyBytes(target);
     this.#onSeek(key);
     this.#inner.seek(key);
