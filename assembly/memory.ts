@@ -18,25 +18,32 @@ const MAX_BLOCK_TLSF: usize = (1 << 30) - 4;
 const MAX_BLOCK: usize = 0x3fff0000;
 
 /**
- * Whether TLSF holds a free block it would hand out for `size` bytes: its
- * own size-class search, read off its bitmaps. Mirrors computeSize,
- * roundSize and searchBlock of assembly/rt/tlsf.ts in AssemblyScript 0.28
- * (pinned): wasm32, 4-byte block header, 16-byte alignment, SL_BITS 4.
- * test/memory.test.ts fails if the layout ever disagrees.
+ * The size TLSF searches its free lists for, and grows memory by, for a
+ * request of `size` bytes: prepareSize's payload, then from 256 bytes up
+ * roundSize's rounding to the next size class (up to 1/16 more). Mirrors
+ * assembly/rt/tlsf.ts of AssemblyScript 0.28 (pinned): wasm32, 4-byte
+ * block header, 16-byte alignment, SL_BITS 4. test/memory.test.ts fails
+ * if the layout ever disagrees.
  */
+function searchSize(size: usize): usize {
+  const payload: usize = size <= 28 ? 28 : ((size + 4 + 15) & ~15) - 4;
+  if (payload < 256) return payload;
+  return payload < (MAX_BLOCK_TLSF >> 1) ? payload + (<usize>1 << (27 - clz<usize>(payload))) - 1 : payload;
+}
+
+/** Whether TLSF holds a free block it would hand out for `size` bytes: its own size-class search, read off its bitmaps. */
 function heapHasBlockFor(size: usize): bool {
   const root = changetype<usize>(ROOT);
   if (root == 0) return false; // the heap is not initialised until the first allocation
-  const payload: usize = size <= 28 ? 28 : ((size + 4 + 15) & ~15) - 4;
+  const search = searchSize(size);
   let fl: usize;
   let sl: u32;
-  if (payload < 256) {
+  if (search < 256) {
     fl = 0;
-    sl = <u32>(payload >> 4);
+    sl = <u32>(search >> 4);
   } else {
-    const rounded = payload < (MAX_BLOCK_TLSF >> 1) ? payload + (<usize>1 << (27 - clz<usize>(payload))) - 1 : payload;
-    fl = 31 - clz<usize>(rounded);
-    sl = <u32>((rounded >> (fl - 4)) ^ 16);
+    fl = 31 - clz<usize>(search);
+    sl = <u32>((search >> (fl - 4)) ^ 16);
     fl -= 7;
   }
   const slMap = load<u32>(root + 4 + (fl << 2)) & (~0 << sl);
@@ -48,8 +55,8 @@ function heapHasBlockFor(size: usize): bool {
 function canSatisfy(size: usize): bool {
   if (size > MAX_BLOCK) return false;
   if (heapHasBlockFor(size)) return true;
-  // TLSF grows by whole pages plus a block header or two; one spare page covers them.
-  const pages = <i32>((size + 0x1ffff) >>> 16);
+  // TLSF grows by the searched size plus at most two block headers, in whole pages.
+  const pages = <i32>((searchSize(size) + 8 + 0xffff) >>> 16);
   return memory.size() + pages <= MAX_PAGES;
 }
 
