@@ -44,6 +44,11 @@ export function arenaCreate(chunkSize: u32): usize {
   return arena;
 }
 
+/** The payload bytes of the arena's regular chunks. */
+export function arenaChunkSize(arena: usize): u32 {
+  return load<u32>(arena + CHUNK_SIZE);
+}
+
 /** Takes a chunk with `payload` bytes from the heap and links it in; returns its payload or 0. */
 function addChunk(arena: usize, payload: u32): usize {
   const size = payload + CHUNK_HEADER;

@@ -36,5 +36,5 @@ export {
   skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistIndexBytes,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
   skiplistDestroy, skiplistExportSize, skiplistExport,
-  skiplistExportNext, skiplistSkippedRangeDeletions,
+  skiplistExportNext, skiplistSkippedRangeDeletions, skiplistSettleStep,
 } from './skiplist';

@@ -26,27 +26,35 @@
 //   32  u32 indexKeys  distinct user keys it holds
 //   36  u32 runBytes   the length of the list's run (skiplistExport), kept
 //                      as nodes are inserted so a flush need not walk for it
-//   40  u32 pending    nodes inserted and not yet linked: 2 * pendingCap
-//                      slots of 16 bytes, the first half in insertion order
-//                      (u64 sort window, u32 node, 4 unused), the second
-//                      scratch for sorting them
+//   40  u32 pending    nodes inserted and not yet linked, in insertion
+//                      order: pendingCap u32 slots, each a node address
 //   44  u32 pendingCount
 //   48  u32 pendingCap
 //   52  head pseudo-node: next[MAX_HEIGHT-1 .. 0] at 52 .. 96, then a
 //       node header at 100 (prev 0, keyLen 0, valueLen 0, height MAX_HEIGHT).
 //       The head is never compared against; it only carries forward pointers.
+//   116 u32 settle     the state of a settle in steps (0 = none; skiplistSettleStep)
 //
 // Deferred linking: an insert allocates its node and points the index at
 // it, but links it into the list later, with the other pending nodes, in
 // key order (settle). A random key linked on its own costs a search from
-// the head whose every step may miss the cache; in a sorted run of
-// thousands each costs a finger search of a few steps (at 200k entries,
-// 2.2 against 1.2 us a key, the sort included). Reads of the newest versions go through the index and
-// never wait for a settle. Every call that walks the list in order (seeks,
-// first, last, gets at older snapshots or without an index, export)
-// settles first, and so does an insert that finds the pending slots full.
-// A cursor already positioned meets pending nodes only once they are
-// linked; they are newer than any snapshot it reads at.
+// the head whose every step may miss the cache. A settle sorts the pending
+// nodes, then links them one of two ways. When they are many against the
+// linked nodes (1/REBUILD_RATIO of them or more), it rebuilds every level
+// in one merge of the sorted nodes with the list's level 0: a few stores a
+// node, and a load of each linked node's successor. Otherwise each is
+// found by finger search from the one before, a few steps that may each
+// miss the cache. Until some node is linked, the pending slots grow rather
+// than settle, so a list that is only written to (a bulk load, a memtable
+// filling up) is sorted once, when it is first walked, and links by append
+// alone; before its export that settle runs in steps the host can yield
+// between (skiplistSettleStep). Once nodes are linked, at most
+// pendingCapacity wait, which bounds a settle's pause. Reads of the newest
+// versions go through the index and never wait for a settle. Every call
+// that walks the list in order (seeks, first, last, gets at older
+// snapshots or without an index, export) settles first. A cursor already
+// positioned meets pending nodes only once they are linked; they are newer
+// than any snapshot it reads at.
 //
 // The index: an open-addressing hash table (linear probing) from each user
 // key in the list to its newest node, the one a get at the newest snapshot
@@ -65,10 +73,10 @@
 // the engine. If one is inserted anyway it is kept, placed before the equal
 // entries already present, so lookups see the latest insertion first (the
 // sort of a settle is stable, and each equal node links before the last).
-import { alloc, free } from './memory';
+import { alloc, free, realloc } from './memory';
 import { MAX_VARINT32_SIZE, getVarint32, varint32Size } from './varint';
 import { compareBytes, compareInternal, packTrailer, TRAILER_SIZE } from './keys';
-import { arenaAlloc, arenaBytes, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
+import { arenaAlloc, arenaBytes, arenaChunkSize, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
 import { xxh64 } from './hash';
 
 export const MAX_HEIGHT: u32 = 12;
@@ -87,7 +95,8 @@ const L_PENDING: usize = 40;
 const L_PENDING_COUNT: usize = 44;
 const L_PENDING_CAP: usize = 48;
 const L_HEAD: usize = 52 + 4 * <usize>MAX_HEIGHT;
-const LIST_SIZE: u32 = <u32>L_HEAD + 16;
+const L_SETTLE: usize = L_HEAD + 16;
+const LIST_SIZE: u32 = <u32>L_SETTLE + 4;
 
 const N_PREV: usize = 0;
 const N_KEY_LEN: usize = 4;
@@ -99,7 +108,15 @@ const N_KEY: usize = 20;
 const RNG_SEED: u32 = 0x2545f491;
 const MIN_PENDING: u32 = 32;
 const MAX_PENDING: u32 = 16384;
-// A pending slot, and a sort entry: u64 window (settle fills it), u32 node.
+/**
+ * A settle rebuilds the levels when the pending nodes number at least
+ * 1/REBUILD_RATIO of the linked ones: a rebuild costs each linked node about
+ * one cache miss, a finger search each pending node several.
+ */
+const REBUILD_RATIO: u32 = 8;
+/** Pending slots never grow past 2^28 (1 GiB of them); a list holds far fewer nodes. */
+const MAX_PENDING_GROWN: u32 = 1 << 28;
+// A sort entry (settle's scratch, 16 bytes): u64 window, u32 node.
 const P_WINDOW: usize = 0;
 const P_NODE: usize = 8;
 const SLOT_BYTES: u32 = 8;
@@ -147,11 +164,10 @@ const PREDS: usize = memory.data(4 * MAX_HEIGHT, 4);
 }
 
 /**
- * Nodes a list may hold unlinked: one per 128 bytes of its arena chunk, so
- * with 32 bytes a slot (the slot and its sort scratch) 1/64 of a memtable
- * goes to them (chunks are 1/16 of it: 16384 at 32 MiB, 2048 at 4 MiB).
- * More pending nodes make each settle's finger searches shorter, and its
- * pause longer.
+ * Nodes a list may hold unlinked once some are linked: one per 128 bytes
+ * of its arena chunk (chunks are 1/16 of a memtable: 8192 at 16 MiB and
+ * up, 2048 at 4 MiB). More pending nodes make each settle cheaper per node,
+ * and its pause longer. Before any node is linked, the slots grow instead.
  */
 function pendingCapacity(chunkSize: u32): u32 {
   const cap = chunkSize >>> 7;
@@ -169,7 +185,7 @@ export function skiplistCreate(chunkSize: u32, indexSlots: u32): usize {
   const list = alloc(LIST_SIZE);
   const index = newIndex(indexSlots);
   const pendingCap = pendingCapacity(chunkSize);
-  const pending = alloc(pendingCap << 5);
+  const pending = alloc(pendingCap << 2);
   if (arena == 0 || values == 0 || list == 0 || pending == 0 || (indexSlots != 0 && index == 0)) {
     if (arena != 0) arenaDestroy(arena);
     if (values != 0) arenaDestroy(values);
@@ -367,23 +383,35 @@ function newNode(list: usize, userKey: usize, userKeyLen: u32, trailer: u64, val
   return node;
 }
 
-/** Queues a new node for linking, settling the list first when the pending slots are full. */
+/**
+ * Queues a new node (already counted) for linking. When the pending slots
+ * are full they double while no node is linked yet, so a list only written
+ * to is sorted once, when first walked; otherwise (or without memory) the
+ * list is settled first.
+ */
 function addPending(list: usize, node: usize): void {
+  if (load<u32>(list + L_SETTLE) != 0) settle(list);
   let count = load<u32>(list + L_PENDING_COUNT);
-  if (count == load<u32>(list + L_PENDING_CAP)) {
-    settle(list);
-    count = 0;
+  const cap = load<u32>(list + L_PENDING_CAP);
+  if (count == cap) {
+    const grown = load<u32>(list + L_COUNT) - 1 == count && cap < MAX_PENDING_GROWN ? realloc(<usize>load<u32>(list + L_PENDING), cap << 3) : 0;
+    if (grown != 0) {
+      store<u32>(list + L_PENDING, <u32>grown);
+      store<u32>(list + L_PENDING_CAP, cap << 1);
+    } else {
+      settle(list);
+      count = 0;
+    }
   }
-  store<u32>(<usize>load<u32>(list + L_PENDING) + (<usize>count << 4), <u32>node, P_NODE);
+  store<u32>(<usize>load<u32>(list + L_PENDING) + (<usize>count << 2), <u32>node);
   store<u32>(list + L_PENDING_COUNT, count + 1);
 }
 
-/** Length of the user-key prefix every pending node shares (n >= 1). */
-function sharedPrefix(pending: usize, n: u32): u32 {
-  const first = <usize>load<u32>(pending, P_NODE);
-  let shared = keyLen(first) - TRAILER_SIZE;
-  for (let i: u32 = 1; i < n && shared > 0; i++) {
-    const node = <usize>load<u32>(pending + (<usize>i << 4), P_NODE);
+/** The length of the prefix shared by the first `shared` bytes of pending node 0's user key and those of nodes [lo, hi). */
+function sharedPrefix(pending: usize, lo: u32, hi: u32, shared: u32): u32 {
+  const first = <usize>load<u32>(pending);
+  for (let i = lo; i < hi && shared > 0; i++) {
+    const node = <usize>load<u32>(pending + (<usize>i << 2));
     const len = keyLen(node) - TRAILER_SIZE;
     if (len < shared) shared = len;
     let k: u32 = 0;
@@ -425,16 +453,10 @@ function window(node: usize, from: u32): u64 {
   store<u32>(to, load<u32>(from, P_NODE), P_NODE);
 }
 
-/**
- * Sorts the `n` 16-byte entries at `src` (u64 window, u32 node), stably
- * (equal keys keep insertion order), with `tmp` as scratch: a bottom-up
- * merge sort over runs of 8 sorted by insertion. Most comparisons read only
- * the entries' windows, not the nodes. Returns where the sorted entries are
- * (`src` or `tmp`).
- */
-function sortEntries(src: usize, tmp: usize, n: u32): usize {
-  for (let start: u32 = 0; start < n; start += 8) {
-    const end = start + 8 < n ? start + 8 : n;
+/** Sorts each run of 8 of the 16-byte entries at `src` in [lo, hi) by insertion (lo a multiple of 8; hi one, or n). */
+function sortRunsOf8(src: usize, lo: u32, hi: u32): void {
+  for (let start = lo; start < hi; start += 8) {
+    const end = start + 8 < hi ? start + 8 : hi;
     for (let i = start + 1; i < end; i++) {
       const w = load<u64>(src + (<usize>i << 4), P_WINDOW);
       const node = load<u32>(src + (<usize>i << 4), P_NODE);
@@ -447,31 +469,47 @@ function sortEntries(src: usize, tmp: usize, n: u32): usize {
       store<u32>(src + (<usize>j << 4), node, P_NODE);
     }
   }
+}
+
+/** One pass of the bottom-up merge sort: merges each pair of sorted runs of `width` entries at `from` into `to`. */
+function mergePass(from: usize, to: usize, n: u32, width: u32): void {
+  for (let lo: u32 = 0; lo < n; lo += width << 1) {
+    const mid = lo + width < n ? lo + width : n;
+    const hi = mid + width < n ? mid + width : n;
+    let a = from + (<usize>lo << 4);
+    let b = from + (<usize>mid << 4);
+    const aEnd = b;
+    const bEnd = from + (<usize>hi << 4);
+    let out = to + (<usize>lo << 4);
+    while (a < aEnd && b < bEnd) {
+      // The right run goes first only when strictly less: equal keys keep their order.
+      if (entryLess(b, a)) {
+        copyEntry(out, b);
+        b += 16;
+      } else {
+        copyEntry(out, a);
+        a += 16;
+      }
+      out += 16;
+    }
+    if (a < aEnd) memory.copy(out, a, aEnd - a);
+    else if (b < bEnd) memory.copy(out, b, bEnd - b);
+  }
+}
+
+/**
+ * Sorts the `n` 16-byte entries at `src` (u64 window, u32 node), stably
+ * (equal keys keep insertion order), with `tmp` as scratch: a bottom-up
+ * merge sort over runs of 8 sorted by insertion. Most comparisons read only
+ * the entries' windows, not the nodes. Returns where the sorted entries are
+ * (`src` or `tmp`).
+ */
+function sortEntries(src: usize, tmp: usize, n: u32): usize {
+  sortRunsOf8(src, 0, n);
   let from = src;
   let to = tmp;
   for (let width: u32 = 8; width < n; width <<= 1) {
-    for (let lo: u32 = 0; lo < n; lo += width << 1) {
-      const mid = lo + width < n ? lo + width : n;
-      const hi = mid + width < n ? mid + width : n;
-      let a = from + (<usize>lo << 4);
-      let b = from + (<usize>mid << 4);
-      const aEnd = b;
-      const bEnd = from + (<usize>hi << 4);
-      let out = to + (<usize>lo << 4);
-      while (a < aEnd && b < bEnd) {
-        // The right run goes first only when strictly less: equal keys keep their order.
-        if (entryLess(b, a)) {
-          copyEntry(out, b);
-          b += 16;
-        } else {
-          copyEntry(out, a);
-          a += 16;
-        }
-        out += 16;
-      }
-      if (a < aEnd) memory.copy(out, a, aEnd - a);
-      else if (b < bEnd) memory.copy(out, b, bEnd - b);
-    }
+    mergePass(from, to, n, width);
     const t = from;
     from = to;
     to = t;
@@ -479,24 +517,232 @@ function sortEntries(src: usize, tmp: usize, n: u32): usize {
   return from;
 }
 
-/** Links every pending node, in key order, each found by finger search from the one before. */
+/** Fills sort entry i of `entries` for pending node i, i in [lo, hi): its window from byte `from`, and the node. */
+function fillEntries(pending: usize, entries: usize, lo: u32, hi: u32, from: u32): void {
+  for (let i = lo; i < hi; i++) {
+    const node = <usize>load<u32>(pending + (<usize>i << 2));
+    const entry = entries + (<usize>i << 4);
+    store<u64>(entry, window(node, from), P_WINDOW);
+    store<u32>(entry, <u32>node, P_NODE);
+  }
+}
+
+/**
+ * Links every pending node, in key order: sorted, then by a rebuild of the
+ * levels or by finger search (see REBUILD_RATIO). Without memory for the
+ * sort, each is searched from the head, unsorted. Finishes a settle begun
+ * in steps (skiplistSettleStep).
+ */
 function settle(list: usize): void {
+  if (load<u32>(list + L_SETTLE) != 0) {
+    while (skiplistSettleStep(list, U32.MAX_VALUE) != 0) {}
+    return;
+  }
   const n = load<u32>(list + L_PENDING_COUNT);
   if (n == 0) return;
   const pending = <usize>load<u32>(list + L_PENDING);
-  const from = sharedPrefix(pending, n);
-  for (let i: u32 = 0; i < n; i++) {
-    const entry = pending + (<usize>i << 4);
-    store<u64>(entry, window(<usize>load<u32>(entry, P_NODE), from), P_WINDOW);
-  }
-  const sorted = sortEntries(pending, pending + (<usize>load<u32>(list + L_PENDING_CAP) << 4), n);
-  let previous: usize = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const node = <usize>load<u32>(sorted + (<usize>i << 4), P_NODE);
-    linkNode(list, node, previous);
-    previous = node;
-  }
   store<u32>(list + L_PENDING_COUNT, 0);
+  const scratch = alloc(n << 5);
+  if (scratch == 0) {
+    for (let i: u32 = 0; i < n; i++) linkNode(list, <usize>load<u32>(pending + (<usize>i << 2)), 0);
+    return;
+  }
+  const from = sharedPrefix(pending, 1, n, keyLen(<usize>load<u32>(pending)) - TRAILER_SIZE);
+  fillEntries(pending, scratch, 0, n, from);
+  const sorted = sortEntries(scratch, scratch + (<usize>n << 4), n);
+  const linked = load<u32>(list + L_COUNT) - n;
+  if (n * REBUILD_RATIO >= linked) {
+    rebuild(list, sorted, n);
+  } else {
+    let previous: usize = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const node = <usize>load<u32>(sorted + (<usize>i << 4), P_NODE);
+      linkNode(list, node, previous);
+      previous = node;
+    }
+  }
+  free(scratch);
+}
+
+/**
+ * Relinks every level from scratch, merging the `n` sorted entries at
+ * `sorted` with the linked nodes in level-0 order. Pending nodes go before
+ * linked ones with equal keys.
+ */
+function rebuild(list: usize, sorted: usize, n: u32): void {
+  const h = head(list);
+  // PREDS holds the last node placed at each level.
+  for (let level: u32 = 0; level < MAX_HEIGHT; level++) store<u32>(PREDS + (<usize>level << 2), <u32>h);
+  let old = next(h, 0);
+  let i: u32 = 0;
+  while (i < n) {
+    const node = <usize>load<u32>(sorted + (<usize>i << 4), P_NODE);
+    if (old != 0 && compareInternal(node + N_KEY, keyLen(node), old + N_KEY, keyLen(old)) > 0) {
+      const after = next(old, 0); // read before a later placement overwrites it
+      place(h, PREDS, old);
+      old = after;
+    } else {
+      i = placeEqualRun(h, PREDS, sorted, i, n);
+    }
+  }
+  while (old != 0) {
+    const after = next(old, 0);
+    place(h, PREDS, old);
+    old = after;
+  }
+  endLevels(list, PREDS);
+}
+
+/**
+ * Places sort entry i and the entries after it with an equal key, the
+ * latest inserted first (their sort kept insertion order), as linking one
+ * at a time places them. Returns the index after them.
+ */
+function placeEqualRun(h: usize, last: usize, sorted: usize, i: u32, n: u32): u32 {
+  const entry = sorted + (<usize>i << 4);
+  let end = i + 1;
+  while (end < n && entriesEqual(entry, sorted + (<usize>end << 4))) end++;
+  for (let j = end; j > i; j--) place(h, last, <usize>load<u32>(sorted + (<usize>(j - 1) << 4), P_NODE));
+  return end;
+}
+
+/** Appends `node` at each of its levels after the last node placed there (`last`: one u32 per level); `h` is the head. */
+@inline function place(h: usize, last: usize, node: usize): void {
+  const height = load<u32>(node + N_HEIGHT);
+  const before = <usize>load<u32>(last);
+  store<u32>(node + N_PREV, before == h ? 0 : <u32>before);
+  for (let level: u32 = 0; level < height; level++) {
+    setNext(<usize>load<u32>(last + (<usize>level << 2)), level, node);
+    store<u32>(last + (<usize>level << 2), <u32>node);
+  }
+}
+
+/** Ends each level after its last placed node, and sets the list's height and tail from them. */
+function endLevels(list: usize, last: usize): void {
+  const h = head(list);
+  let height: u32 = 1;
+  for (let level: u32 = 0; level < MAX_HEIGHT; level++) {
+    const node = <usize>load<u32>(last + (<usize>level << 2));
+    setNext(node, level, 0);
+    if (node != h) height = level + 1;
+  }
+  store<u32>(list + L_HEIGHT, height);
+  const tail = <usize>load<u32>(last);
+  store<u32>(list + L_TAIL, tail == h ? 0 : <u32>tail);
+}
+
+/** Whether two sort entries hold equal internal keys. */
+@inline function entriesEqual(a: usize, b: usize): bool {
+  if (load<u64>(a, P_WINDOW) != load<u64>(b, P_WINDOW)) return false;
+  const na = <usize>load<u32>(a, P_NODE);
+  const nb = <usize>load<u32>(b, P_NODE);
+  return compareInternal(na + N_KEY, keyLen(na), nb + N_KEY, keyLen(nb)) == 0;
+}
+
+// ---- Settling in steps ----
+// A list whose pending nodes were never linked (it was only written to, so
+// it may hold hundreds of thousands) is settled in bounded steps before its
+// export, so the host can yield between them: the shared prefix, the sort
+// entries, the runs of 8, each merge pass, then the links, a slice at a
+// time. Nothing is linked until the last phase. Any other call that needs
+// the list in order, or an insert, finishes the steps first (settle).
+//
+// State (allocated by the first step, its address at L_SETTLE):
+//   0 u32 n (pending nodes), 4 phase, 8 pos, 12 shared prefix length,
+//   16 merge width, 20 u32 entries being merged from, 24 into,
+//   28 last node placed at each level (MAX_HEIGHT u32), then the n sort
+//   entries and n more as merge scratch.
+
+const S_N: usize = 0;
+const S_PHASE: usize = 4;
+const S_POS: usize = 8;
+const S_SHARED: usize = 12;
+const S_WIDTH: usize = 16;
+const S_FROM: usize = 20;
+const S_TO: usize = 24;
+const S_LAST: usize = 28;
+const S_ENTRIES: usize = 96;
+const PHASE_PREFIX: u32 = 0;
+const PHASE_ENTRIES: u32 = 1;
+const PHASE_RUNS: u32 = 2;
+const PHASE_MERGE: u32 = 3;
+// Phase 4 links the sorted nodes.
+
+/**
+ * Does about `budget` nodes' worth of settling (a merge pass counts as
+ * one step whatever its size); returns 1 while more remains, 0 once every
+ * pending node is linked. Lists with linked nodes hold few pending ones
+ * (pendingCapacity): those settle in one step, as does any list when the
+ * state cannot be allocated.
+ */
+export function skiplistSettleStep(list: usize, budget: u32): u32 {
+  let state = <usize>load<u32>(list + L_SETTLE);
+  if (state == 0) {
+    const n = load<u32>(list + L_PENDING_COUNT);
+    if (n == 0) return 0;
+    if (load<u32>(list + L_COUNT) != n || (state = alloc(<u32>S_ENTRIES + (n << 5))) == 0) {
+      settle(list);
+      return 0;
+    }
+    memory.fill(state, 0, S_ENTRIES);
+    store<u32>(state, n, S_N);
+    store<u32>(state, keyLen(<usize>load<u32>(<usize>load<u32>(list + L_PENDING))) - TRAILER_SIZE, S_SHARED);
+    store<u32>(list + L_SETTLE, <u32>state);
+  }
+  const n = load<u32>(state, S_N);
+  const pending = <usize>load<u32>(list + L_PENDING);
+  const entries = state + S_ENTRIES;
+  const pos = load<u32>(state, S_POS);
+  const step: u32 = budget < 8 ? 8 : budget & ~7; // runs of 8 start at multiples of 8
+  const hi = step >= n - pos ? n : pos + step;
+  const phase = load<u32>(state, S_PHASE);
+  if (phase == PHASE_PREFIX) {
+    store<u32>(state, sharedPrefix(pending, pos, hi, load<u32>(state, S_SHARED)), S_SHARED);
+  } else if (phase == PHASE_ENTRIES) {
+    fillEntries(pending, entries, pos, hi, load<u32>(state, S_SHARED));
+  } else if (phase == PHASE_RUNS) {
+    sortRunsOf8(entries, pos, hi);
+  } else if (phase == PHASE_MERGE) {
+    const width = load<u32>(state, S_WIDTH);
+    if (width < n) {
+      const from = <usize>load<u32>(state, S_FROM);
+      const to = <usize>load<u32>(state, S_TO);
+      mergePass(from, to, n, width);
+      store<u32>(state, <u32>to, S_FROM);
+      store<u32>(state, <u32>from, S_TO);
+      store<u32>(state, width << 1, S_WIDTH);
+      return 1;
+    }
+    const h = head(list);
+    for (let level: u32 = 0; level < MAX_HEIGHT; level++) store<u32>(state + S_LAST + (<usize>level << 2), <u32>h);
+  } else {
+    const sorted = <usize>load<u32>(state, S_FROM);
+    const h = head(list);
+    let i = pos;
+    while (i < hi) i = placeEqualRun(h, state + S_LAST, sorted, i, n);
+    if (i < n) {
+      store<u32>(state, i, S_POS);
+      return 1;
+    }
+    endLevels(list, state + S_LAST);
+    store<u32>(list + L_PENDING_COUNT, 0);
+    store<u32>(list + L_SETTLE, 0);
+    free(state);
+    return 0;
+  }
+  if (phase != PHASE_MERGE && hi < n) {
+    store<u32>(state, hi, S_POS);
+    return 1;
+  }
+  // The phase is done: on to the next, from the first node.
+  store<u32>(state, 0, S_POS);
+  store<u32>(state, phase + 1, S_PHASE);
+  if (phase == PHASE_RUNS) {
+    store<u32>(state, 8, S_WIDTH);
+    store<u32>(state, <u32>entries, S_FROM);
+    store<u32>(state, <u32>(entries + (<usize>n << 4)), S_TO);
+  }
+  return 1;
 }
 
 /**
@@ -758,7 +1004,7 @@ export function skiplistCount(list: usize): u32 {
 
 /** Heap bytes held: both arenas' chunks and structs, the list struct, its pending slots and its index. */
 export function skiplistBytes(list: usize): u32 {
-  const pendingBytes = load<u32>(list + L_PENDING_CAP) << 5;
+  const pendingBytes = load<u32>(list + L_PENDING_CAP) << 2;
   return arenaBytes(<usize>load<u32>(list + L_ARENA)) + arenaBytes(<usize>load<u32>(list + L_VALUES)) + LIST_SIZE + pendingBytes + skiplistIndexBytes(list);
 }
 
@@ -815,8 +1061,10 @@ export function skiplistExportNext(): usize {
   return exportNext;
 }
 
-/** Drops every entry and frees the arenas' chunks in one call; the list stays usable. */
+/** Drops every entry, frees the arenas' chunks and any grown pending slots in one call; the list stays usable. */
 export function skiplistReset(list: usize): void {
+  free(<usize>load<u32>(list + L_SETTLE));
+  store<u32>(list + L_SETTLE, 0);
   arenaReset(<usize>load<u32>(list + L_ARENA));
   arenaReset(<usize>load<u32>(list + L_VALUES));
   memory.fill(head(list) - 4 * <usize>MAX_HEIGHT, 0, 4 * MAX_HEIGHT);
@@ -826,11 +1074,21 @@ export function skiplistReset(list: usize): void {
   store<u32>(list + L_RUN_BYTES, 0);
   store<u32>(list + L_COUNT, 0);
   store<u32>(list + L_PENDING_COUNT, 0);
+  // Slots grown while nothing was linked go back to the usual number.
+  const cap = pendingCapacity(arenaChunkSize(<usize>load<u32>(list + L_ARENA)));
+  if (load<u32>(list + L_PENDING_CAP) > cap) {
+    const pending = realloc(<usize>load<u32>(list + L_PENDING), cap << 2);
+    if (pending != 0) {
+      store<u32>(list + L_PENDING, <u32>pending);
+      store<u32>(list + L_PENDING_CAP, cap);
+    }
+  }
   store<u32>(list + L_HEIGHT, 1);
   store<u32>(list + L_TAIL, 0);
 }
 
 export function skiplistDestroy(list: usize): void {
+  free(<usize>load<u32>(list + L_SETTLE));
   arenaDestroy(<usize>load<u32>(list + L_ARENA));
   arenaDestroy(<usize>load<u32>(list + L_VALUES));
   free(<usize>load<u32>(list + L_INDEX));

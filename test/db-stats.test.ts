@@ -99,7 +99,7 @@ describe('db.stats()', () => {
     expect(sum(s.levels, 'bytes')).toBe(disk.bytes);
     expect(s.levels[0]!.files).toBe(0);
     expect(s.memtable.immutableCount).toBe(0);
-    expect(s.memtable.activeBytes).toBeLessThan(1024 + (2 * 64 * 1024) / 64); // a fresh, empty memtable: structs, its key index and its pending slots (1/64 of memtableSize each)
+    expect(s.memtable.activeBytes).toBeLessThan(1024 + (2 * 64 * 1024) / 64); // a fresh, empty memtable: structs, its key index (1/64 of memtableSize) and its pending slots (1/512)
     const level = s.levels.find((l) => l.files > 0 && l.level < 6)!;
     expect(level.score).toBeCloseTo(level.bytes / level.targetBytes!, 10);
     await db.close();

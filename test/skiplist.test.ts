@@ -168,7 +168,7 @@ function batchOf(records: Rec[], first: number): WriteBatch {
 }
 
 const EMPTY = new Uint8Array(0);
-const LIST_BASE_BYTES = 1180; // list struct 116 + two arena structs of 20 + 32 pending slots of 32 (chunks of 4096 bytes); no chunks, no index
+const LIST_BASE_BYTES = 288; // list struct 120 + two arena structs of 20 + 32 pending slots of 4 (chunks of 4096 bytes); no chunks, no index
 
 /** The user-key index's slots through the documented layout: address at handle + 24, slot count - 1 at + 28 (0 slots without an index). */
 function indexSlots(list: SkipList): { at: number; slots: number; keys: number } {
@@ -381,11 +381,13 @@ describe('skip list properties', () => {
     const model = new Model();
     const key = (n: number) => new TextEncoder().encode(String(n).padStart(8, '0'));
     let seq = 1;
-    // Even keys one by one, then odd keys in ascending batches with gaps, and a descending batch.
+    // Even keys one by one, linked by a walk; then odd keys in ascending batches with gaps, and a descending
+    // batch, each settled (as its pending slots fill) by finger search: they are few against the linked nodes.
     for (let n = 0; n < 40_000; n += 2) {
       list.put(key(n), seq, Kind.Value, key(n));
       model.insert({ key: key(n), seq: seq++, kind: Kind.Value, value: key(n) });
     }
+    list.cursor().first();
     const groups = [
       Array.from({ length: 1000 }, (_, i) => 1 + 2 * i),
       Array.from({ length: 1000 }, (_, i) => 5001 + 34 * i),
@@ -405,6 +407,101 @@ describe('skip list properties', () => {
     expectSameRecs(scanBackward(list), [...model.entries].reverse());
     checkStructure(list);
     list.destroy();
+  });
+
+  const actionArb = fc.oneof(
+    fc.integer({ min: 1, max: 40 }).map((budget) => ({ budget })),
+    recArb.map((rec) => ({ rec })),
+    keyArb.map((get) => ({ get })),
+  );
+
+  it('settles in steps of any size, between inserts and gets, to the list the model holds', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.array(actionArb, { maxLength: 80 }), (steps, actions) => {
+        // Only written to so far: every node is pending, so the steps sort and append them.
+        const { list, model, lastSeq } = build(steps, (i) => i % 2 === 0);
+        let seq = lastSeq;
+        for (const a of actions) {
+          if ('budget' in a) {
+            list.settleStep(a.budget);
+          } else if ('rec' in a) {
+            // An insert finishes a settle in progress first.
+            list.put(a.rec.key, seq, a.rec.kind, a.rec.value);
+            model.insert({ ...a.rec, seq: seq++ });
+          } else {
+            const want = model.get(a.get, MAX_SEQUENCE);
+            const got = list.get(a.get, MAX_SEQUENCE);
+            if (!sameRec(got && { key: a.get, ...got }, want)) expect(got).toEqual(want && { kind: want.kind, seq: want.seq, value: want.value });
+          }
+        }
+        expectSameRecs(scanForward(list), model.entries);
+        expectSameRecs(scanBackward(list), [...model.entries].reverse());
+        checkStructure(list);
+        list.destroy();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a settle in steps runs to its end on its own, and then has nothing to do', () => {
+    fc.assert(
+      fc.property(stepsArb, fc.integer({ min: 1, max: 100 }), (steps, budget) => {
+        const { list, model } = build(steps, () => true);
+        let calls = 0;
+        while (list.settleStep(budget)) calls++;
+        expect(calls).toBeLessThan(10 * (model.entries.length + 8));
+        expect(list.settleStep(budget)).toBe(false);
+        checkStructure(list);
+        expectSameRecs(scanForward(list), model.entries);
+        list.destroy();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('settling without memory to sort', () => {
+  /** Takes every free block of linear memory down to 16 bytes; returns them for freeing. */
+  function exhaustMemory(): number[] {
+    const held: number[] = [];
+    for (const size of [256 << 20, 16 << 20, 1 << 20, 64 << 10, 4096, 256, 16]) {
+      for (let p = raw.alloc(size) as number; p !== 0; p = raw.alloc(size) as number) held.push(p);
+    }
+    return held;
+  }
+
+  it('links the pending nodes one by one, in order, when neither a sort nor more pending slots can get memory', () => {
+    const rng = new Rng(99);
+    let seq = 1;
+    const fill = (list: SkipList, model: Model, count: number) => {
+      for (let i = 0; i < count; i++) {
+        const rec = { key: randomKey(rng), seq: seq++, kind: Kind.Value, value: rng.bytes(8) };
+        list.put(rec.key, rec.seq, rec.kind, rec.value);
+        model.insert(rec);
+      }
+    };
+    // Chunks of 16 KiB: 128 pending slots, and room in the first chunk for every node below.
+    const a = { list: new SkipList(16384), model: new Model() };
+    const b = { list: new SkipList(16384), model: new Model() };
+    fill(a.list, a.model, 128); // the slots are full, nothing linked
+    fill(b.list, b.model, 50);
+    const held = exhaustMemory();
+    try {
+      expect(raw.alloc(1024)).toBe(0);
+      // No memory for the state of a settle in steps: the step settles at once, unsorted.
+      expect(b.list.settleStep(8)).toBe(false);
+      // The slots cannot grow: the next insert settles first, unsorted; the later ones wait in the slots.
+      fill(a.list, a.model, 72);
+      expect(a.list.settleStep(8)).toBe(false);
+    } finally {
+      for (const p of held) raw.free(p);
+    }
+    for (const { list, model } of [a, b]) {
+      expectSameRecs(scanForward(list), model.entries);
+      expectSameRecs(scanBackward(list), [...model.entries].reverse());
+      checkStructure(list);
+      list.destroy();
+    }
   });
 });
 

@@ -208,6 +208,8 @@ export class Memtable {
   }
 
   *#exportSlices(): Generator<void, Uint8Array> {
+    // A memtable only written to holds every node unlinked: sort and link them a slice at a time.
+    while (this.#live().settleStep(SETTLE_SLICE)) yield;
     const size = this.#live().exportSize;
     const out = new Uint8Array(size);
     let cap = Math.min(size, EXPORT_SLICE);
@@ -241,6 +243,8 @@ export class Memtable {
 
 /** Bytes of the exported run a memtable export writes at a time. */
 const EXPORT_SLICE = 1024 * 1024;
+/** Pending nodes a step of the settle before an export handles (a few milliseconds: each may miss the cache). */
+const SETTLE_SLICE = 16384;
 
 /** The run bytes of the entry at `n`: two u32 lengths, the internal key, the value. */
 function runEntrySize(n: number): number {

@@ -30,6 +30,7 @@ interface SkipListExports {
   skiplistExportSize(list: number): number;
   skiplistExport(list: number, from: number, out: number, cap: number): number;
   skiplistExportNext(): number;
+  skiplistSettleStep(list: number, budget: number): number;
 }
 
 const fns = raw as unknown as SkipListExports;
@@ -245,6 +246,15 @@ export class SkipList {
     }
     const n = fns.skiplistExport(this.handle, from, outPtr, outCap);
     return { written: n === ERR_OUTPUT_TOO_SMALL ? -1 : n, next: fns.skiplistExportNext() >>> 0 };
+  }
+
+  /**
+   * Links about `budget` of the pending nodes' worth (assembly/skiplist.ts,
+   * "Settling in steps"); true while more remains. Export settles first, in
+   * one go unless this was called until false.
+   */
+  settleStep(budget: number): boolean {
+    return fns.skiplistSettleStep(this.handle, budget) !== 0;
   }
 
   /** The first node, or 0 when empty. */
