@@ -648,20 +648,20 @@ function endLevels(list: usize, last: usize): void {
 // the list in order, or an insert, finishes the steps first (settle).
 //
 // State (allocated by the first step, its address at L_SETTLE):
-//   0 u32 n (pending nodes), 4 phase, 8 pos, 12 shared prefix length,
-//   16 merge width, 20 u32 entries being merged from, 24 into,
-//   28 last node placed at each level (MAX_HEIGHT u32), then the n sort
-//   entries and n more as merge scratch.
+//   0 u32 phase, 4 pos, 8 shared prefix length, 12 merge width, 16 u32
+//   entries being merged from, 20 into, 24 last node placed at each level
+//   (MAX_HEIGHT u32), then at 80 the n sort entries and n more as merge
+//   scratch. The pending count stays n until the last step: inserts, which
+//   change it, finish the steps first.
 
-const S_N: usize = 0;
-const S_PHASE: usize = 4;
-const S_POS: usize = 8;
-const S_SHARED: usize = 12;
-const S_WIDTH: usize = 16;
-const S_FROM: usize = 20;
-const S_TO: usize = 24;
-const S_LAST: usize = 28;
-const S_ENTRIES: usize = 96;
+const S_PHASE: usize = 0;
+const S_POS: usize = 4;
+const S_SHARED: usize = 8;
+const S_WIDTH: usize = 12;
+const S_FROM: usize = 16;
+const S_TO: usize = 20;
+const S_LAST: usize = 24;
+const S_ENTRIES: usize = 80;
 const PHASE_PREFIX: u32 = 0;
 const PHASE_ENTRIES: u32 = 1;
 const PHASE_RUNS: u32 = 2;
@@ -685,11 +685,10 @@ export function skiplistSettleStep(list: usize, budget: u32): u32 {
       return 0;
     }
     memory.fill(state, 0, S_ENTRIES);
-    store<u32>(state, n, S_N);
     store<u32>(state, keyLen(<usize>load<u32>(<usize>load<u32>(list + L_PENDING))) - TRAILER_SIZE, S_SHARED);
     store<u32>(list + L_SETTLE, <u32>state);
   }
-  const n = load<u32>(state, S_N);
+  const n = load<u32>(list + L_PENDING_COUNT);
   const pending = <usize>load<u32>(list + L_PENDING);
   const entries = state + S_ENTRIES;
   const pos = load<u32>(state, S_POS);
