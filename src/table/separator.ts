@@ -21,23 +21,11 @@ export function writeSeparator(mem: Uint8Array, aPtr: number, aLen: number, bPtr
   if (i < n && i + 1 < aUser && mem[aPtr + i]! + 1 < mem[bPtr + i]!) {
     return writeShortened(mem, aPtr, i, out);
   }
-  mem.copyWithin(out, aPtr, aPtr + aLen);
-  return aLen;
+  return copyKey(mem, aPtr, aLen, out);
 }
 
-/**
- * Writes a key >= the internal key at aPtr (the table's last key), as
- * short as possible; returns its length.
- */
-export function writeSuccessor(mem: Uint8Array, aPtr: number, aLen: number, out: number): number {
-  const aUser = aLen - TRAILER_SIZE;
-  for (let i = 0; i < aUser; i++) {
-    if (mem[aPtr + i] !== 0xff) {
-      // Cutting after byte i only helps when bytes follow it.
-      if (i + 1 < aUser) return writeShortened(mem, aPtr, i, out);
-      break;
-    }
-  }
+/** Writes the key of `aLen` bytes at aPtr at `out`; returns its length. */
+export function copyKey(mem: Uint8Array, aPtr: number, aLen: number, out: number): number {
   mem.copyWithin(out, aPtr, aPtr + aLen);
   return aLen;
 }
