@@ -508,7 +508,35 @@ export function blockCursorSeek(c: usize, target: usize, targetLength: u32): i32
     if (compareInternal(q, hUnshared, target, targetLength) < 0) lo = mid;
     else hi = mid - 1;
   }
+  pullScanAhead(block, dataEnd, lo, load<u32>(c + C_RESTART_COUNT));
   return scanTo(c, lo, target, targetLength);
+}
+
+/** Bytes past a seek's restart point that pullScanAhead reads ahead of the scan. */
+const SCAN_AHEAD_BYTES: u32 = 512;
+
+/** Sum of the bytes pullScanAhead read; kept so the reads stay in the code. */
+let scanAheadSum: u32 = 0;
+
+/**
+ * Reads one byte of each cache line in the first SCAN_AHEAD_BYTES of the
+ * restart interval `ri` before scanTo walks it. The scan is a chain: each
+ * entry's place comes from the one before, so its cache misses come one
+ * after another; these loads depend on nothing and are in flight together.
+ * WebAssembly has no prefetch instruction, so plain loads stand in for one.
+ * Point reads over a million keys, in process: 4-6% faster (512 bytes, 2
+ * to 16 lines tried; the whole interval, 2 KiB at 16 entries of 128 bytes,
+ * cost about as much as it saved).
+ */
+@inline
+function pullScanAhead(block: usize, dataEnd: u32, ri: u32, count: u32): void {
+  const start = restartAt(block, dataEnd, ri);
+  const intervalEnd = ri + 1 < count ? restartAt(block, dataEnd, ri + 1) : dataEnd;
+  const end = intervalEnd < start + SCAN_AHEAD_BYTES ? intervalEnd : start + SCAN_AHEAD_BYTES;
+  let sum: u32 = 0;
+  // The restart entry's own line was read by the search above.
+  for (let p = (start + 64) & ~63; p < end; p += 64) sum += <u32>load<u8>(block + <usize>p);
+  scanAheadSum += sum;
 }
 
 /**
