@@ -35,7 +35,7 @@ import { varintLength, writeVarint } from '../varint.js';
 import { GrowableBuffer } from './growable-buffer.js';
 import { type RangeTombstone, encodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
 import { largestOf, smallestOf } from '../version/bounds.js';
-import { copyKey, writeSeparator } from './separator.js';
+import { writeSeparator } from './separator.js';
 
 export interface TableBuilderOptions {
   /** Target size of a data block before compression; a block is cut once it reaches this. Default 4096. */
@@ -365,17 +365,19 @@ export class TableBuilder {
    * Index entry for the pending block: a separator below `next` (the next
    * block's first key), or at the end the block's last key itself. A
    * shortened last key would save a few bytes but share no prefix with the
-   * others (key:0..9 ends at "l"), and the index search compares 8-byte
-   * prefixes past the bytes its first and last keys share (assembly/block.ts).
+   * others ("key:000000999999" cut to "l"), and the index search compares
+   * 8-byte prefixes past the bytes its first and last keys share
+   * (assembly/block.ts).
    */
   #addIndexEntry(next: { ptr: number; len: number } | undefined): void {
     const out = this.#separator.ensure(this.#lastKeyLen);
     const handlePtr = this.#handleBytes.ensure(MAX_HANDLE_LENGTH);
     const mem = u8();
     const a = this.#lastKey.ptr;
-    const len = next === undefined ? copyKey(mem, a, this.#lastKeyLen, out) : writeSeparator(mem, a, this.#lastKeyLen, next.ptr, next.len, out);
+    const keyPtr = next === undefined ? a : out;
+    const keyLen = next === undefined ? this.#lastKeyLen : writeSeparator(mem, a, this.#lastKeyLen, next.ptr, next.len, out);
     const handleLen = writeHandle(mem, handlePtr, this.#pending!) - handlePtr;
-    this.#index.addAt(out, len, handlePtr, handleLen);
+    this.#index.addAt(keyPtr, keyLen, handlePtr, handleLen);
     this.#pending = undefined;
   }
 

@@ -21,11 +21,6 @@ export function writeSeparator(mem: Uint8Array, aPtr: number, aLen: number, bPtr
   if (i < n && i + 1 < aUser && mem[aPtr + i]! + 1 < mem[bPtr + i]!) {
     return writeShortened(mem, aPtr, i, out);
   }
-  return copyKey(mem, aPtr, aLen, out);
-}
-
-/** Writes the key of `aLen` bytes at aPtr at `out`; returns its length. */
-export function copyKey(mem: Uint8Array, aPtr: number, aLen: number, out: number): number {
   mem.copyWithin(out, aPtr, aPtr + aLen);
   return aLen;
 }
