@@ -111,7 +111,7 @@ function checkRestarts(block: usize, len: u32): i32 {
  * short, and V8's memory.copy costs a call into the runtime.
  */
 @inline
-function copyBytes(dst: usize, src: usize, n: u32): void {
+export function copyBytes(dst: usize, src: usize, n: u32): void {
   if (n > 64) {
     memory.copy(dst, src, n);
     return;

@@ -31,6 +31,8 @@ export {
 } from './block';
 export { blockMapCreate, blockMapDestroy, blockMapCount, blockMapFind, blockMapPut, blockMapRemove, blockMapTakeReferenced } from './block-map';
 export { tableGet } from './table-get';
+export { tableRunScan } from './table-run';
+export { mergeCreate, mergeSetCursor, mergeStart, mergeRun, mergeClearRun, mergeAcceptUserKey, mergeSkipTop, mergeReload, mergeDestroy } from './merge';
 export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from './arena';
 export {
   skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistIndexBytes,

@@ -675,6 +675,21 @@ describe('builder arguments', () => {
     expect(() => b.addRun(run.subarray(0, run.length - 1))).toThrow(InvalidArgumentError);
     expect(() => b.addBytes(k('z', 1), new Uint8Array(0))).toThrow(/failed earlier/);
     b.abandon();
+    // Past a run's first entry, the batch scan (assembly/table-run.ts) checks each entry the same way.
+    const good = { key: k('a', 1), value: Uint8Array.of(1) };
+    const hugeSeq = Uint8Array.of(0x62, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+    const bad: Array<[Uint8Array, RegExp]> = [
+      [encodeRun([good, { key: k('b', 2, 0xff), value: new Uint8Array(0) }]), /unknown kind 255/],
+      [encodeRun([good, { key: hugeSeq, value: new Uint8Array(0) }]), /2\^53/],
+      [encodeRun([good, { key: k('b', 2), value: Uint8Array.of(1, 2) }]).subarray(0, -1), /truncated/],
+      [encodeRun([good, { key: new Uint8Array(5), value: new Uint8Array(0) }]), /key under 8 bytes/],
+    ];
+    for (const [run, message] of bad) {
+      const builder = new TableBuilder();
+      expect(() => builder.addRun(run)).toThrow(message);
+      expect(() => builder.addBytes(k('z', 1), new Uint8Array(0))).toThrow(/failed earlier/);
+      builder.abandon();
+    }
     expect(() => new TableBuilder({ blockSize: 0 })).toThrow(InvalidArgumentError);
     expect(() => new TableBuilder({ restartInterval: 0 })).toThrow(InvalidArgumentError);
     expect(() => new TableBuilder({ bitsPerKey: 0 })).toThrow(InvalidArgumentError);

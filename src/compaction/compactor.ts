@@ -10,8 +10,8 @@ import { LruCache } from '../cache/lru.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { MemoryFile } from '../fs/memory-file.js';
 import type { TableIterator } from '../table/iterator.js';
-import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareBytes, isUserKeyAt } from '../keys.js';
-import { CorruptionError, InvalidArgumentError } from '../errors.js';
+import { Kind, MAX_SEQUENCE, TRAILER_SIZE, compareBytes } from '../keys.js';
+import { InvalidArgumentError } from '../errors.js';
 import { trailerAt } from '../table/format.js';
 import { isExpired, readExpiry } from '../expiry.js';
 import { type CachedBlock, freeCachedBlock } from '../table/block-source.js';
@@ -20,10 +20,10 @@ import type { TableProperties } from '../table/format.js';
 import { TableReader } from '../table/reader.js';
 import { tableFileName } from '../version/filenames.js';
 import { copyOut, u8, view } from '../wasm/heap.js';
-import { ForwardMerge } from './forward-merge.js';
+import { MergeKernel, MergeStop } from '../wasm/merge.js';
 import { type Fragment, type SeqFilter, TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, beforeEnd } from '../rangedel/tombstone.js';
-import { compareLargestToUserKey } from '../version/bounds.js';
+import { compareLargestToUserKey, upperUserKey } from '../version/bounds.js';
 import { firstEndingAtOrAfter } from '../version/version.js';
 
 /** A table's key range: its smallest and largest internal keys (as in FileMetadata). */
@@ -105,9 +105,6 @@ const GRANDPARENT_OVERLAP_FACTOR = 10;
 const Verdict = { Keep: 0, DropShadowed: 1, DropTombstone: 2 } as const;
 type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
-/** No newer entry of the current user key yet. */
-const NO_SEQUENCE = Number.POSITIVE_INFINITY;
-
 /**
  * Runs the compaction described by `request` on this thread. Outputs go to
  * `sink` as they are cut when one is given (and the result lists none),
@@ -124,58 +121,112 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
   const collect: OutputSink = (ptr, len, properties) => collected.push({ bytes: copyOut(ptr, len), properties });
   const outputs = new OutputSplitter(request.table ?? {}, targetFileSize, maxOverlap, request.grandparents, sink ?? collect, stats);
   const tombstones: RangeTombstone[] = [];
-  let merged: ForwardMerge;
+  let iterators: TableIterator[];
   try {
-    merged = openInputs(request.inputs, stats, tombstones);
+    iterators = openInputs(request.inputs, stats, tombstones);
   } catch (err) {
     for (const input of request.inputs) if ('file' in input) input.file.closeSync();
     throw err;
   }
+  const merge = new MergeKernel(
+    iterators.map((it) => it.cursor),
+    RUN_BYTES,
+    smallestSnapshot,
+  );
   try {
     const fragments = TombstoneFragments.build(tombstones, keepForSnapshot(smallestSnapshot));
     if (fragments !== undefined) outputs.setRangeDeletions(keptFragments(fragments, smallestSnapshot, deeper));
-    let userKey: Uint8Array | undefined;
-    let newerSeq = NO_SEQUENCE;
-    let coveringSeq = -1;
-    for (merged.seekToFirst(); merged.valid(); merged.next()) {
-      // The entry is read where it lies in linear memory: no view or copy unless a new user key starts.
-      const keyPtr = merged.keyPtr;
-      const keyLen = merged.keyLen;
-      const userLen = keyLen - TRAILER_SIZE;
-      if (userLen < 0) throw new CorruptionError(`an input key of ${keyLen} bytes is shorter than its trailer`);
-      const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
-      if (seq > MAX_SEQUENCE) throw new CorruptionError('an input key has a sequence above 2^53 - 1');
-      const newUserKey = userKey === undefined || !isUserKeyAt(u8(), keyPtr, keyLen, userKey);
-      if (newUserKey) {
-        userKey = copyOut(keyPtr, userLen);
-        newerSeq = NO_SEQUENCE;
-        coveringSeq = fragments === undefined ? -1 : fragments.coveringSeq(userKey, smallestSnapshot);
-      }
-      const expired = kind === Kind.ValueWithExpiry && isExpired(readExpiry(u8().subarray(merged.valuePtr, merged.valuePtr + merged.valueLen)), now);
-      const verdict = decide(kind, seq, expired, newerSeq, coveringSeq, smallestSnapshot, deeper, userKey!);
-      if (kind !== Kind.RangeDeletion) newerSeq = seq;
-      stats.entriesIn++;
-      if (verdict === Verdict.DropShadowed) stats.droppedShadowed++;
-      else if (verdict === Verdict.DropTombstone) stats.droppedTombstones++;
-      // May finish an output, which allocates: views taken above are stale after it.
-      if (newUserKey) outputs.startUserKey(userKey!);
-      if (verdict === Verdict.Keep) {
-        outputs.add(merged);
-        stats.entriesOut++;
-      }
-    }
+    for (const it of iterators) it.seekToFirst();
+    merge.start();
+    mergeInputs(merge, iterators, outputs, { smallestSnapshot, now, deeper, fragments }, stats);
     outputs.finish();
+    const counts = merge.counts;
+    stats.entriesIn += counts.entriesIn;
+    stats.entriesOut += counts.entriesOut;
+    stats.droppedShadowed += counts.shadowed;
     return { outputs: collected, stats };
   } finally {
     outputs.abandon();
-    merged.close();
+    merge.destroy();
+    for (const it of iterators) it.close();
+  }
+}
+
+/** Bytes of kept entries the merge kernel gathers before the builder takes them. */
+const RUN_BYTES = 64 * 1024;
+
+interface MergeContext {
+  smallestSnapshot: number;
+  now: number;
+  deeper: DeeperLevels;
+  fragments: TombstoneFragments | undefined;
+}
+
+/**
+ * Drives the merge kernel to the end of the inputs. The kernel decides plain
+ * values and gathers the kept ones into a run; it stops for what it cannot
+ * do: an input's next block, any other kind of entry (decided here), and a
+ * user key where an output might be cut. It stops at a new user key once the
+ * run has charged the room left in the output (a bound on what the entries
+ * add to its size), or at the next grandparent's end, so every cut lands
+ * where checking each user key would put it. With range deletions it stops
+ * at every user key, for the sequence of the deletion covering it.
+ */
+function mergeInputs(merge: MergeKernel, iterators: TableIterator[], outputs: OutputSplitter, context: MergeContext, stats: CompactionStats): void {
+  const { fragments } = context;
+  let budget = outputs.room();
+  for (;;) {
+    const stop = merge.run(budget, outputs.boundary, fragments !== undefined);
+    if (stop === MergeStop.Child) {
+      // Next block, end of input, or the input's corruption error.
+      iterators[merge.top]!.next();
+      merge.reload();
+      continue;
+    }
+    // Before anything else reaches the builder, or an output is cut.
+    if (merge.runLen > 0) outputs.addRun(merge.runPtr, merge.runLen);
+    merge.clearRun();
+    if (stop === MergeStop.Done) return;
+    if (stop === MergeStop.UserKey) {
+      const it = iterators[merge.top]!;
+      const userKey = copyOut(it.keyPtr, it.keyLen - TRAILER_SIZE);
+      merge.acceptUserKey(fragments === undefined ? -1 : fragments.coveringSeq(userKey, context.smallestSnapshot));
+      outputs.startUserKey(userKey);
+    } else if (stop === MergeStop.Host) {
+      decideOnHost(merge, iterators[merge.top]!, outputs, context, stats);
+      if (!merge.skipTop()) {
+        iterators[merge.top]!.next();
+        merge.reload();
+      }
+    }
+    budget = outputs.room();
+  }
+}
+
+/** Decides the entry the kernel stopped at (its user key already current) and adds it if kept. */
+function decideOnHost(merge: MergeKernel, it: TableIterator, outputs: OutputSplitter, context: MergeContext, stats: CompactionStats): void {
+  const keyPtr = it.keyPtr;
+  const keyLen = it.keyLen;
+  const valuePtr = it.valuePtr;
+  const valueLen = it.valueLen;
+  const { seq, kind } = trailerAt(view(), keyPtr, keyLen);
+  const userKey = copyOut(merge.userKeyPtr, merge.userKeyLen);
+  const expired = kind === Kind.ValueWithExpiry && isExpired(readExpiry(u8().subarray(valuePtr, valuePtr + valueLen)), context.now);
+  const verdict = decide(kind, seq, expired, merge.newerSeq, merge.coveringSeq, context.smallestSnapshot, context.deeper, userKey);
+  if (kind !== Kind.RangeDeletion) merge.newerSeq = seq;
+  stats.entriesIn++;
+  if (verdict === Verdict.DropShadowed) stats.droppedShadowed++;
+  else if (verdict === Verdict.DropTombstone) stats.droppedTombstones++;
+  else {
+    outputs.add(keyPtr, keyLen, valuePtr, valueLen);
+    stats.entriesOut++;
   }
 }
 
 /**
  * The one place that decides an entry's fate (LevelDB's DoCompactionWork
  * rule). `newerSeq` is the sequence of the next newer entry of the same
- * user key (NO_SEQUENCE for the newest); `coveringSeq` that of the newest
+ * user key (Infinity for the newest); `coveringSeq` that of the newest
  * range deletion at or below the smallest snapshot covering the key (-1: none).
  * - Shadowed: a newer entry at or below the smallest snapshot is what every
  *   reader sees instead of this one; so is a newer range deletion at or
@@ -211,11 +262,11 @@ function decide(
 }
 
 /**
- * One iterator over all inputs. Each input is read once, front to back, so
+ * An iterator over each input. Each input is read once, front to back, so
  * the readers share a cache of capacity 0: a block lives while an iterator
  * pins it and is freed when it moves on.
  */
-function openInputs(inputs: CompactionInput[], stats: CompactionStats, tombstones: RangeTombstone[]): ForwardMerge {
+function openInputs(inputs: CompactionInput[], stats: CompactionStats, tombstones: RangeTombstone[]): TableIterator[] {
   const cache = new LruCache<CachedBlock>(0, freeCachedBlock);
   const iterators: TableIterator[] = [];
   try {
@@ -232,7 +283,7 @@ function openInputs(inputs: CompactionInput[], stats: CompactionStats, tombstone
     for (const it of iterators) it.close();
     throw err;
   }
-  return new ForwardMerge(iterators);
+  return iterators;
 }
 
 /**
@@ -273,6 +324,7 @@ class OutputSplitter {
   readonly #maxOverlap: number;
   readonly #grandparents: ReadonlyArray<KeyRange & { size: number }>;
   #grandparent = 0;
+  #boundary: Uint8Array | undefined;
   #overlap = 0;
   #started = false;
   #builder: TableBuilder | undefined;
@@ -280,6 +332,8 @@ class OutputSplitter {
   #fragments: Fragment[] = [];
   readonly #sink: OutputSink;
   readonly #stats: CompactionStats;
+  /** estimatedFileSize of an output with nothing in it. */
+  readonly #emptySize: number;
 
   constructor(
     options: TableBuilderOptions,
@@ -290,7 +344,9 @@ class OutputSplitter {
     stats: CompactionStats,
   ) {
     // Validates the options before any work (the builder checks them).
-    new TableBuilder(options).abandon();
+    const empty = new TableBuilder(options);
+    this.#emptySize = empty.estimatedFileSize;
+    empty.abandon();
     checkRanges('grandparent', grandparents);
     this.#options = options;
     this.#targetFileSize = targetFileSize;
@@ -298,6 +354,7 @@ class OutputSplitter {
     this.#grandparents = grandparents;
     this.#sink = sink;
     this.#stats = stats;
+    this.#boundary = this.#boundaryAt(0);
   }
 
   /** The sorted, non-overlapping fragments to spread over the outputs. */
@@ -311,6 +368,7 @@ class OutputSplitter {
     while (this.#grandparent < grandparents.length && compareLargestToUserKey(grandparents[this.#grandparent]!.largest, userKey) < 0) {
       if (this.#started) this.#overlap += grandparents[this.#grandparent]!.size;
       this.#grandparent++;
+      this.#boundary = this.#boundaryAt(this.#grandparent);
     }
     this.#started = true;
     const overlapFull = this.#overlap > this.#maxOverlap;
@@ -320,14 +378,34 @@ class OutputSplitter {
     if (cut || overlapFull) this.#overlap = 0;
   }
 
-  /** Adds the entry `source` is at, read where it lies in linear memory (starting an output allocates, but memory grows in place). */
-  add(source: ForwardMerge): void {
+  /** Adds an entry where it lies in linear memory (starting an output allocates, but memory grows in place). */
+  add(keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): void {
     this.#builder ??= new TableBuilder(this.#options);
-    this.#builder.add(source.keyPtr, source.keyLen, source.valuePtr, source.valueLen);
+    this.#builder.add(keyPtr, keyLen, valuePtr, valueLen);
+  }
+
+  /** Adds a run of entries (TableBuilder.addRunAt) where it lies in linear memory. */
+  addRun(ptr: number, len: number): void {
+    this.#builder ??= new TableBuilder(this.#options);
+    this.#builder.addRunAt(ptr, len);
+  }
+
+  /** How many bytes the output may grow by before it reaches its target size (<= 0: none). */
+  room(): number {
+    return this.#targetFileSize - (this.#builder === undefined ? this.#emptySize : this.#builder.estimatedFileSize);
+  }
+
+  /** The user key at or past which startUserKey may pass a grandparent: the next one's largest; undefined when none can be passed. */
+  get boundary(): Uint8Array | undefined {
+    return this.#boundary;
   }
 
   finish(): void {
     if (this.#builder !== undefined || this.#fragments.length > 0) this.#finishOutput(undefined);
+  }
+
+  #boundaryAt(i: number): Uint8Array | undefined {
+    return i < this.#grandparents.length ? upperUserKey(this.#grandparents[i]!.largest) : undefined;
   }
 
   /** Frees an unfinished output. Idempotent. */

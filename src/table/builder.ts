@@ -12,6 +12,7 @@ import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
 import { HASH_BYTES, hashAt } from '../wasm/hash.js';
 import { Region, copyOut, u8, view } from '../wasm/heap.js';
 import * as lz4 from '../wasm/lz4.js';
+import { type RunBatch, scanRunBatch } from '../wasm/table-run.js';
 import { raw } from '../wasm/loader.js';
 import {
   BLOCK_TRAILER_SIZE,
@@ -307,41 +308,38 @@ export class TableBuilder {
   #addRun(p: number, end: number): void {
     while (p < end) {
       const budget = this.#blockSize - this.#data.estimatedSize;
+      const rowsCap = Math.ceil(budget / (RUN_HEADER + ENTRY_OVERHEAD)) + 1;
       this.#rows.length = 0;
-      this.#rows.reserve(ROW_SIZE * (Math.ceil(budget / (RUN_HEADER + ENTRY_OVERHEAD)) + 1));
-      let count = 0;
-      let worstCase = 0;
-      let prevPtr = 0;
-      let prevLen = 0;
-      while (p < end && (count === 0 || worstCase < budget)) {
-        const dv = view();
-        if (end - p < RUN_HEADER) throw new InvalidArgumentError(`run entry header at byte ${p} is truncated`);
-        const keyLen = dv.getUint32(p, true);
-        const valueLen = dv.getUint32(p + 4, true);
-        const keyPtr = p + RUN_HEADER;
-        const valuePtr = keyPtr + keyLen;
-        if (keyLen < TRAILER_SIZE || valuePtr + valueLen > end) {
-          throw new InvalidArgumentError(`run entry at byte ${p} is truncated or has a key under 8 bytes`);
-        }
-        const { seq, kind } = readTrailer(keyPtr, keyLen);
-        const newUserKey =
-          count === 0 ? this.#startEntry(keyPtr, keyLen) : !sameUserKey(u8(), prevPtr, prevLen, keyPtr, keyLen);
-        const row = this.#rows.ptr + count * ROW_SIZE;
-        const rows = view();
-        rows.setUint32(row, keyPtr, true);
-        rows.setUint32(row + 4, keyLen, true);
-        rows.setUint32(row + 8, valuePtr, true);
-        rows.setUint32(row + 12, valueLen, true);
-        this.#countEntry(keyPtr, keyLen, valueLen, seq, kind, newUserKey);
-        count++;
-        worstCase += keyLen + valueLen + ENTRY_OVERHEAD;
-        prevPtr = keyPtr;
-        prevLen = keyLen;
-        p = valuePtr + valueLen;
+      this.#rows.reserve(ROW_SIZE * rowsCap);
+      this.#hashes.reserve(HASH_BYTES * rowsCap);
+      const dv = view();
+      if (end - p < RUN_HEADER) throw new InvalidArgumentError(`run entry at byte ${p} is truncated or has a key under 8 bytes`);
+      const keyPtr = p + RUN_HEADER;
+      const keyLen = dv.getUint32(p, true);
+      if (keyLen < TRAILER_SIZE || keyPtr + keyLen + dv.getUint32(p + 4, true) > end) {
+        throw new InvalidArgumentError(`run entry at byte ${p} is truncated or has a key under 8 bytes`);
       }
-      this.#data.addBatch(this.#rows.ptr, count);
+      const firstIsNew = this.#startEntry(keyPtr, keyLen);
+      const batch = scanRunBatch(p, end, budget, firstIsNew, this.#rows.ptr, rowsCap, this.#hashes.end);
+      if (this.#entries === 0) this.#smallestKey = copyOut(keyPtr, keyLen);
+      this.#countBatch(batch);
+      this.#data.addBatch(this.#rows.ptr, batch.count);
       if (this.#data.estimatedSize >= this.#blockSize) this.#cutBlock();
+      p = batch.next;
     }
+  }
+
+  /** #countEntry for a batch scanned in WebAssembly (its filter hashes already written past #hashes.length). */
+  #countBatch(batch: RunBatch): void {
+    this.#entries += batch.count;
+    this.#deletions += batch.deletions;
+    this.#rangeDeletions += batch.rangeDeletions;
+    this.#rawKeyBytes += batch.keyBytes;
+    this.#rawValueBytes += batch.valueBytes;
+    if (batch.smallestSeq < this.#smallestSeq) this.#smallestSeq = batch.smallestSeq;
+    if (batch.largestSeq > this.#largestSeq) this.#largestSeq = batch.largestSeq;
+    this.#hashes.length += batch.hashes * HASH_BYTES;
+    this.#distinctUserKeys += batch.hashes;
   }
 
   // -------------------------------------------------------------------------

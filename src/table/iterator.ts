@@ -103,6 +103,15 @@ export class TableIterator implements InternalIterator {
     return this.#cursor.valueLen;
   }
 
+  /**
+   * The block cursor's handle, for a kernel that steps it within the block
+   * (assembly/merge.ts). Once it leaves the block, next() moves on to the
+   * next block (or reports the cursor's error).
+   */
+  get cursor(): number {
+    return this.#cursor.handle;
+  }
+
   key(): Uint8Array {
     const c = this.#cursor;
     const ptr = c.keyPtr;
