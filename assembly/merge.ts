@@ -54,13 +54,16 @@ const KIND_VALUE: u64 = 1;
 const MAX_SEQUENCE: u64 = 0x1f_ffff_ffff_ffff;
 const RUN_HEADER: u32 = 8;
 /**
- * What one entry adds to a table builder's estimated file size, at most,
- * beyond twice its key (the smallest or largest key, and the index
- * separator of a block it ends) plus its key and value: the data block's
- * varints and restart, a block trailer, an index entry's handle, varints
- * and restart, and a filter hash's share.
+ * With four times its key and its value, a bound on what one kept entry
+ * adds to a table builder's estimatedFileSize: its data-block entry (the
+ * key, the value, 19 bytes of varints and restart), the smallest and the
+ * largest key, and when it ends a block, the block's trailer and the empty
+ * block after it (13) and the block's index entry (a separator no longer
+ * than the key, 35 bytes of varints, handle and restart), plus a 64-byte
+ * filter block. The host's room counts the index entry that a block
+ * finished before the run still owes.
  */
-const ENTRY_CHARGE: f64 = 96;
+const ENTRY_CHARGE: f64 = 160;
 
 const M_COUNT: usize = 0;
 const M_SIZE: usize = 4;
@@ -172,7 +175,7 @@ export function mergeRun(m: usize, budget: f64, boundary: usize, boundaryLen: i3
       copyBytes(out + RUN_HEADER, key, keyLen);
       copyBytes(out + RUN_HEADER + <usize>keyLen, cursorValue(c), valueLen);
       store<u32>(m + M_RUN_LEN, runLen + size);
-      store<f64>(m + M_CHARGED, load<f64>(m + M_CHARGED) + <f64>(3 * keyLen + valueLen) + ENTRY_CHARGE);
+      store<f64>(m + M_CHARGED, load<f64>(m + M_CHARGED) + <f64>(4 * keyLen + valueLen) + ENTRY_CHARGE);
       store<f64>(m + M_ENTRIES_OUT, load<f64>(m + M_ENTRIES_OUT) + 1);
     }
     if (blockCursorNext(c) != 1) return MERGE_CHILD;

@@ -390,6 +390,58 @@ describe('compact: the merge kernel', () => {
   });
 });
 
+describe('compact: where outputs are cut', () => {
+  it('cuts exactly where checking the size at every user key would, whatever the key lengths, blocks, filter and compression', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ key: fc.nat(60), keyLength: fc.constantFrom(1, 8, 40, 300), kind: fc.constantFrom(Kind.Value, Kind.Value, Kind.Value, Kind.Deletion), size: fc.nat(1500), table: fc.nat(2) }), { maxLength: 150 }),
+        fc.record({
+          blockSize: fc.integer({ min: 32, max: 1024 }),
+          restartInterval: fc.integer({ min: 1, max: 16 }),
+          bitsPerKey: fc.constantFrom(10, 64),
+          compression: fc.constantFrom('lz4' as const, 'none' as const),
+          targetFileSize: fc.integer({ min: 300, max: 20_000 }),
+        }),
+        fc.nat(160),
+        (history, o, snapshotDraw) => {
+          const recs: Rec[] = history.map((h, i) => ({
+            key: enc.encode(String(h.key).padStart(h.keyLength, String.fromCharCode(97 + (h.key % 26)))),
+            seq: i + 1,
+            kind: h.kind,
+            value: h.kind === Kind.Deletion ? EMPTY : new Uint8Array(h.size).fill(i % 7),
+          }));
+          const smallestSnapshot = snapshotDraw % (recs.length + 2);
+          const { targetFileSize, ...shape } = o;
+          const table = { ...shape, creationTime: CREATION_TIME };
+          const inputs = [0, 1, 2]
+            .map((t) => recs.filter((_, i) => history[i]!.table === t))
+            .filter((part) => part.length > 0)
+            .map((part, i) => ({ number: 1 + i, bytes: buildTable(part, table) }));
+          const { outputs } = compact({ inputs, smallestSnapshot, deeperLevels: [], grandparents: [], targetFileSize, table });
+
+          // The model: the survivors added one at a time, an output cut before a user key once it reached the target.
+          const expected: string[] = [];
+          let builder: TableBuilder | undefined;
+          let previous: Uint8Array | undefined;
+          for (const r of expectedSurvivors(recs, smallestSnapshot, () => false).kept) {
+            const newUserKey = previous === undefined || compareBytes(previous, r.key) !== 0;
+            if (newUserKey && builder !== undefined && builder.estimatedFileSize >= targetFileSize) {
+              expected.push(hex(builder.finish().bytes));
+              builder = undefined;
+            }
+            builder ??= new TableBuilder(table);
+            builder.addBytes(ikeyOf(r), r.value);
+            previous = r.key;
+          }
+          if (builder !== undefined) expected.push(hex(builder.finish().bytes));
+          expect(outputs.map((out) => hex(out.bytes))).toEqual(expected);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe('MemoryFile', () => {
   it('reads like a file: positional, short at the end, 0 past it; refuses writes and use after close', async () => {
     const file: FileHandle = new MemoryFile('mem', new Uint8Array([1, 2, 3, 4, 5]));

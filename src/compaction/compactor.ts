@@ -390,9 +390,13 @@ class OutputSplitter {
     this.#builder.addRunAt(ptr, len);
   }
 
-  /** How many bytes the output may grow by before it reaches its target size (<= 0: none). */
+  /**
+   * How many bytes the output may grow by before it reaches its target size
+   * (<= 0: none), counting the index entry its last block still owes.
+   */
   room(): number {
-    return this.#targetFileSize - (this.#builder === undefined ? this.#emptySize : this.#builder.estimatedFileSize);
+    const builder = this.#builder;
+    return this.#targetFileSize - (builder === undefined ? this.#emptySize : builder.estimatedFileSize + builder.pendingIndexEntrySize);
   }
 
   /** The user key at or past which startUserKey may pass a grandparent: the next one's largest; undefined when none can be passed. */

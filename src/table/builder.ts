@@ -62,6 +62,8 @@ const RUN_HEADER = 8;
 /** Upper bound on what one entry adds to a data block beyond its key and value: three varints and a restart. */
 const ENTRY_OVERHEAD = 15 + 4;
 const ROW_SIZE = 16;
+/** Upper bound on an index entry beyond its separator key: three varints, a block handle and a restart. */
+const INDEX_ENTRY_OVERHEAD = 15 + MAX_HANDLE_LENGTH + 4;
 
 function checkOption(name: string, value: number, min: number, max: number): number {
   if (typeof value !== 'number' || !(value >= min && value <= max) || (name !== 'bitsPerKey' && !Number.isInteger(value))) {
@@ -146,6 +148,14 @@ export class TableBuilder {
       FOOTER_SIZE +
       this.#tombstoneBytes
     );
+  }
+
+  /**
+   * What the index entry of the last finished data block, written once the
+   * next block starts, will add to estimatedFileSize; 0 when none waits.
+   */
+  get pendingIndexEntrySize(): number {
+    return this.#pending === undefined ? 0 : this.#lastKeyLen + INDEX_ENTRY_OVERHEAD;
   }
 
   /**
