@@ -127,12 +127,13 @@ export function mergeStart(m: usize): void {
 
 /**
  * Merges until a stop (see the codes above). A user key that starts stops
- * the run when no user key was accepted yet, when `stopEachUserKey`, when
- * the run has charged `budget` bytes or more, or when `boundaryLen` >= 0
- * and the user key is >= the `boundaryLen` bytes at `boundary`; otherwise
- * it is accepted here with no covering range deletion.
+ * the run when no user key was accepted yet, when the run has charged
+ * `budget` bytes or more, or when `boundaryLen` >= 0 and the user key is
+ * >= the `boundaryLen` bytes at `boundary`; otherwise it is accepted here
+ * with the covering sequence of the last one (the host puts a boundary
+ * wherever that may change).
  */
-export function mergeRun(m: usize, budget: f64, boundary: usize, boundaryLen: i32, stopEachUserKey: u32): i32 {
+export function mergeRun(m: usize, budget: f64, boundary: usize, boundaryLen: i32): i32 {
   const snapshot = load<f64>(m + M_SNAPSHOT);
   while (true) {
     if (load<u32>(m + M_SIZE) == 0) return MERGE_DONE;
@@ -148,13 +149,12 @@ export function mergeRun(m: usize, budget: f64, boundary: usize, boundaryLen: i3
     if (!isCurrentUserKey(m, key, userLen)) {
       if (
         load<u32>(m + M_HAS_USER_KEY) == 0 ||
-        stopEachUserKey != 0 ||
         load<f64>(m + M_CHARGED) >= budget ||
         (boundaryLen >= 0 && compareBytes(key, userLen, boundary, <u32>boundaryLen) >= 0)
       ) {
         return MERGE_USER_KEY;
       }
-      acceptUserKey(m, -1);
+      acceptUserKey(m, load<f64>(m + M_COVERING_SEQ));
     }
     const valueLen = cursorValueLength(c);
     const size = RUN_HEADER + keyLen + valueLen;

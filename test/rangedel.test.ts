@@ -64,6 +64,27 @@ describe('tombstone fragments', () => {
       { numRuns: 300 },
     );
   });
+
+  it('name the next bound above a key: the first tombstone start or end above it, where the covering set may change', () => {
+    fc.assert(
+      fc.property(tombstonesArb, fc.array(keyArb, { maxLength: 20 }), (ts, keys) => {
+        const fragments = TombstoneFragments.build(ts);
+        if (fragments === undefined) return;
+        const bounds = ts.flatMap((t) => (t.end === undefined ? [t.start] : [t.start, t.end]));
+        for (const k of keys) {
+          const above = bounds.filter((b) => compare(b, k) > 0).sort(compare);
+          const bound = fragments.nextBound(k);
+          // Not past any bound where coverage changes: the first bound above k with a different covering set on either side.
+          const changes = above.find((b) => modelCovering(ts, b, MAX_SEQUENCE) !== modelCovering(ts, k, MAX_SEQUENCE));
+          if (changes === undefined) continue;
+          expect(bound).toBeDefined();
+          expect(compare(bound!, k)).toBeGreaterThan(0);
+          expect(compare(bound!, changes)).toBeLessThanOrEqual(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
 
 describe('memtable range deletions', () => {

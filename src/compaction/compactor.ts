@@ -169,14 +169,16 @@ interface MergeContext {
  * user key where an output might be cut. It stops at a new user key once the
  * run has charged the room left in the output (a bound on what the entries
  * add to its size), or at the next grandparent's end, so every cut lands
- * where checking each user key would put it. With range deletions it stops
- * at every user key, for the sequence of the deletion covering it.
+ * where checking each user key would put it. It also stops at each bound
+ * of the range-deletion fragments, where the sequence of the deletion
+ * covering a key may change.
  */
 function mergeInputs(merge: MergeKernel, iterators: TableIterator[], outputs: OutputSplitter, context: MergeContext, stats: CompactionStats): void {
   const { fragments } = context;
   let budget = outputs.room();
+  let boundary: Uint8Array | undefined;
   for (;;) {
-    const stop = merge.run(budget, outputs.boundary, fragments !== undefined);
+    const stop = merge.run(budget, boundary);
     if (stop === MergeStop.Child) {
       // Next block, end of input, or the input's corruption error.
       iterators[merge.top]!.next();
@@ -192,6 +194,7 @@ function mergeInputs(merge: MergeKernel, iterators: TableIterator[], outputs: Ou
       const userKey = copyOut(it.keyPtr, it.keyLen - TRAILER_SIZE);
       merge.acceptUserKey(fragments === undefined ? -1 : fragments.coveringSeq(userKey, context.smallestSnapshot));
       outputs.startUserKey(userKey);
+      boundary = earlier(outputs.boundary, fragments?.nextBound(userKey));
     } else if (stop === MergeStop.Host) {
       decideOnHost(merge, iterators[merge.top]!, outputs, context, stats);
       if (!merge.skipTop()) {
@@ -201,6 +204,12 @@ function mergeInputs(merge: MergeKernel, iterators: TableIterator[], outputs: Ou
     }
     budget = outputs.room();
   }
+}
+
+/** The lower of two user-key bounds, undefined meaning none. */
+function earlier(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (a === undefined) return b;
+  return b === undefined || compareBytes(a, b) <= 0 ? a : b;
 }
 
 /** Decides the entry the kernel stopped at (its user key already current) and adds it if kept. */

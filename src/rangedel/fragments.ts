@@ -62,16 +62,8 @@ export class TombstoneFragments {
 
   /** Index of the fragment holding `userKey`, or -1. */
   find(userKey: Uint8Array): number {
-    const f = this.fragments;
-    let lo = 0;
-    let hi = f.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareBytes(f[mid]!.start, userKey) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const i = lo - 1;
-    return i >= 0 && beforeEnd(userKey, f[i]!.end) ? i : -1;
+    const i = this.#startingAtOrBefore(userKey) - 1;
+    return i >= 0 && beforeEnd(userKey, this.fragments[i]!.end) ? i : -1;
   }
 
   /** The largest sequence <= snapshot of a tombstone covering `userKey`, or -1. */
@@ -80,6 +72,30 @@ export class TombstoneFragments {
     if (i < 0) return -1;
     for (const s of this.fragments[i]!.seqs) if (s <= snapshot) return s;
     return -1;
+  }
+
+  /**
+   * The first fragment bound (a start or an end) above `userKey`: the keys
+   * from `userKey` up to it share one covering set. Undefined when none.
+   */
+  nextBound(userKey: Uint8Array): Uint8Array | undefined {
+    const n = this.#startingAtOrBefore(userKey);
+    const f = this.fragments;
+    if (n > 0 && beforeEnd(userKey, f[n - 1]!.end)) return f[n - 1]!.end;
+    return n < f.length ? f[n]!.start : undefined;
+  }
+
+  /** How many fragments start at or before `userKey` (a binary search). */
+  #startingAtOrBefore(userKey: Uint8Array): number {
+    const f = this.fragments;
+    let lo = 0;
+    let hi = f.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(f[mid]!.start, userKey) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The fragments as tombstones (one per sequence), e.g. to fragment again with others. */

@@ -9,7 +9,7 @@ interface MergeExports {
   mergeCreate(count: number, runCap: number, snapshot: number): number;
   mergeSetCursor(m: number, i: number, cursor: number): void;
   mergeStart(m: number): void;
-  mergeRun(m: number, budget: number, boundary: number, boundaryLen: number, stopEachUserKey: number): number;
+  mergeRun(m: number, budget: number, boundary: number, boundaryLen: number): number;
   mergeClearRun(m: number): void;
   mergeAcceptUserKey(m: number, coveringSeq: number): void;
   mergeSkipTop(m: number): number;
@@ -65,14 +65,15 @@ export class MergeKernel {
 
   /**
    * Merges until a stop. A new user key stops it before the first accepted
-   * one, with `stopEachUserKey`, once the run has charged `budget` bytes, or
-   * at or past `boundary` (a user key; undefined: none).
+   * one, once the run has charged `budget` bytes, or at or past `boundary`
+   * (a user key; undefined: none); one that does not stop it takes the
+   * covering sequence of the last.
    */
-  run(budget: number, boundary: Uint8Array | undefined, stopEachUserKey: boolean): number {
+  run(budget: number, boundary: Uint8Array | undefined): number {
     if (boundary !== undefined && boundary !== this.#boundaryKey) this.#boundary.load(boundary);
     this.#boundaryKey = boundary;
     const ptr = boundary === undefined ? 0 : this.#boundary.ptr;
-    const rc = ex.mergeRun(this.#handle, budget, ptr, boundary === undefined ? -1 : boundary.length, stopEachUserKey ? 1 : 0);
+    const rc = ex.mergeRun(this.#handle, budget, ptr, boundary === undefined ? -1 : boundary.length);
     if (rc === E_BAD_SEQUENCE) throw new CorruptionError('an input key has a sequence above 2^53 - 1');
     return rc;
   }
