@@ -8,15 +8,19 @@
 //                   host moves that input on and calls mergeReload
 //   MERGE_USER_KEY  the top entry starts a user key at which the host must
 //                   look (see mergeRun's stop rules); mergeAcceptUserKey then
-//   MERGE_HOST      the top entry is not a plain value, or too large for the
-//                   run: the host decides it and calls mergeSkipTop
+//   MERGE_HOST      the top entry is not a plain value or a deletion the merge can
+//                   decide, or is too large for the run: the host decides it and
+//                   calls mergeSkipTop
 //   MERGE_RUN_FULL  the run cannot take the top entry: the host takes the run
 //   MERGE_DONE      every input is exhausted
 //
-// A plain value (kind 1) is dropped when a newer entry of its user key is at
-// or below the smallest snapshot, or when it is older than the range
-// deletion covering its key (the host's coveringSeq), exactly the host's
-// rule for that kind; every other kind goes to the host.
+// A plain value (kind 1) or a deletion (kind 0) is dropped when a newer
+// entry of its user key is at or below the smallest snapshot, or when it is
+// older than the range deletion covering its key (the host's coveringSeq);
+// a deletion at or below the smallest snapshot is dropped too when no
+// deeper level holds a file, and otherwise goes to the host, which knows
+// the deeper levels' key ranges; as do values with an expiry and kind 3.
+// These are exactly the host's rules for those cases.
 //
 // State at the handle (MERGE_SIZE bytes; the host reads fields through a view):
 //   0 count         u32 inputs
@@ -38,6 +42,8 @@
 //  80 entriesIn     f64 entries decided here
 //  88 entriesOut    f64 of them, kept
 //  96 shadowed      f64 of them, dropped as shadowed
+// 104 noDeeper      u32 1 when no level below the output holds a file
+// 112 tombstones    f64 of them, deletions dropped (only with noDeeper)
 import { TRAILER_SIZE, compareBytes, compareInternal } from './keys';
 import { copyBytes, cursorKey, cursorKeyLength, cursorValue, cursorValueLength, blockCursorNext } from './block';
 import { allocOrAbort, free } from './memory';
@@ -50,6 +56,7 @@ const MERGE_RUN_FULL: i32 = 4;
 /** An input key's sequence is above 2^53 - 1. */
 const E_BAD_SEQUENCE: i32 = -30;
 
+const KIND_DELETION: u64 = 0;
 const KIND_VALUE: u64 = 1;
 const MAX_SEQUENCE: u64 = 0x1f_ffff_ffff_ffff;
 const RUN_HEADER: u32 = 8;
@@ -84,14 +91,17 @@ const M_CHARGED: usize = 72;
 const M_ENTRIES_IN: usize = 80;
 const M_ENTRIES_OUT: usize = 88;
 const M_SHADOWED: usize = 96;
-const MERGE_SIZE: u32 = 104;
+const M_NO_DEEPER: usize = 104;
+const M_TOMBSTONES: usize = 112;
+const MERGE_SIZE: u32 = 120;
 
 /**
  * A merge of `count` inputs with a run of `runCap` bytes, reading at the
- * smallest snapshot `snapshot`. The host then sets each input's cursor
+ * smallest snapshot `snapshot`; `noDeeper` 1 when no level below the
+ * output holds a file. The host then sets each input's cursor
  * (mergeSetCursor), positions them, and calls mergeStart.
  */
-export function mergeCreate(count: u32, runCap: u32, snapshot: f64): usize {
+export function mergeCreate(count: u32, runCap: u32, snapshot: f64, noDeeper: u32): usize {
   const m = allocOrAbort(MERGE_SIZE);
   memory.fill(m, 0, MERGE_SIZE);
   store<u32>(m + M_COUNT, count);
@@ -104,6 +114,7 @@ export function mergeCreate(count: u32, runCap: u32, snapshot: f64): usize {
   store<f64>(m + M_NEWER_SEQ, Infinity);
   store<f64>(m + M_COVERING_SEQ, -1);
   store<f64>(m + M_SNAPSHOT, snapshot);
+  store<u32>(m + M_NO_DEEPER, noDeeper);
   return m;
 }
 
@@ -156,18 +167,23 @@ export function mergeRun(m: usize, budget: f64, boundary: usize, boundaryLen: i3
       }
       acceptUserKey(m, load<f64>(m + M_COVERING_SEQ));
     }
+    const kind = trailer & 0xff;
+    const fseq = <f64>seq;
+    const shadowed = load<f64>(m + M_NEWER_SEQ) <= snapshot || fseq < load<f64>(m + M_COVERING_SEQ);
+    // A deletion every reader sees goes only if no deeper level may hold its key: known here only when none has files.
+    const spentDeletion = kind == KIND_DELETION && !shadowed && fseq <= snapshot;
     const valueLen = cursorValueLength(c);
     const size = RUN_HEADER + keyLen + valueLen;
     const runCap = load<u32>(m + M_RUN_CAP);
-    if ((trailer & 0xff) != KIND_VALUE || size > runCap) return MERGE_HOST;
+    if ((kind != KIND_VALUE && kind != KIND_DELETION) || (spentDeletion && load<u32>(m + M_NO_DEEPER) == 0) || size > runCap) return MERGE_HOST;
     const runLen = load<u32>(m + M_RUN_LEN);
     if (size > runCap - runLen) return MERGE_RUN_FULL;
-    const fseq = <f64>seq;
-    const shadowed = load<f64>(m + M_NEWER_SEQ) <= snapshot || fseq < load<f64>(m + M_COVERING_SEQ);
     store<f64>(m + M_NEWER_SEQ, fseq);
     store<f64>(m + M_ENTRIES_IN, load<f64>(m + M_ENTRIES_IN) + 1);
     if (shadowed) {
       store<f64>(m + M_SHADOWED, load<f64>(m + M_SHADOWED) + 1);
+    } else if (spentDeletion) {
+      store<f64>(m + M_TOMBSTONES, load<f64>(m + M_TOMBSTONES) + 1);
     } else {
       const out = <usize>load<u32>(m + M_RUN) + <usize>runLen;
       store<u32>(out, keyLen);

@@ -132,6 +132,7 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
     iterators.map((it) => it.cursor),
     RUN_BYTES,
     smallestSnapshot,
+    request.deeperLevels.every((files) => files.length === 0),
   );
   try {
     const fragments = TombstoneFragments.build(tombstones, keepForSnapshot(smallestSnapshot));
@@ -144,6 +145,7 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
     stats.entriesIn += counts.entriesIn;
     stats.entriesOut += counts.entriesOut;
     stats.droppedShadowed += counts.shadowed;
+    stats.droppedTombstones += counts.tombstones;
     return { outputs: collected, stats };
   } finally {
     outputs.abandon();
@@ -164,9 +166,10 @@ interface MergeContext {
 
 /**
  * Drives the merge kernel to the end of the inputs. The kernel decides plain
- * values and gathers the kept ones into a run; it stops for what it cannot
- * do: an input's next block, any other kind of entry (decided here), and a
- * user key where an output might be cut. It stops at a new user key once the
+ * values and deletions and gathers the kept ones into a run; it stops for
+ * what it cannot do: an input's next block, an entry that needs the deeper
+ * levels or the clock (decided here), and a user key where an output might
+ * be cut. It stops at a new user key once the
  * run has charged the room left in the output (a bound on what the entries
  * add to its size), or at the next grandparent's end, so every cut lands
  * where checking each user key would put it. It also stops at each bound

@@ -1,12 +1,12 @@
 // The compaction merge kernel (assembly/merge.ts): a forward merge of block
-// cursors that decides plain values itself and copies the kept ones into a
+// cursors that decides plain values and deletions itself and copies the kept ones into a
 // run for TableBuilder.addRunAt, stopping for the host at what needs it.
 import { CorruptionError } from '../errors.js';
 import { Region, view } from './heap.js';
 import { raw } from './loader.js';
 
 interface MergeExports {
-  mergeCreate(count: number, runCap: number, snapshot: number): number;
+  mergeCreate(count: number, runCap: number, snapshot: number, noDeeper: number): number;
   mergeSetCursor(m: number, i: number, cursor: number): void;
   mergeStart(m: number): void;
   mergeRun(m: number, budget: number, boundary: number, boundaryLen: number): number;
@@ -46,15 +46,20 @@ const M_COVERING_SEQ = 56;
 const M_ENTRIES_IN = 80;
 const M_ENTRIES_OUT = 88;
 const M_SHADOWED = 96;
+const M_TOMBSTONES = 112;
 
 export class MergeKernel {
   #handle: number;
   readonly #boundary = new Region(64);
   #boundaryKey: Uint8Array | undefined;
 
-  /** Over the given block cursors (owned by the caller), with a run of `runCap` bytes. */
-  constructor(cursors: readonly number[], runCap: number, smallestSnapshot: number) {
-    this.#handle = ex.mergeCreate(cursors.length, runCap, smallestSnapshot);
+  /**
+   * Over the given block cursors (owned by the caller), with a run of
+   * `runCap` bytes; `noDeeper`: no level below the output holds a file, so
+   * the kernel may drop the deletions every reader sees.
+   */
+  constructor(cursors: readonly number[], runCap: number, smallestSnapshot: number, noDeeper: boolean) {
+    this.#handle = ex.mergeCreate(cursors.length, runCap, smallestSnapshot, noDeeper ? 1 : 0);
     cursors.forEach((cursor, i) => ex.mergeSetCursor(this.#handle, i, cursor));
   }
 
@@ -130,11 +135,16 @@ export class MergeKernel {
     return view().getFloat64(this.#handle + M_COVERING_SEQ, true);
   }
 
-  /** Entries the kernel decided, kept, and dropped as shadowed. */
-  get counts(): { entriesIn: number; entriesOut: number; shadowed: number } {
+  /** Entries the kernel decided, kept, dropped as shadowed, and dropped as deletions nothing needs. */
+  get counts(): { entriesIn: number; entriesOut: number; shadowed: number; tombstones: number } {
     const v = view();
     const h = this.#handle;
-    return { entriesIn: v.getFloat64(h + M_ENTRIES_IN, true), entriesOut: v.getFloat64(h + M_ENTRIES_OUT, true), shadowed: v.getFloat64(h + M_SHADOWED, true) };
+    return {
+      entriesIn: v.getFloat64(h + M_ENTRIES_IN, true),
+      entriesOut: v.getFloat64(h + M_ENTRIES_OUT, true),
+      shadowed: v.getFloat64(h + M_SHADOWED, true),
+      tombstones: v.getFloat64(h + M_TOMBSTONES, true),
+    };
   }
 
   destroy(): void {
