@@ -387,6 +387,12 @@ export function cursorValueLength(c: usize): u32 {
   return load<u32>(c + C_VALUE_LENGTH);
 }
 
+/** Whether the cursor is on an entry (not past the end, not failed). */
+@inline
+export function cursorPositioned(c: usize): bool {
+  return load<i32>(c + C_STATUS) == 1;
+}
+
 export function blockCursorDestroy(c: usize): void {
   if (c == 0) return;
   free(<usize>load<u32>(c + C_KEY));

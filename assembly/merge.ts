@@ -45,7 +45,7 @@
 // 104 noDeeper      u32 1 when no level below the output holds a file
 // 112 tombstones    f64 of them, deletions dropped (only with noDeeper)
 import { TRAILER_SIZE, compareBytes, compareInternal } from './keys';
-import { copyBytes, cursorKey, cursorKeyLength, cursorValue, cursorValueLength, blockCursorNext } from './block';
+import { blockCursorNext, copyBytes, cursorKey, cursorKeyLength, cursorPositioned, cursorValue, cursorValueLength } from './block';
 import { allocOrAbort, free } from './memory';
 
 const MERGE_DONE: i32 = 0;
@@ -127,7 +127,7 @@ export function mergeStart(m: usize): void {
   const count = load<u32>(m + M_COUNT);
   let size: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
-    if (positioned(cursorOf(m, i))) {
+    if (cursorPositioned(cursorOf(m, i))) {
       store<u32>(heapAt(m, M_HEAP, size), i);
       size++;
     }
@@ -220,7 +220,7 @@ export function mergeSkipTop(m: usize): i32 {
 /** After the host moved the top input on (MERGE_CHILD): back into the heap if positioned, else out of it. */
 export function mergeReload(m: usize): void {
   const heap = <usize>load<u32>(m + M_HEAP);
-  if (!positioned(cursorOf(m, load<u32>(heap)))) {
+  if (!cursorPositioned(cursorOf(m, load<u32>(heap)))) {
     const size = load<u32>(m + M_SIZE) - 1;
     store<u32>(m + M_SIZE, size);
     store<u32>(heap, load<u32>(heap + (<usize>size << 2)));
@@ -248,12 +248,6 @@ function heapAt(m: usize, field: usize, i: u32): usize {
 @inline
 function cursorOf(m: usize, i: u32): usize {
   return <usize>load<u32>(heapAt(m, M_CURSORS, i));
-}
-
-/** Cursor status field (assembly/block.ts): 1 when positioned. */
-@inline
-function positioned(c: usize): bool {
-  return load<i32>(c + 16) == 1;
 }
 
 function isCurrentUserKey(m: usize, key: usize, userLen: u32): bool {

@@ -128,13 +128,14 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
     for (const input of request.inputs) if ('file' in input) input.file.closeSync();
     throw err;
   }
-  const merge = new MergeKernel(
-    iterators.map((it) => it.cursor),
-    RUN_BYTES,
-    smallestSnapshot,
-    request.deeperLevels.every((files) => files.length === 0),
-  );
+  let merge: MergeKernel | undefined;
   try {
+    merge = new MergeKernel(
+      iterators.map((it) => it.cursor),
+      RUN_BYTES,
+      smallestSnapshot,
+      request.deeperLevels.every((files) => files.length === 0),
+    );
     const fragments = TombstoneFragments.build(tombstones, keepForSnapshot(smallestSnapshot));
     if (fragments !== undefined) outputs.setRangeDeletions(keptFragments(fragments, smallestSnapshot, deeper));
     for (const it of iterators) it.seekToFirst();
@@ -149,7 +150,7 @@ export function compact(request: CompactionRequest, sink?: OutputSink): Compacti
     return { outputs: collected, stats };
   } finally {
     outputs.abandon();
-    merge.destroy();
+    merge?.destroy();
     for (const it of iterators) it.close();
   }
 }
@@ -169,12 +170,11 @@ interface MergeContext {
  * values and deletions and gathers the kept ones into a run; it stops for
  * what it cannot do: an input's next block, an entry that needs the deeper
  * levels or the clock (decided here), and a user key where an output might
- * be cut. It stops at a new user key once the
- * run has charged the room left in the output (a bound on what the entries
- * add to its size), or at the next grandparent's end, so every cut lands
- * where checking each user key would put it. It also stops at each bound
- * of the range-deletion fragments, where the sequence of the deletion
- * covering a key may change.
+ * be cut. It stops at a new user key once the run has charged the room
+ * left in the output (a bound on what the entries add to its size), or at
+ * the next grandparent's end, so every cut lands where checking each user
+ * key would put it. It also stops at each bound of the range-deletion
+ * fragments, where the sequence of the deletion covering a key may change.
  */
 function mergeInputs(merge: MergeKernel, iterators: TableIterator[], outputs: OutputSplitter, context: MergeContext, stats: CompactionStats): void {
   const { fragments } = context;
