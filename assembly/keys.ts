@@ -4,6 +4,8 @@
 // Precondition for every function here: each internal key is >= 8 bytes.
 
 export const TRAILER_SIZE: u32 = 8;
+/** The largest sequence: sequences must stay exact as f64 on the host side. */
+export const MAX_SEQUENCE: u64 = (<u64>1 << 53) - 1;
 
 /** Bytewise comparison of two byte strings: <0, 0 or >0. */
 @inline

@@ -44,7 +44,8 @@
 //  96 shadowed      f64 of them, dropped as shadowed
 // 104 noDeeper      u32 1 when no level below the output holds a file
 // 112 tombstones    f64 of them, deletions dropped (only with noDeeper)
-import { TRAILER_SIZE, compareBytes, compareInternal } from './keys';
+import { MAX_SEQUENCE, TRAILER_SIZE, compareBytes, compareInternal } from './keys';
+import { RUN_HEADER } from './table-run';
 import { blockCursorNext, copyBytes, cursorKey, cursorKeyLength, cursorPositioned, cursorValue, cursorValueLength } from './block';
 import { allocOrAbort, free } from './memory';
 
@@ -58,8 +59,6 @@ const E_BAD_SEQUENCE: i32 = -30;
 
 const KIND_DELETION: u64 = 0;
 const KIND_VALUE: u64 = 1;
-const MAX_SEQUENCE: u64 = 0x1f_ffff_ffff_ffff;
-const RUN_HEADER: u32 = 8;
 /**
  * With four times its key and its value, a bound on what one kept entry
  * adds to a table builder's estimatedFileSize: its data-block entry (the

@@ -75,7 +75,7 @@
 // sort of a settle is stable, and each equal node links before the last).
 import { alloc, free, realloc } from './memory';
 import { MAX_VARINT32_SIZE, getVarint32, varint32Size } from './varint';
-import { compareBytes, compareInternal, packTrailer, TRAILER_SIZE } from './keys';
+import { compareBytes, compareInternal, packTrailer, MAX_SEQUENCE, TRAILER_SIZE } from './keys';
 import { arenaAlloc, arenaBytes, arenaChunkSize, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
 import { xxh64 } from './hash';
 
@@ -126,8 +126,6 @@ const SEEK_KIND: u32 = 0xff;
 const MAX_KIND: u32 = 3;
 const KIND_DELETION: u32 = 0;
 const KIND_RANGE_DELETION: u32 = 3;
-/** Sequences must stay exact as f64 on the host side. */
-const MAX_SEQUENCE: u64 = (<u64>1 << 53) - 1;
 
 // Negative results. The batch codes mean the batch bytes are malformed.
 export const ERR_TRUNCATED: i32 = -1;

@@ -18,7 +18,7 @@
 //  32 smallestSeq   f64
 //  40 largestSeq    f64
 import { keyHash } from './hash';
-import { TRAILER_SIZE, compareBytes } from './keys';
+import { MAX_SEQUENCE, TRAILER_SIZE, compareBytes } from './keys';
 
 /** An entry header or its bytes run past the run's end, or its key is under 8 bytes. */
 const E_RUN_TRUNCATED: i32 = -40;
@@ -27,11 +27,11 @@ const E_RUN_KIND: i32 = -41;
 /** An entry's sequence is above 2^53 - 1. */
 const E_RUN_SEQUENCE: i32 = -42;
 
-const RUN_HEADER: usize = 8;
+/** Bytes before each run entry's key: its key and value lengths. */
+export const RUN_HEADER: u32 = 8;
 /** Upper bound on what one entry adds to a data block beyond its key and value: three varints and a restart. */
 const ENTRY_OVERHEAD: u32 = 15 + 4;
 const ROW_SIZE: usize = 16;
-const MAX_SEQUENCE: u64 = 0x1f_ffff_ffff_ffff;
 const HASH_BYTES: usize = 8;
 
 /**

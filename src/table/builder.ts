@@ -322,10 +322,10 @@ export class TableBuilder {
       this.#rows.length = 0;
       this.#rows.reserve(ROW_SIZE * rowsCap);
       this.#hashes.reserve(HASH_BYTES * rowsCap);
+      // The first entry's key is checked here, before #startEntry reads it; the scan checks every entry.
       const dv = view();
-      if (end - p < RUN_HEADER) throw new InvalidArgumentError(`run entry at byte ${p} is truncated or has a key under 8 bytes`);
       const keyPtr = p + RUN_HEADER;
-      const keyLen = dv.getUint32(p, true);
+      const keyLen = end - p < RUN_HEADER ? 0 : dv.getUint32(p, true);
       if (keyLen < TRAILER_SIZE || keyPtr + keyLen + dv.getUint32(p + 4, true) > end) {
         throw new InvalidArgumentError(`run entry at byte ${p} is truncated or has a key under 8 bytes`);
       }
