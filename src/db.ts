@@ -4,6 +4,7 @@
 // the lifecycle (open with recovery, close). docs/ARCHITECTURE.md walks
 // through both paths and says what runs on which thread.
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks'; // not the global, which Node defines as a getter: a call per use
 import { ClosedError, InvalidArgumentError, ReadOnlyError } from './errors.js';
 import { keyBytes, valueBytes } from './encoding.js';
 import { Kind, compareBytes, userKeyOf } from './keys.js';

@@ -11,6 +11,7 @@
 // and holds bounded memory; one whose unsent replies still pass
 // `maxOutputBuffer` is disconnected.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks'; // not the global, which Node defines as a getter: a call per use
 import { readClientSocket } from './client-socket.js';
 import type { Context, Reply } from './command.js';
 import type { CommandTable } from './command-table.js';

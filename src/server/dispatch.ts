@@ -1,6 +1,7 @@
 // One request to one reply: finds the command, checks its arity and the
 // client's authentication, runs it, and turns what it throws into an error
 // reply worded as Redis words it. Never throws.
+import { performance } from 'node:perf_hooks'; // not the global, which Node defines as a getter: a call per use
 import { VarveError } from '../errors.js';
 import { AfterCommit, type Command, type Context, CommandError, type Outcome, type Reply } from './command.js';
 import type { CommandTable } from './command-table.js';

@@ -7,6 +7,7 @@
 // throws that same error, because the file's state is unknown (a partial
 // write may have landed; after a failed fsync the kernel may have dropped
 // dirty pages, so a retried fsync that succeeds proves nothing).
+import { performance } from 'node:perf_hooks'; // not the global, which Node defines as a getter: a call per use
 import { ClosedError, InvalidArgumentError, IOError, VarveError } from '../errors.js';
 import type { FileHandle } from '../fs/filesystem.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';

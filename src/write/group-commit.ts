@@ -12,6 +12,7 @@
 //
 // Invariant: commits run one at a time, in arrival order; a group's
 // sequence numbers follow the previous group's.
+import { performance } from 'node:perf_hooks'; // not the global, which Node defines as a getter: a call per use
 import { setImmediate } from 'node:timers';
 import { WriteBatch } from '../batch.js';
 import { Kind } from '../keys.js';
