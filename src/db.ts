@@ -505,6 +505,7 @@ export class Database {
     try {
       if (mem.count > 0) {
         const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunOnce(), mem.rangeTombstones, this.#worker, this.#options);
+        this.#tables.open(meta);
         newFiles.push({ level: 0, meta });
       }
       // The WALs of this memtable and older are now in the table.

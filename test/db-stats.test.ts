@@ -121,12 +121,13 @@ describe('db.stats()', () => {
     const present = db.stats().filter;
     expect(present.checks - missing.checks).toBeGreaterThanOrEqual(100);
     expect(present.useful).toBe(missing.useful);
-    // Rewriting every table evicts every reader that counted.
+    // Rewriting every table evicts every reader that counted; the compaction opened its outputs.
     await db.put(key(1), 'y');
     await db.compactRange();
     const after = db.stats();
     expect(after.filter).toEqual(present);
-    expect(after.tableCache.openTables).toBe(0);
+    expect(after.tableCache.openTables).toBe(after.levels.reduce((n, l) => n + l.files, 0));
+    expect(after.tableCache.openTables).toBeGreaterThan(0);
     await db.close();
   });
 

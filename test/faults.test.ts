@@ -145,6 +145,33 @@ describe('background failures', () => {
     for (const [k, v] of acked) expect(state.get(k)).toBe(v);
     await reopened.close();
   }, 20_000);
+
+  it('a flush whose table cannot be read back installs nothing: writes are refused, and a reopen keeps every acknowledged write', async () => {
+    const dir = newDir();
+    const fs = new FaultFs();
+    const db = await open(dir, { ...small, fs });
+    db.on('error', () => {});
+    // The first read of a table is the flush opening its own output.
+    fs.arm({ op: 'read', errno: 'EIO', nth: 1, sticky: true, path: /\.vt$/ });
+    const acked = new Map<string, string>();
+    let refused: unknown;
+    for (let i = 0; i < 5000 && refused === undefined; i++) {
+      const k = `k${String(i).padStart(5, '0')}`;
+      await db.put(k, 'v'.repeat(100)).then(
+        () => acked.set(k, 'v'.repeat(100)),
+        (err: unknown) => (refused = err),
+      );
+    }
+    expect(refused).toMatchObject({ code: 'ERR_READ_ONLY' });
+    expect(db.stats().background.error).toContain('EIO');
+    expect(db.stats().levels.reduce((n, l) => n + l.files, 0)).toBe(0);
+    await abandon(db);
+    fs.clear();
+    const reopened = await open(dir, small);
+    const state = await readState(reopened);
+    for (const [k, v] of acked) expect(state.get(k)).toBe(v);
+    await reopened.close();
+  }, 20_000);
 });
 
 describe('a compaction that fails', () => {

@@ -327,9 +327,11 @@ export class CompactionScheduler {
         if (outputs !== undefined) io.adopt(outputs);
         io.closeInputs();
         metas = await io.syncOutputs();
+        for (const meta of metas) host.tables.open(meta);
         this.stats.bytesRead += stats.bytesRead;
         this.stats.bytesWritten += stats.bytesWritten;
       } catch (err) {
+        for (const n of io.outputNumbers) host.tables.evict(n);
         await io.discardOutputs();
         throw err;
       } finally {

@@ -190,6 +190,16 @@ export class TableCache {
     return new PinnedIterator(handle.value.iterator(), () => this.#readers.release(handle));
   }
 
+  /**
+   * Opens a table just written (a flush's or a compaction's output) into the
+   * cache, before a version names it: the open checks its footer, index,
+   * filter and properties, so a table that cannot be read is never
+   * installed, and the first reads of new data do not pay for the open.
+   */
+  open(meta: FileMetadata): void {
+    this.#readers.release(this.#pin(meta));
+  }
+
   /** Forgets a deleted table: closes its reader once unpinned and drops its blocks. */
   evict(number: number): void {
     this.#readers.erase(number);
