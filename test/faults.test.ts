@@ -30,6 +30,20 @@ function issue(db: Database, w: Write): Promise<void> {
   return db.batch(w.ops.map((o) => (o.v === null ? { type: 'del' as const, key: o.k } : { type: 'put' as const, key: o.k, value: o.v })), options);
 }
 
+/** Puts 100-byte values under k00000, k00001, ... until one is refused (at most 5,000): the ones acknowledged, and the refusal. */
+async function putUntilRefused(db: Database): Promise<{ acked: Map<string, string>; refused: unknown }> {
+  const acked = new Map<string, string>();
+  let refused: unknown;
+  for (let i = 0; i < 5000 && refused === undefined; i++) {
+    const k = `k${String(i).padStart(5, '0')}`;
+    await db.put(k, 'v'.repeat(100)).then(
+      () => acked.set(k, 'v'.repeat(100)),
+      (err: unknown) => (refused = err),
+    );
+  }
+  return { acked, refused };
+}
+
 /** Closes a database whose file system may be failing or dead; its errors are the test's to judge elsewhere. */
 async function abandon(db: Database): Promise<void> {
   await db.close().catch(() => {});
@@ -124,15 +138,7 @@ describe('background failures', () => {
     const events: Error[] = [];
     db.on('error', (err) => events.push(err));
     fs.arm({ op: 'write', errno: 'ENOSPC', nth: 1, sticky: true, path: /\.vt$/ });
-    const acked = new Map<string, string>();
-    let refused: unknown;
-    for (let i = 0; i < 5000 && refused === undefined; i++) {
-      const k = `k${String(i).padStart(5, '0')}`;
-      await db.put(k, 'v'.repeat(100)).then(
-        () => acked.set(k, 'v'.repeat(100)),
-        (err: unknown) => (refused = err),
-      );
-    }
+    const { acked, refused } = await putUntilRefused(db);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(refused).toMatchObject({ code: 'ERR_READ_ONLY' });
     expect(events).toHaveLength(1);
@@ -153,15 +159,7 @@ describe('background failures', () => {
     db.on('error', () => {});
     // The first read of a table is the flush opening its own output.
     fs.arm({ op: 'read', errno: 'EIO', nth: 1, sticky: true, path: /\.vt$/ });
-    const acked = new Map<string, string>();
-    let refused: unknown;
-    for (let i = 0; i < 5000 && refused === undefined; i++) {
-      const k = `k${String(i).padStart(5, '0')}`;
-      await db.put(k, 'v'.repeat(100)).then(
-        () => acked.set(k, 'v'.repeat(100)),
-        (err: unknown) => (refused = err),
-      );
-    }
+    const { acked, refused } = await putUntilRefused(db);
     expect(refused).toMatchObject({ code: 'ERR_READ_ONLY' });
     expect(db.stats().background.error).toContain('EIO');
     expect(db.stats().levels.reduce((n, l) => n + l.files, 0)).toBe(0);
