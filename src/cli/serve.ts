@@ -13,10 +13,11 @@ export const DEFAULT_DATA_DIR = '.varve-data';
  * V8's budget for the bytecode inlined into one optimized function, below
  * its default of 920. A server's first seconds under load are spent as much
  * compiling as serving: in the first GET run after a SET run (redis-benchmark
- * -P 16, 2 cores), TurboFan took 0.9 s of CPU beside the main thread; at 300
- * it takes 0.6 s, and that run serves about 15% more requests a second, with
- * no loss once warm. The process is the server's own, so the flag harms no
- * embedder; a runtime without V8's flags (Bun) ignores it.
+ * -P 16, 2 cores), TurboFan took 0.9 s of CPU beside the main thread; at 200
+ * it takes 0.5-0.6 s, and in runs side by side that GET run served 10-20%
+ * more requests a second, with no loss once warm. The process is the
+ * server's own, so the flag harms no embedder; a runtime without V8's flags
+ * (Bun) ignores it.
  */
 const INLINED_BYTECODE_BUDGET = 200;
 
