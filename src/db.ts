@@ -516,6 +516,10 @@ export class Database {
         this.#flushStats.flushes++;
         this.#flushStats.bytesWritten += meta.size;
       }
+    } catch (err) {
+      // A table no version names must not stay open in the cache.
+      this.#tables.evict(number);
+      throw err;
     } finally {
       this.#pendingTables.delete(number);
     }
