@@ -134,26 +134,26 @@ describe('parallel compactions', () => {
     await randomBatches(db, model, rng(7), 600, 200_000);
     const writesEnded = performance.now();
     const before = db.stats().write.compactions;
-    // Polled every millisecond from 300 ms after the last write: a compaction
-    // that starts while another runs shows as more started and two running.
-    const started = (): number => {
-      const s = db.stats();
-      return s.write.compactions + s.write.trivialMoves + s.background.compactions;
-    };
-    let last = -1;
+    // Polled every millisecond from 300 ms after the last write. Compactions
+    // started while writes arrived may still run then, two at once; once at
+    // most one runs, a second never joins it. A compaction counts as done a
+    // moment before it stops running (it then deletes its inputs), so starts
+    // are told from completions: more completed than were running at the
+    // window's start means some started after it.
+    const completed = (): number => db.stats().write.compactions + db.stats().write.trivialMoves;
+    let atWindow: { completed: number; running: number } | undefined;
+    let oneAtATime = false;
     let secondStarts = 0;
-    let startsAfterWindow = 0;
-    while (db.stats().background.compactions > 0 || last < 0) {
+    while (db.stats().background.compactions > 0 || atWindow === undefined) {
       if (performance.now() - writesEnded > 300) {
-        const now = started();
-        if (last >= 0 && now > last) {
-          startsAfterWindow += now - last;
-          if (db.stats().background.compactions > 1) secondStarts++;
-        }
-        last = now;
+        const running = db.stats().background.compactions;
+        atWindow ??= { completed: completed(), running };
+        if (running <= 1) oneAtATime = true;
+        else if (oneAtATime) secondStarts++;
       }
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
+    const startsAfterWindow = completed() - atWindow.completed - atWindow.running;
     await db.waitForCompactions();
     expect(startsAfterWindow).toBeGreaterThan(0);
     expect(secondStarts).toBe(0);

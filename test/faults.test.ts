@@ -249,7 +249,7 @@ describe('simulated machine crash', () => {
     }
     // Unsynced writes were really dropped in some crashes, not all kept by luck of timing.
     expect(midway).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('reads from a failing disk', () => {
