@@ -21,15 +21,19 @@ describe('table worker', () => {
     const run = makeRun(100_000);
     const histogram = monitorEventLoopDelay({ resolution: 1 });
     histogram.enable();
+    const started = performance.now();
     const { bytes, properties } = await worker.build(run, [], options);
+    const buildMs = performance.now() - started;
     histogram.disable();
     expect(run.byteLength).toBe(0); // transferred, not copied
     const props = properties as TableProperties;
     expect(props.entries).toBe(100_000);
     expect(props.largestSeq).toBe(100_000);
-    // The build took a worker's CPU time, not the event loop's.
-    console.log(`event-loop delay during the build: max ${(histogram.max / 1e6).toFixed(1)} ms`);
-    expect(histogram.max / 1e6).toBeLessThan(50);
+    // The build took a worker's CPU time, not the event loop's: built on this
+    // thread, it would hold the loop for about its whole time. On a loaded
+    // machine both stretch, so the bound grows with the build's time.
+    console.log(`event-loop delay during the build: max ${(histogram.max / 1e6).toFixed(1)} ms of ${buildMs.toFixed(0)} ms`);
+    expect(histogram.max / 1e6).toBeLessThan(Math.max(50, buildMs / 2));
     const path = join(dir, '000001.vt');
     writeFileSync(path, bytes);
     const cache = new TestBlockCache(1 << 20);
