@@ -46,6 +46,18 @@ export function cpuSeconds(pid) {
   return statSeconds(`/proc/${pid}/stat`);
 }
 
+/**
+ * The machine's CPU time so far, in clock ticks over all CPUs: the total, and
+ * the part a hypervisor gave to other guests (steal); undefined where
+ * /proc/stat is not there.
+ */
+export function machineTicks() {
+  if (!existsSync('/proc/stat')) return undefined;
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] };
+}
+
 /** CPU seconds of each of the process's threads (its main thread's id is its pid); empty where /proc is not there. */
 export function threadSeconds(pid) {
   const dir = `/proc/${pid}/task`;

@@ -8,7 +8,9 @@
 // (bench/resp-floor.mjs: varve's RESP parser answering +OK, nothing else),
 // shows how much of the gap is node:net's own cost. Last, each server's CPU
 // time per request (from /proc, on Linux), which a busy machine disturbs
-// less than throughput. "GET again" is a second GET run on the same server:
+// less than throughput, and the share of the machine's CPU time a
+// hypervisor gave to other guests during the runs (on a shared virtual
+// machine, a large share makes every figure suspect). "GET again" is a second GET run on the same server:
 // the first meets blocks never read and a compaction the SET left to do;
 // the second shows the store warm.
 //
@@ -19,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SERVERS, cpuSeconds, waitForPort } from './redis-servers.mjs';
+import { SERVERS, cpuSeconds, machineTicks, waitForPort } from './redis-servers.mjs';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } } });
 const REQUESTS = Number(values.requests);
@@ -43,8 +45,11 @@ function benchmark(port, pid, pipeline) {
   for (const { command, name } of TESTS) {
     const args = ['-p', String(port), '-c', '50', '-d', '100', '-r', '1000000', '-t', command, '-n', String(requests), '-P', String(pipeline), '--csv'];
     const before = cpuSeconds(pid);
+    const machineBefore = machineTicks();
     const run = spawnSync('redis-benchmark', args, { encoding: 'utf8' });
     const after = cpuSeconds(pid);
+    const machineAfter = machineTicks();
+    if (machineBefore !== undefined) steals.push((machineAfter.steal - machineBefore.steal) / (machineAfter.total - machineBefore.total));
     if (run.status !== 0) throw new Error(`redis-benchmark failed: ${run.stderr}`);
     const rps = Number(run.stdout.trim().split('\n')[1].split(',')[1].replaceAll('"', ''));
     out[name] = { rps, cpuUs: before === undefined ? NaN : ((after - before) * 1e6) / requests };
@@ -65,6 +70,9 @@ async function measure(name, pipeline) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Each run's share of the machine's CPU time the hypervisor gave elsewhere. */
+const steals = [];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`redis-benchmark -c 50 -d 100 -r 1000000, -t set then -t get twice; ${os.cpus().length} CPUs, ${RUNS} runs each (median), servers one at a time`);
@@ -92,3 +100,8 @@ console.log('| test | redis-server | varve serve | floor |');
 console.log('|---|---|---|---|');
 const us = (n) => (Number.isNaN(n) ? 'n/a' : n.toFixed(2));
 for (const r of rows) console.log(`| ${r.test} | ${us(r.redis.cpuUs)} | ${us(r.varve.cpuUs)} | ${us(r.floor.cpuUs)} |`);
+if (steals.length > 0) {
+  const pct = (x) => `${(100 * x).toFixed(1)}%`;
+  // A shared virtual machine: CPU time taken by other guests slows every server, not always alike.
+  console.log(`\nCPU time stolen by the hypervisor during the runs: median ${pct(median(steals))}, max ${pct(Math.max(...steals))}`);
+}
