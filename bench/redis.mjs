@@ -10,9 +10,9 @@
 // time per request (from /proc, on Linux), which a busy machine disturbs
 // less than throughput, and the share of the machine's CPU time a
 // hypervisor gave to other guests during the runs (on a shared virtual
-// machine, a large share makes every figure suspect). "GET again" is a second GET run on the same server:
-// the first meets blocks never read and a compaction the SET left to do;
-// the second shows the store warm.
+// machine, a large share makes every figure suspect). "GET again" is a
+// second GET run on the same server: the first meets blocks never read and
+// a compaction the SET left to do; the second shows the store warm.
 //
 // Usage (after npm run build; needs redis-server and redis-benchmark):
 //   node bench/redis.mjs [--requests 200000] [--runs 3]
