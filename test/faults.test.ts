@@ -49,6 +49,16 @@ async function abandon(db: Database): Promise<void> {
   await db.close().catch(() => {});
 }
 
+/** Abandons `db`, heals its file system, and checks that a reopen of `dir` holds every acknowledged write. */
+async function expectKeptAfterReopen(db: Database, fs: FaultFs, dir: string, acked: Map<string, string>): Promise<void> {
+  await abandon(db);
+  fs.clear();
+  const reopened = await open(dir, small);
+  const state = await readState(reopened);
+  for (const [k, v] of acked) expect(state.get(k)).toBe(v);
+  await reopened.close();
+}
+
 describe('injected ENOSPC and EIO', () => {
   const kinds: FaultOp[] = ['write', 'sync', 'open', 'rename', 'unlink', 'syncDir', 'read', 'readFile', 'readdir'];
   // Kinds the workload calls often are also failed later on, mid-flush or mid-compaction.
@@ -144,12 +154,7 @@ describe('background failures', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ code: 'ERR_IO', errno: 'ENOSPC' });
     expect(db.stats().background.error).toContain('ENOSPC');
-    await abandon(db);
-    fs.clear();
-    const reopened = await open(dir, small);
-    const state = await readState(reopened);
-    for (const [k, v] of acked) expect(state.get(k)).toBe(v);
-    await reopened.close();
+    await expectKeptAfterReopen(db, fs, dir, acked);
   }, 20_000);
 
   it('a flush whose table cannot be read back installs nothing: writes are refused, and a reopen keeps every acknowledged write', async () => {
@@ -163,12 +168,7 @@ describe('background failures', () => {
     expect(refused).toMatchObject({ code: 'ERR_READ_ONLY' });
     expect(db.stats().background.error).toContain('EIO');
     expect(db.stats().levels.reduce((n, l) => n + l.files, 0)).toBe(0);
-    await abandon(db);
-    fs.clear();
-    const reopened = await open(dir, small);
-    const state = await readState(reopened);
-    for (const [k, v] of acked) expect(state.get(k)).toBe(v);
-    await reopened.close();
+    await expectKeptAfterReopen(db, fs, dir, acked);
   }, 20_000);
 });
 
