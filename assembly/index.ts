@@ -38,5 +38,5 @@ export {
   skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistIndexBytes,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
   skiplistDestroy, skiplistExportSize, skiplistExport,
-  skiplistExportNext, skiplistSkippedRangeDeletions, skiplistSettleStep,
+  skiplistExportNext, skiplistSkippedRangeDeletions, skiplistSettleStep, skiplistExportPending, skiplistInsertRun,
 } from './skiplist';

@@ -1058,6 +1058,70 @@ export function skiplistExportNext(): usize {
   return exportNext;
 }
 
+/** skiplistExportPending's answer when some node is linked or a settle is under way. */
+export const ERR_NOT_ALL_PENDING: i32 = -10;
+
+/**
+ * Writes the entries of pending nodes [from, ...) at `out` (`cap` bytes),
+ * in insertion order: an unsorted run, for a thread that sorts it itself
+ * (skiplistInsertRun), so a flush costs this thread a copy, not a sort.
+ * Returns the bytes written; skiplistExportNext() then gives the pending
+ * slot to continue from (the pending count when complete). Precondition
+ * checked: every node is pending (ERR_NOT_ALL_PENDING otherwise; an
+ * export started before a settle must start over sorted).
+ */
+export function skiplistExportPending(list: usize, from: u32, out: usize, cap: u32): i32 {
+  const count = load<u32>(list + L_PENDING_COUNT);
+  if (load<u32>(list + L_SETTLE) != 0 || count != load<u32>(list + L_COUNT)) return ERR_NOT_ALL_PENDING;
+  const pending = <usize>load<u32>(list + L_PENDING);
+  let pos: u32 = 0;
+  let i = from;
+  while (i < count) {
+    const n = <usize>load<u32>(pending + (<usize>i << 2));
+    const kLen = keyLen(n);
+    const vLen = load<u32>(n + N_VALUE_LEN);
+    const size = RUN_ENTRY_HEADER + kLen + vLen;
+    if (size > cap - pos) break;
+    const at = out + pos;
+    store<u32>(at, kLen);
+    store<u32>(at + 4, vLen);
+    memory.copy(at + RUN_ENTRY_HEADER, n + N_KEY, kLen);
+    memory.copy(at + RUN_ENTRY_HEADER + kLen, <usize>load<u32>(n + N_VALUE), vLen);
+    pos += size;
+    i++;
+  }
+  exportNext = i;
+  if (pos == 0 && i < count) return ERR_OUTPUT_TOO_SMALL;
+  return <i32>pos;
+}
+
+/**
+ * Inserts every entry of a run (any order; see skiplistExport) at `run`
+ * (`len` bytes) as pending nodes. Returns the entry count, or an error
+ * (ERR_TRUNCATED, ERR_BAD_KEY for a key under 8 bytes, ERR_TOO_LARGE,
+ * ERR_OUT_OF_MEMORY), having inserted the entries before the bad one.
+ */
+export function skiplistInsertRun(list: usize, run: usize, len: u32): i32 {
+  let pos: u32 = 0;
+  let count: i32 = 0;
+  while (pos < len) {
+    if (len - pos < RUN_ENTRY_HEADER) return ERR_TRUNCATED;
+    const kLen = load<u32>(run + pos);
+    const vLen = load<u32>(run + pos + 4);
+    if (kLen < TRAILER_SIZE) return ERR_BAD_KEY;
+    const userKeyLen = kLen - TRAILER_SIZE;
+    if (userKeyLen > MAX_PART || vLen > MAX_PART - userKeyLen) return ERR_TOO_LARGE;
+    if (kLen + vLen > len - pos - RUN_ENTRY_HEADER) return ERR_TRUNCATED;
+    const key = run + pos + RUN_ENTRY_HEADER;
+    const node = newNode(list, key, userKeyLen, load<u64>(key + userKeyLen), key + kLen, vLen);
+    if (node == 0) return ERR_OUT_OF_MEMORY;
+    addPending(list, node);
+    pos += RUN_ENTRY_HEADER + kLen + vLen;
+    count++;
+  }
+  return count;
+}
+
 /** Drops every entry, frees the arenas' chunks and any grown pending slots in one call; the list stays usable. */
 export function skiplistReset(list: usize): void {
   free(<usize>load<u32>(list + L_SETTLE));

@@ -26,7 +26,7 @@ describe('compaction I/O in the worker', () => {
     const dir = newDir();
     mkdirSync(dir, { recursive: true });
     const worker = new TableWorker();
-    const { bytes } = await worker.build(makeRun(50_000), [], tableOptions);
+    const { bytes } = await worker.build({ bytes: makeRun(50_000), sorted: true }, [], tableOptions);
     writeFileSync(join(dir, tableFileName(1)), bytes);
     let next = 100;
     const pendingTables = new Set<number>();

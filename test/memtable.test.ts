@@ -4,7 +4,8 @@ import { WriteBatch } from '../src/batch.js';
 import { ClosedError, CorruptionError, InvalidArgumentError } from '../src/errors.js';
 import type { InternalIterator } from '../src/iterator/internal.js';
 import { Kind, MAX_SEQUENCE, makeInternalKey } from '../src/keys.js';
-import { Memtable } from '../src/memtable/memtable.js';
+import { Memtable, type MemtableRun } from '../src/memtable/memtable.js';
+import { withSortedRun } from '../src/memtable/sort-run.js';
 import { SkipList, heap, raw } from '../src/wasm/index.js';
 import {
   EMPTY,
@@ -56,6 +57,18 @@ function scan(it: InternalIterator, backward: boolean): string[] {
   return out;
 }
 
+/** Walks the memtable from its first entry, which links every pending node. */
+function settleByWalk(mem: Memtable): void {
+  const it = mem.iterator();
+  it.seekToFirst();
+  it.close();
+}
+
+/** The run's bytes in sorted order: as exported, or sorted as the table worker sorts them. */
+function sortedBytes(run: MemtableRun): Uint8Array {
+  return run.sorted ? run.bytes : withSortedRun(run.bytes, (ptr, len) => heap.u8().slice(ptr, ptr + len));
+}
+
 /** Splits a run into its entries, checking the framing covers it exactly. */
 function parseRun(run: Uint8Array): string[] {
   const dv = new DataView(run.buffer, run.byteOffset, run.byteLength);
@@ -92,9 +105,32 @@ describe('memtable against a sorted-array model', () => {
         expect(scan(it, false)).toEqual(modelScan(model));
         expect(scan(it, true)).toEqual(modelScan(model).reverse());
         it.close();
-        expect(parseRun(mem.exportRun())).toEqual(modelScan(model));
+        const run = mem.exportRun();
+        // The iteration sorted and linked every node.
+        expect(run.sorted).toBe(true);
+        expect(parseRun(run.bytes)).toEqual(modelScan(model));
         mem.unref();
         expect(mem.destroyed).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('an export before any walk comes out in insertion order, which withSortedRun puts in the model\'s order', () => {
+    fc.assert(
+      fc.property(historyArb, (groups) => {
+        const mem = new Memtable(7, 1024);
+        const { model } = load(mem, groups);
+        const run = mem.exportRun();
+        // Fewer than two entries are in order as they are.
+        expect(run.sorted).toBe(model.length < 2);
+        expect(parseRun(run.bytes)).toEqual(modelScan([...model].sort((a, b) => a.seq - b.seq)));
+        expect(parseRun(sortedBytes(run))).toEqual(modelScan(model));
+        // Reads after the export still see every entry, in order.
+        const it = mem.iterator();
+        expect(scan(it, false)).toEqual(modelScan(model));
+        it.close();
+        mem.unref();
       }),
       { numRuns: 150 },
     );
@@ -309,13 +345,20 @@ describe('memtable writes and runs', () => {
       { key: Uint8Array.of(0x62), seq: 2, kind: Kind.Deletion, value: EMPTY },
       { key: Uint8Array.of(0x61), seq: 1, kind: Kind.Value, value: Uint8Array.of(0x78, 0x79) },
     ]);
-    expect(hex(mem.exportRun())).toBe(
-      // keyLen 9, valueLen 2, "a" + trailer (1 << 8 | 1), "xy"; then keyLen 9, valueLen 0, "b" + trailer (2 << 8 | 0)
-      '09000000' + '02000000' + '61' + '0101000000000000' + '7879' + '09000000' + '00000000' + '62' + '0002000000000000',
-    );
+    // keyLen 9, valueLen 2, "a" + trailer (1 << 8 | 1), "xy"; and keyLen 9, valueLen 0, "b" + trailer (2 << 8 | 0)
+    const a = '09000000' + '02000000' + '61' + '0101000000000000' + '7879';
+    const b = '09000000' + '00000000' + '62' + '0002000000000000';
+    const run = mem.exportRun();
+    expect(run.sorted).toBe(false);
+    expect(hex(run.bytes)).toBe(b + a);
+    expect(hex(sortedBytes(run))).toBe(a + b);
+    settleByWalk(mem);
+    const sorted = mem.exportRun();
+    expect(sorted.sorted).toBe(true);
+    expect(hex(sorted.bytes)).toBe(a + b);
     mem.unref();
     const empty = new Memtable(5);
-    expect(empty.exportRun().length).toBe(0);
+    expect(empty.exportRun().bytes.length).toBe(0);
     empty.unref();
   });
 
@@ -337,11 +380,54 @@ describe('memtable writes and runs', () => {
       parts.push(header, ikey, v);
     }
     const expected = Buffer.concat(parts);
+    // Inserted in key order: the export in insertion order is the sorted one.
     const run = mem.exportRun();
-    expect(run.length).toBeGreaterThan(2 * 1024 * 1024);
-    expect(Buffer.from(run).equals(expected)).toBe(true);
-    expect(Buffer.from(await mem.exportRunYielding()).equals(expected)).toBe(true);
+    expect(run.bytes.length).toBeGreaterThan(2 * 1024 * 1024);
+    expect(Buffer.from(run.bytes).equals(expected)).toBe(true);
+    expect(Buffer.from((await mem.exportRunYielding()).bytes).equals(expected)).toBe(true);
+    settleByWalk(mem);
+    const sorted = mem.exportRun();
+    expect(sorted.sorted).toBe(true);
+    expect(Buffer.from(sorted.bytes).equals(expected)).toBe(true);
     mem.unref();
+  });
+
+  it('an unsorted export that a walk interrupts between slices starts over sorted', async () => {
+    const mem = new Memtable(1);
+    const value = new Uint8Array(1000).fill(7);
+    const keys: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Descending keys: insertion order is the reverse of sorted order.
+      const key = `k${String(3000 - i).padStart(6, '0')}`;
+      keys.push(key);
+      const batch = new WriteBatch().put(new TextEncoder().encode(key), value).setSequence(i + 1);
+      mem.insertBatchAt(batch.ptr, batch.len);
+      batch.release();
+    }
+    // The first slice (1 MiB of a 3 MB run) is written before exportRunYielding first yields.
+    const exporting = mem.exportRunYielding();
+    settleByWalk(mem);
+    const run = await exporting;
+    expect(run.sorted).toBe(true);
+    expect(parseRun(run.bytes).length).toBe(3000);
+    // Sorted: the last key inserted comes first.
+    expect(new TextDecoder().decode(run.bytes.subarray(8, 8 + 7))).toBe(keys.at(-1));
+    expect(Buffer.from(run.bytes).equals(mem.exportRun().bytes)).toBe(true);
+    mem.unref();
+  });
+
+  it('a run with a key under 8 bytes or a truncated entry is CorruptionError when sorted', () => {
+    const entry = (keyLength: number, valueLength: number, have: number): Uint8Array => {
+      const bytes = new Uint8Array(8 + have);
+      new DataView(bytes.buffer).setUint32(0, keyLength, true);
+      new DataView(bytes.buffer).setUint32(4, valueLength, true);
+      return bytes;
+    };
+    const use = () => 0;
+    expect(() => withSortedRun(entry(7, 0, 7), use)).toThrow(/malformed run: a key under 8 bytes/);
+    expect(() => withSortedRun(entry(9, 4, 12), use)).toThrow(CorruptionError);
+    expect(() => withSortedRun(Uint8Array.of(9, 0, 0), use)).toThrow(/malformed run: truncated/);
+    expect(withSortedRun(new Uint8Array(0), (_ptr, len) => len)).toBe(0);
   });
 
   it('the export kernel refuses a destination that is too small or outside memory', () => {

@@ -20,7 +20,7 @@ describe('table worker', () => {
     const worker = new TableWorker();
     const run = makeRun(100_000);
     const started = performance.now();
-    const { result, maxHoldMs, maxWallMs } = await measureLoopHold(() => worker.build(run, [], options));
+    const { result, maxHoldMs, maxWallMs } = await measureLoopHold(() => worker.build({ bytes: run, sorted: true }, [], options));
     const buildMs = performance.now() - started;
     const { bytes, properties } = result;
     expect(run.byteLength).toBe(0); // transferred, not copied
@@ -47,9 +47,34 @@ describe('table worker', () => {
 
   it('reports a malformed run as a typed error and keeps working', async () => {
     const worker = new TableWorker();
-    await expect(worker.build(new Uint8Array([1, 2, 3]), [], options)).rejects.toMatchObject({ name: 'VarveError', message: expect.stringContaining('table build failed') });
-    const { properties } = await worker.build(makeRun(10), [], options);
+    await expect(worker.build({ bytes: new Uint8Array([1, 2, 3]), sorted: true }, [], options)).rejects.toMatchObject({ name: 'VarveError', message: expect.stringContaining('table build failed') });
+    await expect(worker.build({ bytes: new Uint8Array([1, 2, 3]), sorted: false }, [], options)).rejects.toMatchObject({ name: 'VarveError', message: expect.stringContaining('malformed run') });
+    const { properties } = await worker.build({ bytes: makeRun(10), sorted: true }, [], options);
     expect((properties as TableProperties).entries).toBe(10);
+    await worker.terminate();
+  });
+
+  it('sorts an unsorted run first: the table is the one the sorted run builds', async () => {
+    const worker = new TableWorker();
+    const count = 20_000;
+    // A fixed shuffle: each step of 7919 (prime, coprime to the count) visits every entry once.
+    const shuffled = makeRun(count, (i) => (i * 7919) % count);
+    const sorted = await worker.build({ bytes: makeRun(count), sorted: true }, [], options);
+    const built = await worker.build({ bytes: shuffled, sorted: false }, [], options);
+    const { creationTime: _a, ...builtProps } = built.properties as TableProperties;
+    const { creationTime: _b, ...sortedProps } = sorted.properties as TableProperties;
+    expect(builtProps).toEqual(sortedProps);
+    expect(builtProps.entries).toBe(count);
+    expect(built.bytes.length).toBe(sorted.bytes.length);
+    const path = join(dir, '000002.vt');
+    writeFileSync(path, built.bytes);
+    const reader = TableReader.open(nodeFileSystem.open(path, 'read'), 2, built.bytes.length, new TestBlockCache(1 << 20));
+    const dec = new TextDecoder();
+    for (let i = 0; i < count; i++) {
+      const entry = reader.get(new TextEncoder().encode(runKey(i)), 1e9);
+      expect(entry && dec.decode(entry.value)).toBe(runValue(i));
+    }
+    reader.close();
     await worker.terminate();
   });
 });

@@ -9,8 +9,10 @@ import type { RangeTombstone } from '../rangedel/tombstone.js';
 export interface BuildRequest {
   type: 'build';
   id: number;
-  /** The memtable's sorted run (docs/FORMAT.md, "Sorted runs"), transferred. */
+  /** The memtable's run (docs/FORMAT.md, "Memtable runs"), transferred. */
   run: ArrayBuffer;
+  /** Whether the run is in sorted order; if not, the worker sorts it first. */
+  sorted: boolean;
   /** The memtable's range deletions (copied). */
   rangeDeletions: RangeTombstone[];
   options: { blockSize: number; blockRestartInterval: number; bloomBitsPerKey: number; compression: 'lz4' | 'none' };

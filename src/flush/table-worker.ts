@@ -20,6 +20,7 @@ import {
 import { newSyncFlag, serveSyncCalls } from './sync-call.js';
 import { workerUrl } from './worker-url.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
+import type { MemtableRun } from '../memtable/memtable.js';
 
 /** A compaction whose inputs are named by number and size; the worker reads them through a CompactionIo. */
 export type StreamedCompaction = Omit<CompactionRequest, 'inputs'> & { inputs: Array<{ number: number; size: number }> };
@@ -67,11 +68,11 @@ export class TableWorker {
     return worker;
   }
 
-  /** Builds a table from a sorted run and range deletions; the run's buffer is transferred (unusable afterwards). */
-  build(run: Uint8Array, rangeDeletions: readonly RangeTombstone[], options: BuildRequest['options']): Promise<{ bytes: Uint8Array; properties: unknown }> {
-    const buffer = wholeBuffer(run);
+  /** Builds a table from a memtable's run and range deletions; the run's buffer is transferred (unusable afterwards). */
+  build(run: MemtableRun, rangeDeletions: readonly RangeTombstone[], options: BuildRequest['options']): Promise<{ bytes: Uint8Array; properties: unknown }> {
+    const buffer = wholeBuffer(run.bytes);
     const tombstones = [...rangeDeletions];
-    return this.#send<BuildResponse>((id) => ({ type: 'build', id, run: buffer, rangeDeletions: tombstones, options }), [buffer]).then((r) => {
+    return this.#send<BuildResponse>((id) => ({ type: 'build', id, run: buffer, sorted: run.sorted, rangeDeletions: tombstones, options }), [buffer]).then((r) => {
       if (r.error) throw new VarveError(r.error.code, `table build failed: ${r.error.message}`);
       return { bytes: r.bytes!, properties: r.properties };
     });

@@ -1,10 +1,11 @@
 // The table worker: its own WebAssembly instance. It builds a table from a
-// memtable's sorted run (a flush) and sends the bytes back, or merges input
+// memtable's run, sorting it first if need be (a flush) and sends the bytes back, or merges input
 // tables into output tables (a compaction), reading and writing them itself
 // when the engine's FileSystem is node:fs, else through the main thread.
 import { parentPort } from 'node:worker_threads';
 import { compact } from '../compaction/compactor.js';
 import type { WindowedInput } from '../compaction/windowed-input.js';
+import { withSortedRun } from '../memtable/sort-run.js';
 import { TableBuilder } from '../table/builder.js';
 import { raw } from '../wasm/loader.js';
 import { type BuildRequest, type BuildResponse, type CompactionIoRequest, type CompactRequest, type CompactResponse, IO_CHUNK, type WorkerRequest, type WorkerResponse } from './protocol.js';
@@ -22,7 +23,9 @@ function build(request: BuildRequest): BuildResponse {
     compression: o.compression,
   });
   try {
-    builder.addRun(new Uint8Array(request.run));
+    const run = new Uint8Array(request.run);
+    if (request.sorted) builder.addRun(run);
+    else withSortedRun(run, (ptr, len) => builder.addRunAt(ptr, len));
     for (const t of request.rangeDeletions) builder.addRangeDeletion(t.start, t.end, t.seq);
     const { bytes, properties } = builder.finish();
     return { id: request.id, wasmBytes: 0, bytes, properties };

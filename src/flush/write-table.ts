@@ -8,6 +8,7 @@ import type { FileMetadata } from '../version/edit.js';
 import { tableFileName } from '../version/filenames.js';
 import type { TableWorker } from './table-worker.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
+import type { MemtableRun } from '../memtable/memtable.js';
 
 /**
  * Writes table `number` and fdatasyncs it and its directory; returns its
@@ -32,12 +33,12 @@ export async function writeTableFile(fs: FileSystem, dir: string, number: number
   };
 }
 
-/** Builds table `number` from a memtable's sorted run and range deletions in the worker and writes it durably. */
+/** Builds table `number` from a memtable's run and range deletions in the worker and writes it durably. */
 export async function writeTable(
   fs: FileSystem,
   dir: string,
   number: number,
-  run: Uint8Array,
+  run: MemtableRun,
   rangeDeletions: readonly RangeTombstone[],
   worker: TableWorker,
   options: ResolvedOptions,

@@ -42,7 +42,7 @@ export class Memtable {
   readonly #tombstones: RangeTombstone[] = [];
   #tombstoneBytes = 0;
   /** The run exportRunOnce started, once it has. */
-  #export: Promise<Uint8Array> | undefined;
+  #export: Promise<MemtableRun> | undefined;
   /** Fragments of #tombstones, built on the first read after a change. */
   #fragments: TombstoneFragments | undefined;
 
@@ -167,11 +167,13 @@ export class Memtable {
   }
 
   /**
-   * Every entry in sorted order as one run (docs/FORMAT.md, "Memtable runs"),
-   * written by the kernel into linear memory slice by slice and copied out,
-   * ready to be transferred to the worker that builds the table.
+   * Every entry as one run (docs/FORMAT.md, "Memtable runs"), written by the
+   * kernel into linear memory slice by slice and copied out, ready to be
+   * transferred to the worker that builds the table. A memtable only written
+   * to (every node still pending) comes out in insertion order, unsorted:
+   * the worker sorts it (sortRun), so this thread pays a copy, not a sort.
    */
-  exportRun(): Uint8Array {
+  exportRun(): MemtableRun {
     const slices = this.#exportSlices();
     for (;;) {
       const step = slices.next();
@@ -184,7 +186,7 @@ export class Memtable {
    * bytes, so exporting a large frozen memtable never blocks for long.
    * Precondition: no inserts while it runs (the memtable is frozen).
    */
-  async exportRunYielding(): Promise<Uint8Array> {
+  async exportRunYielding(): Promise<MemtableRun> {
     const slices = this.#exportSlices();
     for (;;) {
       const step = slices.next();
@@ -198,7 +200,7 @@ export class Memtable {
    * the engine starts it when it freezes the memtable, so the export runs
    * while the flush before it is still building. Precondition: frozen.
    */
-  exportRunOnce(): Promise<Uint8Array> {
+  exportRunOnce(): Promise<MemtableRun> {
     if (this.#export === undefined) {
       this.#export = this.exportRunYielding();
       // The flush that awaits it reports a failure; this copy only keeps it from going unhandled.
@@ -207,9 +209,22 @@ export class Memtable {
     return this.#export;
   }
 
-  *#exportSlices(): Generator<void, Uint8Array> {
-    // A memtable only written to holds every node unlinked: sort and link them a slice at a time.
+  *#exportSlices(): Generator<void, MemtableRun> {
+    // Unsorted while every node is pending; a read that needs the list in order (an iterator) may settle it between slices.
+    if (this.#live().count > 1) {
+      const unsorted = yield* this.#copySlices((list, from, ptr, cap) => list.exportPendingSlice(from, ptr, cap));
+      if (unsorted !== undefined) return { bytes: unsorted, sorted: false };
+    }
     while (this.#live().settleStep(SETTLE_SLICE)) yield;
+    const sorted = yield* this.#copySlices((list, from, ptr, cap) => list.exportSlice(from, ptr, cap));
+    return { bytes: sorted!, sorted: true };
+  }
+
+  /**
+   * Copies the run `slice` writes out of linear memory, a slice at a time;
+   * undefined if `slice` gives up (written -2).
+   */
+  *#copySlices(slice: (list: SkipList, from: number, ptr: number, cap: number) => { written: number; next: number }): Generator<void, Uint8Array | undefined> {
     const size = this.#live().exportSize;
     const out = new Uint8Array(size);
     let cap = Math.min(size, EXPORT_SLICE);
@@ -218,21 +233,20 @@ export class Memtable {
       let pos = 0;
       let from = 0;
       while (pos < size) {
-        const list = this.#live();
-        const { written, next } = list.exportSlice(from, ptr, cap);
-        if (written < 0) {
-          // One entry larger than the slice: take it alone.
+        const { written, next } = slice(this.#live(), from, ptr, cap);
+        if (written === -2) return undefined;
+        if (written === -1) {
+          // An entry larger than the slice: a larger slice (the whole run holds it).
           free(ptr);
           ptr = 0;
-          cap = runEntrySize(from === 0 ? list.firstNode : from);
+          cap = Math.min(size, cap * 2);
           ptr = alloc(cap);
           continue;
         }
         out.set(u8().subarray(ptr, ptr + written), pos);
         pos += written;
         from = next;
-        if (from === 0) break;
-        yield;
+        if (pos < size) yield;
       }
       return out;
     } finally {
@@ -241,12 +255,13 @@ export class Memtable {
   }
 }
 
+/** A memtable's entries as a run: in sorted order, or as inserted (sort with sortRun before building a table). */
+export interface MemtableRun {
+  bytes: Uint8Array;
+  sorted: boolean;
+}
+
 /** Bytes of the exported run a memtable export writes at a time. */
 const EXPORT_SLICE = 1024 * 1024;
 /** Pending nodes a step of the settle before an export handles (a few milliseconds: each may miss the cache). */
 const SETTLE_SLICE = 16384;
-
-/** The run bytes of the entry at `n`: two u32 lengths, the internal key, the value. */
-function runEntrySize(n: number): number {
-  return 8 + skiplistNode.userKeyLength(n) + 8 + skiplistNode.valueLength(n);
-}

@@ -31,6 +31,8 @@ interface SkipListExports {
   skiplistExport(list: number, from: number, out: number, cap: number): number;
   skiplistExportNext(): number;
   skiplistSettleStep(list: number, budget: number): number;
+  skiplistExportPending(list: number, from: number, out: number, cap: number): number;
+  skiplistInsertRun(list: number, run: number, len: number): number;
 }
 
 const fns = raw as unknown as SkipListExports;
@@ -56,8 +58,10 @@ const BATCH_ERRORS: Record<number, string> = {
   [-5]: 'sequence numbers beyond 2^53-1',
   [-6]: 'key and value too large for one entry',
 };
+const ERR_BAD_KEY = -7;
 const ERR_OUT_OF_MEMORY = -8;
 const ERR_OUTPUT_TOO_SMALL = -9;
+const ERR_NOT_ALL_PENDING = -10;
 
 /** Bytes before each entry of a run: u32 internal-key length, u32 value length. */
 export const RUN_ENTRY_HEADER_SIZE = 8;
@@ -112,6 +116,12 @@ function stageKey(userKey: Uint8Array): number {
 
 function checkSequence(seq: number): void {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new InvalidArgumentError(`sequence must be an integer in 0..2^53-1, got ${seq}`);
+}
+
+function checkOutput(outPtr: number, outCap: number): void {
+  if (!Number.isInteger(outPtr) || !Number.isInteger(outCap) || outPtr <= 0 || outCap < 0 || outPtr + outCap > u8().length) {
+    throw new InvalidArgumentError(`output region ${outPtr}+${outCap} is not inside linear memory`);
+  }
 }
 
 function checkKind(kind: number): void {
@@ -241,11 +251,35 @@ export class SkipList {
    * even the entry at `from` fits.
    */
   exportSlice(from: number, outPtr: number, outCap: number): { written: number; next: number } {
-    if (!Number.isInteger(outPtr) || !Number.isInteger(outCap) || outPtr <= 0 || outCap < 0 || outPtr + outCap > u8().length) {
-      throw new InvalidArgumentError(`output region ${outPtr}+${outCap} is not inside linear memory`);
-    }
+    checkOutput(outPtr, outCap);
     const n = fns.skiplistExport(this.handle, from, outPtr, outCap);
     return { written: n === ERR_OUTPUT_TOO_SMALL ? -1 : n, next: fns.skiplistExportNext() >>> 0 };
+  }
+
+  /**
+   * As exportSlice, but of the pending nodes from slot `from` (0: the
+   * first) in insertion order, an unsorted run; `next` is the slot to
+   * continue from, `count` once complete. `written` is -1 when not
+   * even that entry fits, and -2 when some node is linked (or a settle is
+   * under way): the list must then be exported sorted, from the start.
+   */
+  exportPendingSlice(from: number, outPtr: number, outCap: number): { written: number; next: number } {
+    checkOutput(outPtr, outCap);
+    const n = fns.skiplistExportPending(this.handle, from, outPtr, outCap);
+    const written = n === ERR_OUTPUT_TOO_SMALL ? -1 : n === ERR_NOT_ALL_PENDING ? -2 : n;
+    return { written, next: fns.skiplistExportNext() >>> 0 };
+  }
+
+  /**
+   * Inserts every entry of a run in linear memory (`len` bytes at `ptr`, in
+   * any order) as pending nodes, to be sorted by the next walk or export.
+   * Throws CorruptionError for malformed run bytes.
+   */
+  insertRunAt(ptr: number, len: number): number {
+    const n = fns.skiplistInsertRun(this.handle, ptr, len);
+    if (n >= 0) return n;
+    if (n === ERR_OUT_OF_MEMORY) throw new WasmOutOfMemoryError(len);
+    throw new CorruptionError(`malformed run: ${n === ERR_BAD_KEY ? 'a key under 8 bytes' : (BATCH_ERRORS[n] ?? `code ${n}`)}`);
   }
 
   /**

@@ -12,11 +12,16 @@ export function runValue(i: number): string {
   return `value-${i}-`.repeat(8);
 }
 
-/** `count` entries in the sorted-run format (docs/FORMAT.md): [u32 key length][u32 value length][internal key][value]. */
-export function makeRun(count: number): Uint8Array {
+/**
+ * `count` entries in the run format (docs/FORMAT.md): [u32 key length][u32
+ * value length][internal key][value]; entry j is key `order(j)`, so the
+ * run is sorted unless `order` says otherwise.
+ */
+export function makeRun(count: number, order: (j: number) => number = (j) => j): Uint8Array {
   const parts: Uint8Array[] = [];
   const enc = new TextEncoder();
-  for (let i = 0; i < count; i++) {
+  for (let j = 0; j < count; j++) {
+    const i = order(j);
     const key = makeInternalKey(enc.encode(runKey(i)), i + 1, Kind.Value);
     const value = enc.encode(runValue(i));
     const header = new Uint8Array(8);
