@@ -47,8 +47,9 @@
 // miss the cache. Until some node is linked, the pending slots grow rather
 // than settle, so a list that is only written to (a bulk load, a memtable
 // filling up) is sorted once, when it is first walked, and links by append
-// alone; before its export that settle runs in steps the host can yield
-// between (skiplistSettleStep). Once nodes are linked, at most
+// alone; its export needs no sort (skiplistExportPending: insertion order,
+// for the thread that builds its table to sort). A sorted export settles
+// first, in steps the host can yield between (skiplistSettleStep). Once nodes are linked, at most
 // pendingCapacity wait, which bounds a settle's pause. Reads of the newest
 // versions go through the index and never wait for a settle. Every call
 // that walks the list in order (seeks, first, last, gets at older
