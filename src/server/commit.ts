@@ -16,6 +16,23 @@ export class Commit {
   #err: unknown;
   #at = 0;
 
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** Once settled: whether the write failed, with what, and performance.now() when it settled. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  get error(): unknown {
+    return this.#err;
+  }
+
+  get settledAt(): number {
+    return this.#at;
+  }
+
   /** Calls `listener` once the commit settles; never synchronously with this call (a microtask later, if it has settled). */
   listen(listener: CommitListener): void {
     if (!this.#settled) this.#listeners.push(listener);

@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks'; // not the global, which Node def
 import { readClientSocket } from './client-socket.js';
 import type { Context, Reply } from './command.js';
 import type { CommandTable } from './command-table.js';
+import type { Commit } from './commit.js';
 import { type DispatchHooks, type Waiting, dispatch } from './dispatch.js';
 import type { Keyspace } from './keyspace.js';
 import type { ServerOptions } from './options.js';
@@ -37,11 +38,6 @@ export interface ConnectionDeps {
 /** Reply bytes gathered before they are handed to the socket mid-pipeline. */
 const REPLY_BATCH = 256 * 1024;
 
-/** A reply slot in the queue: resolved once its command has its reply. */
-interface Slot {
-  reply: Reply | undefined;
-}
-
 export class Connection {
   readonly session: Session;
   /** The client's socket: the accepted one, or the one its connection moved to (client-socket.ts). */
@@ -50,14 +46,25 @@ export class Connection {
   readonly #options: ServerOptions;
   readonly #parser: RespParser;
   readonly #writer = new ReplyWriter(2);
-  /** Replies not yet written, in request order; empty on the fast path. */
-  readonly #queue: Slot[] = [];
+  /** Replies not yet written, in request order, ready or waiting for their commands; empty on the fast path. */
+  readonly #queue: Array<Reply | Waiting> = [];
+  /** The commit last listened to: one listener serves every write of the connection it commits. */
+  #listening: Commit | undefined;
+  readonly #onReady = (): void => {
+    this.#writeReady();
+    this.#process();
+  };
   /** Requests received and not yet run (from #next on), while replies are backed up. */
   #requests: Uint8Array[][] = [];
   #next = 0;
   #readPaused = false;
   #socketFull = false;
-  readonly #flushTask = (): void => this.#flush();
+  /** #flushTask is queued for the end of the turn (turn.ts). */
+  #flushQueued = false;
+  readonly #flushTask = (): void => {
+    this.#flushQueued = false;
+    this.#flush();
+  };
 
   /** `accepted`: a socket accepted with `pauseOnConnect`, not yet read from. */
   constructor(accepted: Socket, id: number, deps: ConnectionDeps) {
@@ -102,11 +109,12 @@ export class Connection {
       this.#drop(err.message);
       return;
     }
-    this.session.lastActive = Date.now();
+    const now = Date.now();
+    this.session.lastActive = now;
     // Requests still waiting from an earlier chunk go first (concat: a chunk can hold more requests than a spread may pass).
     this.#requests = this.#next === this.#requests.length ? requests : this.#requests.slice(this.#next).concat(requests);
     this.#next = 0;
-    this.#process();
+    this.#process(now);
   }
 
   /** Whether replies are backed up: the socket is full, or too many wait for their commands. */
@@ -118,16 +126,19 @@ export class Connection {
    * Runs the requests received and not yet run, until they are done or the
    * replies back up; the rest wait for 'drain' or for replies to go out. So
    * a large pipeline (one chunk can hold a hundred thousand GETs) never
-   * holds more than about REPLY_BATCH bytes of replies at once.
+   * holds more than about REPLY_BATCH bytes of replies at once. `now`:
+   * the wall clock, if the caller just read it.
    */
-  #process(): void {
-    if (this.#next < this.#requests.length) this.#run();
+  #process(now?: number): void {
+    if (this.#next < this.#requests.length) this.#run(now ?? Date.now());
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
     this.#deps.turn.flush(this.#flushTask);
   }
 
-  /** #process's run of requests: its commands share one read of each clock. */
-  #run(): void {
-    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now: Date.now(), started: performance.now() };
+  /** #process's run of requests: its commands share one read of each clock (`now`: the wall clock, as just read). */
+  #run(now: number): void {
+    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now, started: performance.now() };
     while (this.#next < this.#requests.length && !this.session.closing && !this.#backedUp()) {
       const args = this.#requests[this.#next++]!;
       this.#deps.server.counters.commandsProcessed++;
@@ -147,23 +158,26 @@ export class Connection {
   #enqueue(reply: Reply | Waiting): void {
     if (typeof reply === 'function') {
       if (this.#queue.length === 0) reply(this.#writer);
-      else this.#queue.push({ reply });
+      else this.#queue.push(reply);
       return;
     }
-    const slot: Slot = { reply: undefined };
-    this.#queue.push(slot);
-    reply.whenReady(this.#deps.hooks, (r) => {
-      slot.reply = r;
-      if (this.#queue[0] === slot) {
-        this.#writeReady();
-        this.#process();
-      }
-    });
+    this.#queue.push(reply);
+    const commit = reply.commit;
+    if (commit !== undefined && commit === this.#listening) return;
+    this.#listening = commit;
+    reply.whenReady(this.#deps.hooks, this.#onReady);
   }
 
   /** Writes the queued replies that are ready, up to the first one still waiting. */
   #writeReady(): void {
-    while (this.#queue.length > 0 && this.#queue[0]!.reply !== undefined) this.#queue.shift()!.reply!(this.#writer);
+    const hooks = this.#deps.hooks;
+    while (this.#queue.length > 0) {
+      const head = this.#queue[0]!;
+      const reply = typeof head === 'function' ? head : head.take(hooks);
+      if (reply === undefined) return;
+      this.#queue.shift();
+      reply(this.#writer);
+    }
   }
 
   /** Hands what the writer holds to the socket, then applies backpressure and QUIT. */

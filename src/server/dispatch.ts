@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks'; // not the global, which Node def
 import { VarveError } from '../errors.js';
 import { AfterCommit, type Command, type Context, CommandError, type Outcome, type Reply } from './command.js';
 import type { CommandTable } from './command-table.js';
+import type { Commit } from './commit.js';
 import { text } from './args.js';
 
 const ERROR_PREFIX = /^[A-Z]+ /;
@@ -42,12 +43,19 @@ export interface DispatchHooks {
   finished(name: string, seconds: number): void;
 }
 
-/** A command whose reply waits: for its write to commit, or for its own work (SCAN, INFO). */
+/**
+ * A command whose reply waits: for its write to commit, or for its own work
+ * (SCAN, INFO). The writes of a turn share one commit, so a connection
+ * listens to it once for all of its writes (whenReady), then takes each
+ * reply in order.
+ */
 export class Waiting {
   readonly #name: string;
   readonly #started: number;
   /** A write's commit and its reply then, or the command's own work, which resolves to its reply. */
   readonly #done: AfterCommit | Promise<Reply>;
+  /** The reply, once taken (a write's) or once the work resolved. */
+  #reply: Reply | undefined;
 
   constructor(name: string, started: number, done: AfterCommit | Promise<Reply>) {
     this.#name = name;
@@ -55,26 +63,44 @@ export class Waiting {
     this.#done = done;
   }
 
-  /** Calls `ready` with the reply (the error reply if the command failed) once it is done, after `hooks.finished`. */
-  whenReady(hooks: DispatchHooks, ready: (reply: Reply) => void): void {
+  /** The commit a write waits for; undefined for other work. */
+  get commit(): Commit | undefined {
+    return this.#done instanceof AfterCommit ? this.#done.commit : undefined;
+  }
+
+  /** Calls `ready` once take() has the reply: when the commit settles, or the work resolves (after `hooks.finished`). */
+  whenReady(hooks: DispatchHooks, ready: () => void): void {
     const done = this.#done;
     if (done instanceof AfterCommit) {
-      done.commit.listen((failed, err, at) => {
-        hooks.finished(this.#name, (at - this.#started) / 1000);
-        ready(failed ? replyToError(err, hooks.unexpected) : done.reply);
-      });
+      done.commit.listen(ready);
       return;
     }
     done.then(
       (reply) => {
         hooks.finished(this.#name, (performance.now() - this.#started) / 1000);
-        ready(reply);
+        this.#reply = reply;
+        ready();
       },
       (err: unknown) => {
         hooks.finished(this.#name, (performance.now() - this.#started) / 1000);
-        ready(replyToError(err, hooks.unexpected));
+        this.#reply = replyToError(err, hooks.unexpected);
+        ready();
       },
     );
+  }
+
+  /**
+   * The reply (the error reply if the command failed) once it is ready,
+   * else undefined. A write's is ready once its commit settled; taking it
+   * the first time tells `hooks.finished` its latency, up to the settle.
+   */
+  take(hooks: DispatchHooks): Reply | undefined {
+    const done = this.#done;
+    if (this.#reply !== undefined || !(done instanceof AfterCommit) || !done.commit.settled) return this.#reply;
+    const commit = done.commit;
+    hooks.finished(this.#name, (commit.settledAt - this.#started) / 1000);
+    this.#reply = commit.failed ? replyToError(commit.error, hooks.unexpected) : done.reply;
+    return this.#reply;
   }
 }
 

@@ -84,7 +84,12 @@ export class Keyspace {
   #clearsPending = 0;
   /** The newest write handed to the engine; commits go in issue order, so once it settles every earlier write has. */
   #latest: Promise<unknown> = Promise.resolve();
-  readonly #commitGroup = (): void => this.#commit();
+  /** #commitGroup is queued for the end of the turn (an early #commit leaves it queued for the next group). */
+  #commitQueued = false;
+  readonly #commitGroup = (): void => {
+    this.#commitQueued = false;
+    this.#commit();
+  };
 
   /** `sync`: every write waits for fdatasync before it is acknowledged (--appendfsync always). */
   constructor(db: Database, sync: boolean, turn: TurnEnd) {
@@ -129,7 +134,10 @@ export class Keyspace {
     const group: Group = { writes: [], generation: ++this.#generation, bytes: 0, commit: new Commit() };
     this.#group = group;
     this.#unsettled.push(group);
-    this.#turn.commit(this.#commitGroup);
+    if (!this.#commitQueued) {
+      this.#commitQueued = true;
+      this.#turn.commit(this.#commitGroup);
+    }
     return group;
   }
 

@@ -17,43 +17,44 @@ import { setImmediate } from 'node:timers';
 
 type Task = () => void;
 
+// Tasks are kept in arrays, not sets: a caller queues its task at most once
+// until it runs (the keyspace once per group, a connection once per turn),
+// which a set's add checked again on every request.
 export class TurnEnd {
-  readonly #commits = new Set<Task>();
-  readonly #flushes = new Set<Task>();
+  #commits: Task[] = [];
+  #flushes: Task[] = [];
   /** The commit phase of a queued pair has not begun: a commit joins it. */
   #commitQueued = false;
   /** The flush phase of a queued pair has not begun: a flush joins it. */
   #flushQueued = false;
 
-  /** Runs `task` once at the end of this turn, before any flush. */
+  /** Runs `task` at the end of this turn, before any flush. Precondition: `task` is not queued already. */
   commit(task: Task): void {
-    this.#commits.add(task);
+    this.#commits.push(task);
     if (!this.#commitQueued) this.#queuePhases();
   }
 
-  /** Runs `task` once at the end of this turn, after the commits and the replies they resolve. */
+  /** Runs `task` at the end of this turn, after the commits and the replies they resolve. Precondition: `task` is not queued already. */
   flush(task: Task): void {
-    this.#flushes.add(task);
+    this.#flushes.push(task);
     if (!this.#flushQueued) this.#queuePhases();
   }
 
   #queuePhases(): void {
     this.#commitQueued = true;
     this.#flushQueued = true;
+    // Each phase takes its tasks before running them: one queued again meanwhile is for the next turn.
     setImmediate(() => {
       this.#commitQueued = false;
-      runAll(this.#commits);
+      const tasks = this.#commits;
+      this.#commits = [];
+      for (const task of tasks) task();
     });
     setImmediate(() => {
       this.#flushQueued = false;
-      runAll(this.#flushes);
+      const tasks = this.#flushes;
+      this.#flushes = [];
+      for (const task of tasks) task();
     });
   }
-}
-
-/** Runs and removes the tasks in `tasks`; one a task schedules again is kept for the next turn. */
-function runAll(tasks: Set<Task>): void {
-  const now = [...tasks];
-  tasks.clear();
-  for (const task of now) task();
 }
