@@ -1022,7 +1022,21 @@ export function skiplistExportSize(list: usize): u32 {
   return load<u32>(list + L_RUN_BYTES);
 }
 
-/** Where the last skiplistExport stopped: the first node not written, 0 after the last. */
+@inline function runEntrySize(n: usize): u32 {
+  return RUN_ENTRY_HEADER + keyLen(n) + load<u32>(n + N_VALUE_LEN);
+}
+
+/** Writes node `n`'s run entry at `at` (runEntrySize(n) bytes). */
+@inline function writeRunEntry(n: usize, at: usize): void {
+  const kLen = keyLen(n);
+  const vLen = load<u32>(n + N_VALUE_LEN);
+  store<u32>(at, kLen);
+  store<u32>(at + 4, vLen);
+  memory.copy(at + RUN_ENTRY_HEADER, n + N_KEY, kLen);
+  memory.copy(at + RUN_ENTRY_HEADER + kLen, <usize>load<u32>(n + N_VALUE), vLen);
+}
+
+/** Where the last export stopped: skiplistExport's first node not written (0 after the last), or skiplistExportPending's first pending slot. */
 let exportNext: usize = 0;
 
 /**
@@ -1038,15 +1052,9 @@ export function skiplistExport(list: usize, from: usize, out: usize, cap: u32): 
   let pos: u32 = 0;
   let n = from != 0 ? from : next(head(list), 0);
   while (n != 0) {
-    const kLen = keyLen(n);
-    const vLen = load<u32>(n + N_VALUE_LEN);
-    const size = RUN_ENTRY_HEADER + kLen + vLen;
+    const size = runEntrySize(n);
     if (size > cap - pos) break;
-    const at = out + pos;
-    store<u32>(at, kLen);
-    store<u32>(at + 4, vLen);
-    memory.copy(at + RUN_ENTRY_HEADER, n + N_KEY, kLen);
-    memory.copy(at + RUN_ENTRY_HEADER + kLen, <usize>load<u32>(n + N_VALUE), vLen);
+    writeRunEntry(n, out + pos);
     pos += size;
     n = next(n, 0);
   }
@@ -1079,15 +1087,9 @@ export function skiplistExportPending(list: usize, from: u32, out: usize, cap: u
   let i = from;
   while (i < count) {
     const n = <usize>load<u32>(pending + (<usize>i << 2));
-    const kLen = keyLen(n);
-    const vLen = load<u32>(n + N_VALUE_LEN);
-    const size = RUN_ENTRY_HEADER + kLen + vLen;
+    const size = runEntrySize(n);
     if (size > cap - pos) break;
-    const at = out + pos;
-    store<u32>(at, kLen);
-    store<u32>(at + 4, vLen);
-    memory.copy(at + RUN_ENTRY_HEADER, n + N_KEY, kLen);
-    memory.copy(at + RUN_ENTRY_HEADER + kLen, <usize>load<u32>(n + N_VALUE), vLen);
+    writeRunEntry(n, out + pos);
     pos += size;
     i++;
   }
