@@ -435,7 +435,14 @@ describe('memtable writes and runs', () => {
     list.put(Uint8Array.of(1, 2, 3), 1, Kind.Value, Uint8Array.of(9));
     expect(list.exportSize).toBe(8 + 11 + 1);
     const ptr = heap.alloc(64);
-    expect(list.exportSlice(0, ptr, 19)).toEqual({ written: -1, next: list.firstNode });
+    expect(list.exportPendingSlice(0, ptr, 19)).toEqual({ written: -1, next: 0 });
+    expect(list.exportPendingSlice(0, ptr, 64)).toEqual({ written: 20, next: 1 });
+    expect(() => list.exportPendingSlice(0, 0, 20)).toThrow(InvalidArgumentError);
+    const first = list.cursor();
+    first.first();
+    expect(list.exportSlice(0, ptr, 19)).toEqual({ written: -1, next: first.node });
+    // The walk linked the node: the pending export refuses.
+    expect(list.exportPendingSlice(0, ptr, 64).written).toBe(-2);
     expect(list.exportSlice(0, ptr, 64)).toEqual({ written: 20, next: 0 });
     expect(() => list.exportSlice(0, heap.u8().length - 4, 19)).toThrow(InvalidArgumentError);
     expect(() => list.exportSlice(0, 0, 20)).toThrow(InvalidArgumentError);

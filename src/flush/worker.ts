@@ -1,7 +1,8 @@
 // The table worker: its own WebAssembly instance. It builds a table from a
-// memtable's run, sorting it first if need be (a flush) and sends the bytes back, or merges input
-// tables into output tables (a compaction), reading and writing them itself
-// when the engine's FileSystem is node:fs, else through the main thread.
+// memtable's run (a flush: sorting the run first if it came unsorted) and
+// sends the bytes back, or merges input tables into output tables (a
+// compaction), reading and writing them itself when the engine's FileSystem
+// is node:fs, else through the main thread.
 import { parentPort } from 'node:worker_threads';
 import { compact } from '../compaction/compactor.js';
 import type { WindowedInput } from '../compaction/windowed-input.js';

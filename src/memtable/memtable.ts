@@ -171,7 +171,7 @@ export class Memtable {
    * kernel into linear memory slice by slice and copied out, ready to be
    * transferred to the worker that builds the table. A memtable only written
    * to (every node still pending) comes out in insertion order, unsorted:
-   * the worker sorts it (sortRun), so this thread pays a copy, not a sort.
+   * the worker sorts it (withSortedRun), so this thread pays a copy, not a sort.
    */
   exportRun(): MemtableRun {
     const slices = this.#exportSlices();
@@ -255,7 +255,7 @@ export class Memtable {
   }
 }
 
-/** A memtable's entries as a run: in sorted order, or as inserted (sort with sortRun before building a table). */
+/** A memtable's entries as a run: in sorted order, or as inserted (sort with withSortedRun before building a table). */
 export interface MemtableRun {
   bytes: Uint8Array;
   sorted: boolean;

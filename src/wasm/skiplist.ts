@@ -291,11 +291,6 @@ export class SkipList {
     return fns.skiplistSettleStep(this.handle, budget) !== 0;
   }
 
-  /** The first node, or 0 when empty. */
-  get firstNode(): number {
-    return fns.skiplistFirst(this.handle) >>> 0;
-  }
-
   /** Heap bytes held by the list (arena chunks with their headers, and structs). */
   get bytes(): number {
     return fns.skiplistBytes(this.handle) >>> 0;
