@@ -12,7 +12,7 @@ interface Accepted {
   socket: Socket;
   /** Whether the connection was moved off the accepted socket. */
   moved: boolean;
-  chunks: Buffer[];
+  chunks: Uint8Array[];
 }
 
 const servers: Server[] = [];
@@ -26,7 +26,7 @@ async function pair(hideUserBuffer: boolean): Promise<{ accepted: Promise<Accept
   const accepted = new Promise<Accepted>((r) => (resolve = r));
   const server = createServer({ pauseOnConnect: true }, (socket) => {
     if (hideUserBuffer) Object.defineProperty((socket as unknown as { _handle: object })._handle, 'useUserBuffer', { value: undefined });
-    const chunks: Buffer[] = [];
+    const chunks: Uint8Array[] = [];
     const reading = readClientSocket(socket, (chunk) => {
       chunks.push(chunk);
       reading.write(`${chunk.length}\n`);

@@ -10,13 +10,35 @@
 //
 // Every socket reads into the same buffer: reads run one at a time on this
 // thread, and each chunk is copied out before the next read, since the
-// parser hands out views of the chunks it is given and keeps them.
+// parser hands out views of the chunks it is given and keeps them. Chunks
+// are copied into a slab, one after another, each a plain Uint8Array view
+// of it: Buffer.from costs two Buffers and a trip through its pool, about
+// 0.5 us of a SET's 19 at -P 1. A slab lives while any of its chunks does.
 import { Socket } from 'node:net';
 
 /** Bytes one read may take; a larger pending input arrives in several chunks. */
 const READ_BUFFER_BYTES = 64 * 1024;
+/** Bytes of a slab; a chunk over a quarter of it gets an array of its own. */
+const SLAB_BYTES = 64 * 1024;
 
 let readBuffer: Buffer | undefined;
+/** The same memory as readBuffer, as a plain Uint8Array (its views cost less to make). */
+let readBytes: Uint8Array | undefined;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/** A copy of readBytes[0, n), the caller's to keep. */
+function copyRead(bytes: Uint8Array, n: number): Uint8Array {
+  if (n > SLAB_BYTES / 4) return bytes.slice(0, n);
+  if (n > slab.length - slabUsed) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slab.set(new Uint8Array(bytes.buffer, bytes.byteOffset, n), at);
+  slabUsed += n;
+  return new Uint8Array(slab.buffer, at, n);
+}
 
 interface StreamHandle {
   readStart(): number;
@@ -36,7 +58,7 @@ function streamHandle(socket: Socket): StreamHandle | undefined {
  * accepted one, or the one its connection moved to (the accepted one is
  * then destroyed without its connection, which it no longer holds).
  */
-export function readClientSocket(accepted: Socket, receive: (chunk: Buffer) => void): Socket {
+export function readClientSocket(accepted: Socket, receive: (chunk: Uint8Array) => void): Socket {
   const handle = streamHandle(accepted);
   if (handle === undefined) {
     accepted.on('data', receive);
@@ -46,6 +68,7 @@ export function readClientSocket(accepted: Socket, receive: (chunk: Buffer) => v
   (accepted as unknown as { _handle: null })._handle = null;
   accepted.destroy();
   readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const onread = { buffer: readBuffer, callback: (n: number, buffer: Buffer) => receive(Buffer.from(buffer.subarray(0, n))) };
+  const bytes = (readBytes ??= new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, readBuffer.length));
+  const onread = { buffer: readBuffer, callback: (n: number) => receive(copyRead(bytes, n)) };
   return new Socket({ handle, onread, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
 }

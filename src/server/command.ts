@@ -35,6 +35,9 @@ export interface Context {
    * performance.now() when the command being dispatched began: when the
    * one before it in the run returned, or when the run began. dispatch()
    * moves it on, so a command's latency costs one clock read, not two.
+   * NaN until read: a run starts without it, and a command whose reply
+   * waits for its commit (its latency is measured to the commit) leaves it
+   * to the command after it, if any; at -P 1 a SET then reads no clock.
    */
   started: number;
 }

@@ -11,7 +11,6 @@
 // and holds bounded memory; one whose unsent replies still pass
 // `maxOutputBuffer` is disconnected.
 import type { Socket } from 'node:net';
-import { performance } from 'node:perf_hooks'; // not the global, which Node defines as a getter: a call per use
 import { readClientSocket } from './client-socket.js';
 import type { Context, Reply } from './command.js';
 import type { CommandTable } from './command-table.js';
@@ -97,7 +96,7 @@ export class Connection {
     });
   }
 
-  #receive(chunk: Buffer): void {
+  #receive(chunk: Uint8Array): void {
     let requests: Uint8Array[][];
     try {
       requests = this.#parser.push(chunk);
@@ -138,7 +137,7 @@ export class Connection {
 
   /** #process's run of requests: its commands share one read of each clock (`now`: the wall clock, as just read). */
   #run(now: number): void {
-    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now, started: performance.now() };
+    const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now, started: NaN };
     while (this.#next < this.#requests.length && !this.session.closing && !this.#backedUp()) {
       const args = this.#requests[this.#next++]!;
       this.#deps.server.counters.commandsProcessed++;
@@ -146,7 +145,7 @@ export class Connection {
       if (this.#writer.length >= REPLY_BATCH) {
         this.#flush();
         // The next command's latency starts after the socket write.
-        ctx.started = performance.now();
+        ctx.started = NaN;
       }
     }
     if (this.#next === this.#requests.length) {
@@ -184,7 +183,8 @@ export class Connection {
   #flush(): void {
     if (this.socket.destroyed) return;
     if (this.#writer.length > 0 && !this.socket.write(this.#writer.take())) this.#socketFull = true;
-    if (this.socket.writableLength > this.#options.maxOutputBuffer) {
+    // Unless write() said full, the socket holds less than its high-water mark, far below the smallest limit (1 MiB).
+    if (this.#socketFull && this.socket.writableLength > this.#options.maxOutputBuffer) {
       this.#drop(`output buffer over ${this.#options.maxOutputBuffer} bytes`);
       return;
     }

@@ -104,23 +104,23 @@ export class Waiting {
   }
 }
 
-/** Runs one request; ctx.started is when it began, and is moved on to when it returned. */
+/** Runs one request; ctx.started is when it began (read now if NaN), and is moved on to when it returned (NaN if no clock was read). */
 export function dispatch(table: CommandTable, ctx: Context, args: Uint8Array[], hooks: DispatchHooks): Reply | Waiting {
-  const started = ctx.started;
   const command = table.find(args[0]!);
   if (command === undefined) {
-    const reply = unknownCommand(args);
-    ctx.started = performance.now();
-    return reply;
+    ctx.started = NaN;
+    return unknownCommand(args);
   }
+  const started = Number.isNaN(ctx.started) ? performance.now() : ctx.started;
   const name = command.name;
   const outcome = run(command, ctx, args, hooks.unexpected);
-  const returned = performance.now();
-  ctx.started = returned;
   if (typeof outcome === 'function') {
+    const returned = performance.now();
+    ctx.started = returned;
     hooks.finished(name, (returned - started) / 1000);
     return outcome;
   }
+  ctx.started = NaN;
   return new Waiting(name, started, outcome);
 }
 

@@ -54,7 +54,7 @@ const SHARED_NAME_MAX = 32;
 /** Header numbers have at most this many digits, so they stay exact (< 2^53) and every limit fits. */
 const MAX_HEADER_DIGITS = 15;
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 
 const INVALID_MULTIBULK = 'Protocol error: invalid multibulk length';
 const INVALID_BULK = 'Protocol error: invalid bulk length';
@@ -69,8 +69,11 @@ const MISSING_CRLF = 'Protocol error: expected CRLF after bulk argument';
 export class RespParser {
   private readonly limits: ParserLimits;
   /** The buffer being consumed, and the offset of its first unconsumed byte. */
-  private buf: Buffer = EMPTY;
+  private buf: Uint8Array = EMPTY;
   private pos = 0;
+  /** buf's memory and where buf starts in it (set with buf: reading them from buf for every argument's view cost as much as the view). */
+  private bufData: ArrayBufferLike = EMPTY.buffer;
+  private bufOffset = 0;
   /** Arguments of the multibulk request under way, and how many are still to come (0: between requests). */
   private args: Uint8Array[] = [];
   private argsTaken = 0;
@@ -78,7 +81,7 @@ export class RespParser {
   /** Length of the bulk argument whose `$` header is read and whose data is not, else -1. */
   private bulkLength = -1;
   /** The tail kept between pushes: views of received chunks, and their total size. */
-  private readonly parts: Buffer[] = [];
+  private readonly parts: Uint8Array[] = [];
   private partsBytes = 0;
   /**
    * What the tail waits for: `waitBytes` bytes in all (a bulk argument's data and CRLF), or, when
@@ -98,11 +101,10 @@ export class RespParser {
    * as Uint8Arrays (views into the received chunks where an argument lies within one chunk; a copy only when an argument spans chunks).
    * Incomplete input is kept for the next push. Throws ProtocolError on malformed input; after that the parser must not be used again.
    */
-  push(chunk: Buffer): Uint8Array[][] {
+  push(chunk: Uint8Array): Uint8Array[][] {
     const requests: Uint8Array[][] = [];
     if (this.parts.length === 0) {
-      this.buf = chunk;
-      this.pos = 0;
+      this.consume(chunk, 0);
     } else if (!this.absorb(chunk, requests)) {
       return requests;
     }
@@ -117,6 +119,14 @@ export class RespParser {
     return bytes;
   }
 
+  /** Makes `buf` the buffer being consumed, from `pos`. */
+  private consume(buf: Uint8Array, pos: number): void {
+    this.buf = buf;
+    this.pos = pos;
+    this.bufData = buf.buffer;
+    this.bufOffset = buf.byteOffset;
+  }
+
   /** Parses the buffer from pos into requests until it runs out, keeping any incomplete rest as the tail. */
   private drain(requests: Uint8Array[][]): void {
     for (;;) {
@@ -126,7 +136,7 @@ export class RespParser {
   }
 
   /** Adds a chunk to the tail; once the tail holds what it waits for, resumes parsing from it (returns true). */
-  private absorb(chunk: Buffer, requests: Uint8Array[][]): boolean {
+  private absorb(chunk: Uint8Array, requests: Uint8Array[][]): boolean {
     this.parts.push(chunk);
     this.partsBytes += chunk.length;
     if (this.waitBytes > 0) {
@@ -138,8 +148,7 @@ export class RespParser {
       checkLine(this.partsBytes, this.limits, this.lineTooBig);
       return false;
     }
-    this.buf = Buffer.concat(this.parts, this.partsBytes);
-    this.pos = 0;
+    this.consume(Buffer.concat(this.parts, this.partsBytes), 0);
     this.clearTail();
     return true;
   }
@@ -148,13 +157,12 @@ export class RespParser {
    * Joins exactly the awaited bulk argument and its CRLF out of the tail, whose last part is
    * `last`, and resumes in `last` after them: the bytes that follow are not copied.
    */
-  private completeBulk(last: Buffer, requests: Uint8Array[][]): void {
+  private completeBulk(last: Uint8Array, requests: Uint8Array[][]): void {
     const after = this.partsBytes - this.waitBytes;
     const joined = Buffer.concat(this.parts, this.waitBytes);
     this.clearTail();
-    this.buf = last;
-    this.pos = last.length - after;
-    this.takeBulk(joined, 0, requests);
+    this.consume(last, last.length - after);
+    this.takeBulk(joined, joined.buffer, joined.byteOffset, 0, requests);
   }
 
   private clearTail(): void {
@@ -169,8 +177,7 @@ export class RespParser {
       this.partsBytes = this.buf.length - this.pos;
     }
     this.waitBytes = waitBytes;
-    this.buf = EMPTY;
-    this.pos = 0;
+    this.consume(EMPTY, 0);
   }
 
   private waitForLine(tooBig: string): void {
@@ -207,7 +214,7 @@ export class RespParser {
       this.suspend(this.bulkLength + 2);
       return false;
     }
-    this.takeBulk(this.buf, this.pos, requests);
+    this.takeBulk(this.buf, this.bufData, this.bufOffset, this.pos, requests);
     this.pos = end + 2;
     return true;
   }
@@ -224,13 +231,16 @@ export class RespParser {
     return true;
   }
 
-  /** Takes the bulk argument announced by the last `$` header from source[start...], which holds it and its CRLF. */
-  private takeBulk(source: Buffer, start: number, requests: Uint8Array[][]): void {
+  /**
+   * Takes the bulk argument announced by the last `$` header from source[start...], which holds it
+   * and its CRLF; source starts at `sourceOffset` in `sourceData`.
+   */
+  private takeBulk(source: Uint8Array, sourceData: ArrayBufferLike, sourceOffset: number, start: number, requests: Uint8Array[][]): void {
     const end = start + this.bulkLength;
     if (source[end] !== CR || source[end + 1] !== LF) throw new ProtocolError(MISSING_CRLF);
     // A plain view: a Buffer (subarray) costs three times as much to make, and arguments are made for every request.
     this.args[this.argsTaken] =
-      this.argsTaken === 0 && end - start <= SHARED_NAME_MAX ? this.sharedName(source, start, end) : new Uint8Array(source.buffer, source.byteOffset + start, end - start);
+      this.argsTaken === 0 && end - start <= SHARED_NAME_MAX ? this.sharedName(source, start, end) : new Uint8Array(sourceData, sourceOffset + start, end - start);
     this.argsTaken++;
     this.bulkLength = -1;
     if (--this.argsLeft === 0) requests.push(this.args);
@@ -241,7 +251,7 @@ export class RespParser {
    * the same (a pipeline repeats one command, and comparing a few bytes
    * costs a tenth of making a view), else a copy that becomes the last name.
    */
-  private sharedName(source: Buffer, start: number, end: number): Uint8Array {
+  private sharedName(source: Uint8Array, start: number, end: number): Uint8Array {
     const name = this.name;
     const length = end - start;
     if (name.length === length) {
@@ -334,7 +344,7 @@ function isSpace(c: number): boolean {
  * backslash escapes or single-quoted with only \' , and its closing quote must be followed by
  * whitespace or the end of the line. Plain arguments are views of buf; quoted ones are decoded copies.
  */
-function splitInline(buf: Buffer, start: number, end: number): Uint8Array[] {
+function splitInline(buf: Uint8Array, start: number, end: number): Uint8Array[] {
   const args: Uint8Array[] = [];
   let i = start;
   for (;;) {
@@ -345,7 +355,7 @@ function splitInline(buf: Buffer, start: number, end: number): Uint8Array[] {
 }
 
 /** Reads the argument starting at buf[i] (not whitespace) into args; returns the index after it. */
-function readInlineArgument(buf: Buffer, i: number, end: number, args: Uint8Array[]): number {
+function readInlineArgument(buf: Uint8Array, i: number, end: number, args: Uint8Array[]): number {
   const start = i;
   while (i < end && !isSpace(buf[i]!) && buf[i] !== DQUOTE && buf[i] !== SQUOTE) i++;
   if (i === end || isSpace(buf[i]!)) {
@@ -360,7 +370,7 @@ function readInlineArgument(buf: Buffer, i: number, end: number, args: Uint8Arra
 }
 
 /** Decodes a double-quoted section from buf[i] (after the opening quote) into out; returns the index after the closing quote. */
-function readDoubleQuoted(buf: Buffer, i: number, end: number, out: number[]): number {
+function readDoubleQuoted(buf: Uint8Array, i: number, end: number, out: number[]): number {
   for (;;) {
     if (i >= end) throw new ProtocolError(UNBALANCED_QUOTES);
     const c = buf[i]!;
@@ -379,7 +389,7 @@ function readDoubleQuoted(buf: Buffer, i: number, end: number, out: number[]): n
 }
 
 /** Decodes a single-quoted section from buf[i] (after the opening quote) into out; returns the index after the closing quote. */
-function readSingleQuoted(buf: Buffer, i: number, end: number, out: number[]): number {
+function readSingleQuoted(buf: Uint8Array, i: number, end: number, out: number[]): number {
   for (;;) {
     if (i >= end) throw new ProtocolError(UNBALANCED_QUOTES);
     const c = buf[i]!;
