@@ -235,6 +235,7 @@ export class Database {
       syncLog: () => this.#syncLog(),
       apply: (ptr, len, last) => this.#apply(ptr, len, last),
       makeRoom: () => this.#makeRoom(),
+      hasRoom: () => this.#hasRoom(),
       checkWritable: () => this.#checkWritable(),
     }, Math.min(1024 * 1024, this.#options.memtableSize / 4));
     this.#compactions = new CompactionScheduler({
@@ -289,6 +290,19 @@ export class Database {
   /** Applies every operation atomically: after a crash all or none of them are there. */
   batch(ops: BatchOp[], options?: WriteOptions): Promise<void> {
     return this.#write(() => toOps(ops, this.#options.clock), options);
+  }
+
+  /**
+   * Applies every operation atomically on this call stack, when that needs
+   * no wait: true once they are in the WAL (handed to the OS, not synced)
+   * and visible; false, having written nothing, when the write would wait
+   * (a commit in flight, a full memtable, a stall), where batch() is the
+   * way. Throws rather than rejects. For a caller that gathers the writes
+   * of one turn of its event loop; it never lets the loop turn itself.
+   */
+  batchNow(ops: BatchOp[]): boolean {
+    this.#checkOpen();
+    return this.#commit.writeNow(toOps(ops, this.#options.clock));
   }
 
   #write(makeOps: () => WriteOp[], options: WriteOptions | undefined): Promise<void> {
@@ -377,9 +391,14 @@ export class Database {
     // After a failure no WAL switch or flush is retried: writes fail with the cause at once.
     this.#checkWritable();
     if (this.#freezeRequested) return this.#freezeAtTurn();
-    const l0 = this.#versions.current.levelFileCount(0);
-    if (!this.#memtableFull() && this.#imm.length <= this.#options.maxImmutableMemtables && l0 < L0_SLOWDOWN) return undefined;
+    if (this.#hasRoom()) return undefined;
     return this.#rotateAndWait();
+  }
+
+  /** Whether a commit may go ahead at once: no freeze asked for, room in the memtable, no flush backlog, no level-0 slowdown. */
+  #hasRoom(): boolean {
+    if (this.#freezeRequested || this.#memtableFull() || this.#imm.length > this.#options.maxImmutableMemtables) return false;
+    return this.#versions.current.levelFileCount(0) < L0_SLOWDOWN;
   }
 
   #memtableFull(): boolean {

@@ -199,6 +199,35 @@ describe('concurrency', () => {
   });
 });
 
+describe('batchNow', () => {
+  it('commits on the call stack when nothing waits, declines while a commit is in flight or the memtable is full, and keeps order', async () => {
+    const dir = newDir();
+    let db = await open(dir, small);
+    expect(db.batchNow([{ type: 'put', key: 'now', value: '1' }])).toBe(true);
+    expect(text(db.getSync('now'))).toBe('1');
+    // A synced write is in flight until its fdatasync: a write now would pass it, so batchNow declines and writes nothing.
+    const synced = db.put('now', '2', { sync: true });
+    expect(db.batchNow([{ type: 'put', key: 'now', value: '3' }])).toBe(false);
+    await synced;
+    expect(text(db.getSync('now'))).toBe('2');
+    expect(db.batchNow([{ type: 'put', key: 'now', value: '3' }, { type: 'del', key: 'gone' }])).toBe(true);
+    // Fill the memtable with writes now until it declines (a rotation must wait for a new WAL), then batch() goes on.
+    let declined = -1;
+    for (let i = 0; i < 10_000 && declined < 0; i++) if (!db.batchNow([{ type: 'put', key: `f${i}`, value: 'x'.repeat(100) }])) declined = i;
+    expect(declined).toBeGreaterThan(0);
+    await db.batch([{ type: 'put', key: `f${declined}`, value: 'x'.repeat(100) }]);
+    expect(db.batchNow([{ type: 'put', key: 'after', value: 'a' }])).toBe(true);
+    expect(() => db.batchNow([{ type: 'merge', key: 'k' } as never])).toThrow(InvalidArgumentError);
+    await db.close();
+    expect(() => db.batchNow([{ type: 'put', key: 'k', value: 'v' }])).toThrow(ClosedError);
+    db = await open(dir, small);
+    expect(text(await db.get('now'))).toBe('3');
+    expect(text(await db.get('after'))).toBe('a');
+    expect((await db.iterator({ gte: 'f', lt: 'g' }).all()).length).toBe(declined + 1);
+    await db.close();
+  });
+});
+
 describe('model', () => {
   type Op =
     | { t: 'put'; k: string; v: string }

@@ -28,7 +28,7 @@ type Write =
   | { t: 'range'; lo: string; hi: string };
 type Op =
   | Write
-  | { t: 'batch'; ops: Write[] }
+  | { t: 'batch'; ops: Write[]; now: boolean }
   | { t: 'clear'; lo: string | null; hi: string | null }
   | { t: 'tick'; ms: number }
   | { t: 'snap' }
@@ -51,7 +51,7 @@ const write: fc.Arbitrary<Write> = fc.oneof(
 );
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: write },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(write, { maxLength: 8 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(write, { maxLength: 8 }), now: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('clear' as const), lo: bound, hi: bound }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 20 }).map((n) => n * 100) }) },
   { weight: 2, arbitrary: fc.constant({ t: 'snap' as const }) },
@@ -116,7 +116,8 @@ async function runSequence(ops: Op[], run: RunOptions): Promise<void> {
           break;
         case 'batch': {
           const ops = o.ops.filter((w) => w.t !== 'range' || w.lo < w.hi);
-          await db.batch(ops.map(dbWrite), sync);
+          // batchNow when it can (not when sync is asked for: it never syncs), else batch().
+          if (!o.now || sync.sync || !db.batchNow(ops.map(dbWrite))) await db.batch(ops.map(dbWrite), sync);
           for (const w of ops) applyWrite(state, w, now);
           break;
         }

@@ -82,13 +82,13 @@ export class Keyspace {
   #overlay: Map<string, Pending> | undefined;
   /** FLUSHDBs issued and not yet committed: until they are, keys outside the overlay read as deleted. */
   #clearsPending = 0;
-  /** The newest write handed to the engine; commits go in issue order, so once it settles every earlier write has. */
+  /** The newest write handed to the engine's queue; commits go in issue order, so once it settles every earlier write has (one committed at once needs no wait). */
   #latest: Promise<unknown> = Promise.resolve();
   /** #commitGroup is queued for the end of the turn (an early #commit leaves it queued for the next group). */
   #commitQueued = false;
   readonly #commitGroup = (): void => {
     this.#commitQueued = false;
-    this.#commit();
+    this.#commit(true);
   };
 
   /** `sync`: every write waits for fdatasync before it is acknowledged (--appendfsync always). */
@@ -150,15 +150,38 @@ export class Keyspace {
     return overlay;
   }
 
-  /** Hands the writes issued and not yet handed over to the engine, as one batch. */
-  #commit(): void {
+  /**
+   * Hands the writes issued and not yet handed over to the engine, as one
+   * batch. With `atOnce` (the turn's end calling), writes that need no
+   * fsync are committed and settled on this stack when the engine needs no
+   * wait, sparing the promises; elsewhere a command is running, and
+   * settling would have its connection run the requests after it inside it.
+   */
+  #commit(atOnce = false): void {
     const group = this.#group;
     if (group === undefined) return;
     this.#group = undefined;
+    const ops = group.writes.map(toBatchOp);
+    if (atOnce && !this.#sync && this.#commitNow(group, ops)) return;
     const settle = () => this.#settle(group);
-    const committed = this.db.batch(group.writes.map(toBatchOp), { sync: this.#sync });
+    const committed = this.db.batch(ops, { sync: this.#sync });
     this.#latest = committed.then(settle, settle);
     group.commit.follow(committed);
+  }
+
+  /** Commits the group on this stack and settles it; false (nothing done) when the engine would make it wait. */
+  #commitNow(group: Group, ops: BatchOp[]): boolean {
+    let failed = false;
+    let err: unknown;
+    try {
+      if (!this.db.batchNow(ops)) return false;
+    } catch (e) {
+      failed = true;
+      err = e;
+    }
+    this.#settle(group);
+    group.commit.settle(failed, err);
+    return true;
   }
 
   /** A group's batch committed or failed: its writes leave the overlay, unless a later group wrote the key again. */

@@ -8,7 +8,9 @@
 // turn of the event loop. But a writer awaiting unsynced writes in a loop
 // would then never finish a macrotask, starving timers and I/O: once commits
 // have run for MAX_TURN_MS without the event loop turning, the next one
-// waits for a turn (setImmediate).
+// waits for a turn (setImmediate). writeNow() commits on the caller's
+// stack without a promise, when no wait is needed (an event loop's turn
+// end committing what the turn gathered: varve serve).
 //
 // Invariant: commits run one at a time, in arrival order; a group's
 // sequence numbers follow the previous group's.
@@ -41,6 +43,8 @@ export interface CommitTarget {
   apply(ptr: number, len: number, lastSequence: number): void;
   /** Waits, if needed, until the memtable has room (flush backlog); called before each commit. */
   makeRoom(): Promise<void> | undefined;
+  /** Whether makeRoom() would return undefined, changing nothing. */
+  hasRoom(): boolean;
   /** Throws if writes are refused (closed, or poisoned by an earlier failure). */
   checkWritable(): void;
 }
@@ -76,6 +80,28 @@ export class GroupCommit {
       this.#queue.push({ ops, sync, resolve, reject });
       if (!this.#busy) void this.#drain();
     });
+  }
+
+  /**
+   * Commits `ops` atomically on this call stack, unsynced, when that needs
+   * no wait: no commit in flight or queued (so commits keep their order)
+   * and room in the memtable. True once they are in the WAL (handed to the
+   * OS) and visible; false, having done nothing, otherwise. Throws what a
+   * commit throws. Unlike write(), it never lets the event loop turn: a
+   * caller looping on it starves timers and I/O.
+   */
+  writeNow(ops: WriteOp[]): boolean {
+    if (this.#busy || !this.#target.hasRoom()) return false;
+    this.#busy = true;
+    try {
+      this.#target.checkWritable();
+      this.#batch.clear();
+      const userBytes = this.#encode(ops);
+      if (this.#batch.count > 0) this.#publish(this.#append(), userBytes);
+    } finally {
+      this.#busy = false;
+    }
+    return true;
   }
 
   /** Key + value bytes of every operation committed so far. */
@@ -150,26 +176,45 @@ export class GroupCommit {
 
   async #commit(group: Pending[]): Promise<void> {
     this.#target.checkWritable();
-    const batch = this.#batch;
-    batch.clear();
+    this.#batch.clear();
     let sync = false;
     let userBytes = 0;
     for (const w of group) {
       sync ||= w.sync;
-      for (const op of w.ops) {
-        userBytes += op.key.length + (op.value?.length ?? 0);
-        if (op.kind === Kind.Deletion) batch.del(op.key);
-        else if (op.kind === Kind.Value) batch.put(op.key, op.value!);
-        else if (op.kind === Kind.ValueWithExpiry) batch.putWithExpiry(op.key, op.value!, op.expiresAt!);
-        else batch.putWithKind(op.kind, op.key, op.value!);
-      }
+      userBytes += this.#encode(w.ops);
     }
-    if (batch.count === 0) return;
+    if (this.#batch.count === 0) return;
+    const last = this.#append();
+    if (sync) await this.#target.syncLog();
+    this.#publish(last, userBytes);
+  }
+
+  /** Adds `ops` to the batch; returns their key + value bytes. */
+  #encode(ops: WriteOp[]): number {
+    const batch = this.#batch;
+    let userBytes = 0;
+    for (const op of ops) {
+      userBytes += op.key.length + (op.value?.length ?? 0);
+      if (op.kind === Kind.Deletion) batch.del(op.key);
+      else if (op.kind === Kind.Value) batch.put(op.key, op.value!);
+      else if (op.kind === Kind.ValueWithExpiry) batch.putWithExpiry(op.key, op.value!, op.expiresAt!);
+      else batch.putWithKind(op.kind, op.key, op.value!);
+    }
+    return userBytes;
+  }
+
+  /** Numbers the batch (not empty) after the last committed sequence and hands it to the WAL; returns its last sequence. */
+  #append(): number {
+    const batch = this.#batch;
     const first = this.#target.lastSequence() + 1;
     batch.setSequence(first);
     this.#target.appendToLog(batch.ptr, batch.len);
-    if (sync) await this.#target.syncLog();
-    this.#target.apply(batch.ptr, batch.len, first + batch.count - 1);
+    return first + batch.count - 1;
+  }
+
+  /** Makes the appended batch visible. */
+  #publish(lastSequence: number, userBytes: number): void {
+    this.#target.apply(this.#batch.ptr, this.#batch.len, lastSequence);
     this.#userBytes += userBytes;
   }
 }
