@@ -22,22 +22,27 @@ const READ_BUFFER_BYTES = 64 * 1024;
 const SLAB_BYTES = 64 * 1024;
 
 let readBuffer: Buffer | undefined;
-/** The same memory as readBuffer, as a plain Uint8Array (its views cost less to make). */
-let readBytes: Uint8Array | undefined;
+// The memories of the read buffer and the slab, kept beside them: reading
+// `.buffer` is a call into the runtime, each time.
+let readData: ArrayBufferLike | undefined;
+let readOffset = 0;
 let slab = new Uint8Array(0);
+let slabData: ArrayBufferLike = slab.buffer;
 let slabUsed = 0;
 
-/** A copy of readBytes[0, n), the caller's to keep. */
-function copyRead(bytes: Uint8Array, n: number): Uint8Array {
-  if (n > SLAB_BYTES / 4) return bytes.slice(0, n);
+/** A copy of the first n bytes read, the caller's to keep. Precondition: readData is set. */
+function copyRead(n: number): Uint8Array {
+  const read = new Uint8Array(readData!, readOffset, n);
+  if (n > SLAB_BYTES / 4) return read.slice();
   if (n > slab.length - slabUsed) {
     slab = new Uint8Array(SLAB_BYTES);
+    slabData = slab.buffer;
     slabUsed = 0;
   }
   const at = slabUsed;
-  slab.set(new Uint8Array(bytes.buffer, bytes.byteOffset, n), at);
+  slab.set(read, at);
   slabUsed += n;
-  return new Uint8Array(slab.buffer, at, n);
+  return new Uint8Array(slabData, at, n);
 }
 
 interface StreamHandle {
@@ -67,8 +72,11 @@ export function readClientSocket(accepted: Socket, receive: (chunk: Uint8Array) 
   }
   (accepted as unknown as { _handle: null })._handle = null;
   accepted.destroy();
-  readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const bytes = (readBytes ??= new Uint8Array(readBuffer.buffer, readBuffer.byteOffset, readBuffer.length));
-  const onread = { buffer: readBuffer, callback: (n: number) => receive(copyRead(bytes, n)) };
+  if (readBuffer === undefined) {
+    readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    readData = readBuffer.buffer;
+    readOffset = readBuffer.byteOffset;
+  }
+  const onread = { buffer: readBuffer, callback: (n: number) => receive(copyRead(n)) };
   return new Socket({ handle, onread, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
 }

@@ -17,6 +17,9 @@ interface Named {
 export class CommandTable {
   /** Commands by name length. */
   readonly #byLength: Named[][] = [];
+  /** The last name looked up, by identity, and what it found: the parser hands a run of like requests one shared name array. */
+  #lastArg: Uint8Array | undefined;
+  #lastCommand: Command | undefined;
 
   /** `byName`: every command under its lower-case name. */
   constructor(byName: ReadonlyMap<string, Command>) {
@@ -26,8 +29,16 @@ export class CommandTable {
     }
   }
 
-  /** The command named `arg`, compared ASCII case-insensitively, or undefined. */
+  /** The command named `arg`, compared ASCII case-insensitively, or undefined. Precondition: arrays looked up are not written to afterwards. */
   find(arg: Uint8Array): Command | undefined {
+    if (arg === this.#lastArg) return this.#lastCommand;
+    const command = this.#lookUp(arg);
+    this.#lastArg = arg;
+    this.#lastCommand = command;
+    return command;
+  }
+
+  #lookUp(arg: Uint8Array): Command | undefined {
     const candidates = this.#byLength[arg.length];
     if (candidates === undefined) return undefined;
     for (let j = 0; j < candidates.length; j++) {

@@ -51,6 +51,14 @@ const PRESIZED_ARGUMENTS = 64;
 /** Longest request name shared between requests (command names are short; a longer first argument is no command). */
 const SHARED_NAME_MAX = 32;
 
+/**
+ * The last multibulk request's name (first argument) any parser read, in a
+ * copy of its own: a run of like requests, from one client or many, shares
+ * it, and so can be recognised by identity (CommandTable.find). Never
+ * written to.
+ */
+let lastName = new Uint8Array(0);
+
 /** Header numbers have at most this many digits, so they stay exact (< 2^53) and every limit fits. */
 const MAX_HEADER_DIGITS = 15;
 
@@ -89,8 +97,6 @@ export class RespParser {
    */
   private waitBytes = 0;
   private lineTooBig = '';
-  /** The last multibulk request's name (first argument), in a copy of its own: a run of like requests shares it. */
-  private name: Uint8Array = new Uint8Array(0);
 
   constructor(limits: ParserLimits) {
     this.limits = limits;
@@ -252,7 +258,7 @@ export class RespParser {
    * costs a tenth of making a view), else a copy that becomes the last name.
    */
   private sharedName(source: Uint8Array, start: number, end: number): Uint8Array {
-    const name = this.name;
+    const name = lastName;
     const length = end - start;
     if (name.length === length) {
       let i = 0;
@@ -261,7 +267,7 @@ export class RespParser {
     }
     const copy = new Uint8Array(length);
     copy.set(source.subarray(start, end));
-    this.name = copy;
+    lastName = copy;
     return copy;
   }
 

@@ -45,6 +45,9 @@ export class ReplyWriter {
   /** The protocol replies are encoded in; HELLO may switch it between replies. */
   protocol: Protocol;
   private buf: Buffer = EMPTY;
+  /** buf's memory and where buf starts in it, kept beside it: take() makes a Buffer of them for every reply (buf.subarray reads `.buffer`, a runtime call). */
+  private bufData: ArrayBufferLike = EMPTY.buffer;
+  private bufOffset = EMPTY.byteOffset;
   /** buf[start, end) is written and not yet taken; buf[0, start) belongs to Buffers handed out. */
   private start = 0;
   private end = 0;
@@ -150,9 +153,9 @@ export class ReplyWriter {
 
   /** The bytes written since the last take(), and resets; a Buffer the caller may hand to socket.write. */
   take(): Buffer {
-    const out = this.buf.subarray(this.start, this.end);
+    const out = Buffer.from(this.bufData, this.bufOffset + this.start, this.end - this.start);
     if (this.buf.length > MAX_RETAINED) {
-      this.buf = EMPTY;
+      this.setBuffer(EMPTY);
       this.end = 0;
     }
     this.start = this.end;
@@ -162,6 +165,12 @@ export class ReplyWriter {
   /** Bytes written since the last take(). */
   get length(): number {
     return this.end - this.start;
+  }
+
+  private setBuffer(buf: Buffer): void {
+    this.buf = buf;
+    this.bufData = buf.buffer;
+    this.bufOffset = buf.byteOffset;
   }
 
   /** Makes room for `bytes` more at end. */
@@ -177,7 +186,7 @@ export class ReplyWriter {
     const untaken = this.end - this.start;
     const next = Buffer.allocUnsafe(Math.max(MIN_CAPACITY, 2 * untaken + bytes));
     this.buf.copy(next, 0, this.start, this.end);
-    this.buf = next;
+    this.setBuffer(next);
     this.start = 0;
     this.end = untaken;
   }
