@@ -6,13 +6,12 @@
 // clients sending one request each cost 50 WAL writes and 50 socket
 // writes per turn, where they now cost one and 50.
 //
-// Order: Node runs the immediates queued before its check phase began in
-// queue order, and drains microtasks after each. Whatever is scheduled
-// first in a turn queues two immediates, the commit phase and then the
-// flush phase, so the replies the commits resolve are in their writers
-// before the flushes, whatever order the work came in. Work scheduled
-// once its phase has begun (a connection runs more requests after a reply
-// went out) is queued for the next turn.
+// Order: one immediate runs the turn's commit tasks, then its flush
+// tasks, so the replies the commits settle are in their writers before
+// the flushes, whatever order the work came in. Each phase takes its tasks
+// before running them: a commit queued while the phase runs (a connection
+// ran more requests on a reply) is for the next turn; a flush queued while
+// the commits run goes out in this turn's flush phase.
 import { setImmediate } from 'node:timers';
 
 type Task = () => void;
@@ -23,38 +22,33 @@ type Task = () => void;
 export class TurnEnd {
   #commits: Task[] = [];
   #flushes: Task[] = [];
-  /** The commit phase of a queued pair has not begun: a commit joins it. */
-  #commitQueued = false;
-  /** The flush phase of a queued pair has not begun: a flush joins it. */
-  #flushQueued = false;
+  /** An immediate is queued that has not begun: a task joins it. */
+  #queued = false;
+  readonly #run = (): void => {
+    this.#queued = false;
+    const commits = this.#commits;
+    this.#commits = [];
+    for (const task of commits) task();
+    const flushes = this.#flushes;
+    this.#flushes = [];
+    for (const task of flushes) task();
+  };
 
   /** Runs `task` at the end of this turn, before any flush. Precondition: `task` is not queued already. */
   commit(task: Task): void {
     this.#commits.push(task);
-    if (!this.#commitQueued) this.#queuePhases();
+    this.#queue();
   }
 
-  /** Runs `task` at the end of this turn, after the commits and the replies they resolve. Precondition: `task` is not queued already. */
+  /** Runs `task` at the end of this turn, after the commits and the replies they settle. Precondition: `task` is not queued already. */
   flush(task: Task): void {
     this.#flushes.push(task);
-    if (!this.#flushQueued) this.#queuePhases();
+    this.#queue();
   }
 
-  #queuePhases(): void {
-    this.#commitQueued = true;
-    this.#flushQueued = true;
-    // Each phase takes its tasks before running them: one queued again meanwhile is for the next turn.
-    setImmediate(() => {
-      this.#commitQueued = false;
-      const tasks = this.#commits;
-      this.#commits = [];
-      for (const task of tasks) task();
-    });
-    setImmediate(() => {
-      this.#flushQueued = false;
-      const tasks = this.#flushes;
-      this.#flushes = [];
-      for (const task of tasks) task();
-    });
+  #queue(): void {
+    if (this.#queued) return;
+    this.#queued = true;
+    setImmediate(this.#run);
   }
 }
