@@ -103,7 +103,7 @@ describe('RespParser: multibulk requests', () => {
     expect(arg.buffer).toBe(chunk.buffer);
   });
 
-  it('copies only an argument split over chunks, returning views of each chunk for the rest', () => {
+  it('copies only what a split request keeps (the argument split over chunks, those read before it), returning views of each chunk for the rest', () => {
     const data = multibulk([bytes('SET'), bytes('key'), bytes('value')]);
     const cut = data.indexOf('alue');
     const parser = new RespParser(REDIS_LIMITS);
@@ -117,9 +117,27 @@ describe('RespParser: multibulk requests', () => {
     data.fill(0x58);
     last.fill(0x58);
     expect(text(requests)).toEqual([
-      ['SET', 'XXX', 'value'],
+      ['SET', 'key', 'value'],
       ['GET', 'XXX'],
     ]);
+  });
+
+  it('keeps the bytes of a half-sent request as a copy of its own, not as a view of the larger buffer the chunk lies in', () => {
+    const data = multibulk([bytes('SET'), bytes('key'), bytes('value')]);
+    for (const cut of [data.indexOf('SET') + 1, data.indexOf('$5'), data.indexOf('alue')]) {
+      // Each chunk a small view of a slab that later chunks share, as client-socket.ts hands them out.
+      const slab = Buffer.alloc(64 * 1024);
+      data.copy(slab, 0, 0, cut);
+      const parser = new RespParser(REDIS_LIMITS);
+      expect(parser.push(slab.subarray(0, cut))).toEqual([]);
+      const second = Buffer.alloc(64 * 1024);
+      data.copy(second, 0, cut, cut + 2);
+      expect(parser.push(second.subarray(0, 2))).toEqual([]);
+      // The slabs are reused for later chunks: what the parser kept must not change with them.
+      slab.fill(0x58);
+      second.fill(0x58);
+      expect(text(parser.push(data.subarray(cut + 2)))).toEqual([['SET', 'key', 'value']]);
+    }
   });
 
   it('counts as pending the arguments read and the bytes kept of an incomplete request', () => {

@@ -7,7 +7,9 @@
 // list of chunk views, and joined once when the element is complete: a bulk
 // argument spread over many chunks costs one copy, and a partial line is only
 // looked at again when a chunk holding a '\n' arrives. Nothing is quadratic in
-// the number of chunks.
+// the number of chunks. What a half-sent request keeps meanwhile (its tail,
+// its arguments read so far) is copied when small, so that it holds no
+// larger buffer its chunk is a view of.
 //
 // Malformed input fails with Redis's own messages, and the outcome never
 // depends on where chunk boundaries fall: a line (inline command or `*`/`$`
@@ -58,6 +60,19 @@ const SHARED_NAME_MAX = 32;
  * written to.
  */
 let lastName = new Uint8Array(0);
+
+/**
+ * What a half-sent request keeps (its tail, its arguments read so far) is
+ * copied when smaller than this: chunks are views of slabs that later
+ * chunks share (client-socket.ts), and a client that leaves a request half
+ * sent must hold only its own bytes, not a slab.
+ */
+const COPIED_KEPT_MAX = 16 * 1024;
+
+/** `piece`, or a copy of it when it is small and a view of a larger buffer, to keep. */
+function kept(piece: Uint8Array): Uint8Array {
+  return piece.length < COPIED_KEPT_MAX && piece.byteLength < piece.buffer.byteLength ? new Uint8Array(piece) : piece;
+}
 
 /** Header numbers have at most this many digits, so they stay exact (< 2^53) and every limit fits. */
 const MAX_HEADER_DIGITS = 15;
@@ -146,12 +161,16 @@ export class RespParser {
     this.parts.push(chunk);
     this.partsBytes += chunk.length;
     if (this.waitBytes > 0) {
-      if (this.partsBytes < this.waitBytes) return false;
+      if (this.partsBytes < this.waitBytes) {
+        this.parts[this.parts.length - 1] = kept(chunk);
+        return false;
+      }
       this.completeBulk(chunk, requests);
       return true;
     }
     if (chunk.indexOf(LF) < 0) {
       checkLine(this.partsBytes, this.limits, this.lineTooBig);
+      this.parts[this.parts.length - 1] = kept(chunk);
       return false;
     }
     this.consume(Buffer.concat(this.parts, this.partsBytes), 0);
@@ -179,9 +198,11 @@ export class RespParser {
   /** Keeps the unconsumed rest of the buffer as the tail (which is empty now), to wait for `waitBytes` (0: a '\n'). */
   private suspend(waitBytes: number): void {
     if (this.pos < this.buf.length) {
-      this.parts.push(this.buf.subarray(this.pos));
+      this.parts.push(kept(this.buf.subarray(this.pos)));
       this.partsBytes = this.buf.length - this.pos;
     }
+    // Mid-request, the arguments read so far wait with the tail (between requests, args is the last one's, handed out).
+    if (this.argsLeft > 0) for (let i = 0; i < this.argsTaken; i++) this.args[i] = kept(this.args[i]!);
     this.waitBytes = waitBytes;
     this.consume(EMPTY, 0);
   }
