@@ -7,10 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { open, type Database } from '../src/db.js';
 import { MAX_KEY_SIZE, MAX_VALUE_SIZE } from '../src/options.js';
+import type { VarveError } from '../src/errors.js';
 import { CommandError } from '../src/server/command.js';
 import { Commit } from '../src/server/commit.js';
 import { Keyspace } from '../src/server/keyspace.js';
 import { TurnEnd } from '../src/server/turn.js';
+import { FaultFs } from './support/fault-fs.js';
 import { tempDirs } from './support/temp-dir.js';
 
 const newDir = tempDirs('turn');
@@ -48,6 +50,28 @@ describe('Keyspace with TurnEnd', () => {
     await ks.write([{ key: bytes('a'), entry: null }]).promise();
     expect(ks.db.stats().wal.records).toBe(before + 3);
     expect(ks.get(bytes('a'), Date.now())).toBeUndefined();
+  });
+
+  it('settles a turn whose WAL write fails as failed, with the cause; drops its writes from reads; refuses the next turn', async () => {
+    const fs = new FaultFs();
+    db = await open(newDir(), { fs });
+    const ks = new Keyspace(db, false, new TurnEnd());
+    const put = (key: string, v: string) => ks.write([{ key: bytes(key), entry: { value: bytes(v), expiresAt: undefined } }]);
+    const ok = put('a', '1');
+    await nextTurn();
+    expect([ok.settled, ok.failed]).toEqual([true, false]);
+    fs.arm({ op: 'write', nth: 1, errno: 'EIO', path: /\.log$/ });
+    const bad = put('b', '2');
+    expect(value(ks.get(bytes('b'), Date.now()))).toBe('2');
+    await nextTurn();
+    expect([bad.settled, bad.failed]).toEqual([true, true]);
+    expect((bad.error as VarveError).code).toBe('ERR_IO');
+    expect(ks.get(bytes('b'), Date.now())).toBeUndefined();
+    expect(value(ks.get(bytes('a'), Date.now()))).toBe('1');
+    fs.clear();
+    const refused = put('c', '3');
+    await nextTurn();
+    expect((refused.error as VarveError).code).toBe('ERR_READ_ONLY');
   });
 
   it('syncs once for a turn of writes with --appendfsync always', async () => {
