@@ -10,12 +10,14 @@
 // time per request (from /proc, on Linux), which a busy machine disturbs
 // less than throughput, and the share of the machine's CPU time a
 // hypervisor gave to other guests during the runs (on a shared virtual
-// machine, a large share makes every figure suspect). "GET again" is a
+// machine, a large share makes every figure suspect); a server's run
+// during which more than --max-steal percent was stolen is run again, up
+// to three times, and the reruns are counted. "GET again" is a
 // second GET run on the same server: the first meets blocks never read and
 // a compaction the SET left to do; the second shows the store warm.
 //
 // Usage (after npm run build; needs redis-server and redis-benchmark):
-//   node bench/redis.mjs [--requests 200000] [--runs 3]
+//   node bench/redis.mjs [--requests 200000] [--runs 3] [--max-steal 5]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,9 +25,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SERVERS, cpuSeconds, machineTicks, waitForPort } from './redis-servers.mjs';
 
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '200000' }, runs: { type: 'string', default: '3' }, 'max-steal': { type: 'string', default: '5' } },
+});
 const REQUESTS = Number(values.requests);
 const RUNS = Number(values.runs);
+/** A server's run during which the hypervisor took more than this share of the machine is run again. */
+const MAX_STEAL = Number(values['max-steal']) / 100;
+/** Tries of one server's run, the first included. */
+const MAX_TRIES = 4;
 
 /** Each run: redis-benchmark's test, and what the table calls the run. */
 const TESTS = [
@@ -49,12 +57,26 @@ function benchmark(port, pid, pipeline) {
     const run = spawnSync('redis-benchmark', args, { encoding: 'utf8' });
     const after = cpuSeconds(pid);
     const machineAfter = machineTicks();
-    if (machineBefore !== undefined) steals.push((machineAfter.steal - machineBefore.steal) / (machineAfter.total - machineBefore.total));
+    const steal = machineBefore === undefined ? NaN : (machineAfter.steal - machineBefore.steal) / (machineAfter.total - machineBefore.total);
     if (run.status !== 0) throw new Error(`redis-benchmark failed: ${run.stderr}`);
     const rps = Number(run.stdout.trim().split('\n')[1].split(',')[1].replaceAll('"', ''));
-    out[name] = { rps, cpuUs: before === undefined ? NaN : ((after - before) * 1e6) / requests };
+    out[name] = { rps, cpuUs: before === undefined ? NaN : ((after - before) * 1e6) / requests, steal };
   }
   return out;
+}
+
+/** One server's run, again while the hypervisor took more than MAX_STEAL of the machine during any of its tests (the last try is kept). */
+async function measureQuiet(name, pipeline) {
+  for (let tries = 1; ; tries++) {
+    const out = await measure(name, pipeline);
+    // NaN where /proc/stat is not there: such a run is never made again.
+    const known = Object.values(out).map((t) => t.steal).filter((x) => !Number.isNaN(x));
+    if (Math.max(0, ...known) <= MAX_STEAL || tries === MAX_TRIES) {
+      steals.push(...known);
+      return out;
+    }
+    reruns++;
+  }
 }
 
 async function measure(name, pipeline) {
@@ -71,8 +93,10 @@ async function measure(name, pipeline) {
   }
 }
 
-/** Each run's share of the machine's CPU time the hypervisor gave elsewhere. */
+/** Each kept test's share of the machine's CPU time the hypervisor gave elsewhere. */
 const steals = [];
+/** Server runs made again because of steal. */
+let reruns = 0;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`redis-benchmark -c 50 -d 100 -r 1000000, -t set then -t get twice; ${os.cpus().length} CPUs, ${RUNS} runs each (median), servers one at a time`);
@@ -81,7 +105,7 @@ const rows = [];
 for (const pipeline of [1, 16]) {
   const results = { redis: [], varve: [], floor: [] };
   for (let run = 0; run < RUNS; run++) {
-    for (const name of ['redis', 'varve', 'floor']) results[name].push(await measure(name, pipeline));
+    for (const name of ['redis', 'varve', 'floor']) results[name].push(await measureQuiet(name, pipeline));
   }
   for (const { command, name: test } of TESTS) {
     const [redis, varve, floor] = ['redis', 'varve', 'floor'].map((name) => ({
@@ -103,5 +127,5 @@ for (const r of rows) console.log(`| ${r.test} | ${us(r.redis.cpuUs)} | ${us(r.v
 if (steals.length > 0) {
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   // A shared virtual machine: CPU time taken by other guests slows every server, not always alike.
-  console.log(`\nCPU time stolen by the hypervisor during the runs: median ${pct(median(steals))}, max ${pct(Math.max(...steals))}`);
+  console.log(`\nCPU time stolen by the hypervisor during the runs kept: median ${pct(median(steals))}, max ${pct(Math.max(...steals))}; ${reruns} runs made again over ${pct(MAX_STEAL)}`);
 }
