@@ -100,6 +100,21 @@ describe('compaction', () => {
     await db.close();
   }, 60_000);
 
+  it('compactRange settles when close() comes while its first compaction runs (it hung: the next one started on a terminated worker)', async () => {
+    // No background compaction: the only ones are compactRange's, level 0 into 1, then level 1 into 2.
+    const db = await open(newDir(), { ...options, compaction: { l0CompactionTrigger: 100 } });
+    for (let i = 0; i < 2000; i++) await db.put(key((i * 7919) % 2000), `v${i}`.padEnd(100, '.'));
+    const compacting = db.compactRange().then(
+      () => 'resolved',
+      (err: { code?: string }) => err.code,
+    );
+    // Close while the first runs: the second is still to start.
+    while (db.stats().background.compactions === 0) await new Promise((r) => setImmediate(r));
+    await db.close();
+    const timeout = new Promise((r) => setTimeout(() => r('still pending 5 s after close'), 5000));
+    expect(['resolved', 'ERR_CLOSED']).toContain(await Promise.race([compacting, timeout]));
+  });
+
   it('an iterator opened before a compaction keeps reading its view after the inputs are deleted', async () => {
     const dir = newDir();
     const db = await open(dir, options);

@@ -17,7 +17,7 @@
 // manual compaction (compactRange) waits for the compactions it conflicts
 // with, and no new background compaction starts while it waits, so it is
 // never starved; it then runs alongside those it does not conflict with.
-import { VarveError } from '../errors.js';
+import { ClosedError, VarveError } from '../errors.js';
 import type { FileSystem } from '../fs/filesystem.js';
 import { nodeFileSystem } from '../fs/node-fs.js';
 import type { ResolvedOptions } from '../options.js';
@@ -202,6 +202,8 @@ export class CompactionScheduler {
   #manually(pick: () => CompactionPlan | undefined): Promise<void> {
     const step = async (): Promise<void> => {
       for (;;) {
+        // close() waits only for the manual compactions queued before it: a later one would start on a terminated worker.
+        if (this.#closed) throw new ClosedError();
         if (this.#failed) throw new VarveError('ERR_COMPACTION', 'an earlier compaction failed');
         const plan = pick();
         if (plan === undefined) return;

@@ -137,7 +137,9 @@ export class TableWorker {
     this.#waiting.clear();
   }
 
+  /** Stops the thread; a request still waiting, or sent from now on, rejects (no exit event settles it once its listener is gone). */
   async terminate(): Promise<void> {
+    this.#fail(new VarveError('ERR_CLOSED', 'table worker terminated'));
     const worker = this.#worker;
     if (!worker) return;
     worker.removeAllListeners('exit');
