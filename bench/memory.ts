@@ -61,8 +61,7 @@ async function main(): Promise<void> {
       ['  wasm, main thread', p.engine.wasmMain],
       ['    memtables', p.engine.memtables],
       ['    block cache', p.engine.blockCache],
-      ['  wasm, flush worker', p.engine.wasmFlushWorker],
-      ['  wasm, compaction worker', p.engine.wasmCompactionWorker],
+      ['  wasm, table workers', p.engine.wasmTableWorkers],
       ['compaction inputs/outputs in flight', p.engine.compactionInFlight],
     ];
     for (const [name, bytes] of rows) console.log(`  ${name.padEnd(60)} ${mib(bytes).padStart(10)}`);

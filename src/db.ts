@@ -18,7 +18,7 @@ import { LogWriter } from './wal/writer.js';
 import { ManifestWriter } from './version/manifest.js';
 import { manifestFileName, parseFileName, walFileName } from './version/filenames.js';
 import { type VerifyProgress, type VerifyReport, verifyFiles } from './verify.js';
-import type { TableWorker } from './flush/table-worker.js';
+import type { TableWorkers } from './flush/table-workers.js';
 import { writeTable } from './flush/write-table.js';
 import type { VersionSet } from './version/set.js';
 import type { FileMetadata } from './version/edit.js';
@@ -87,10 +87,8 @@ export type { IteratorOptions };
 export interface MemoryUsage {
   /** Linear memory of this thread's WebAssembly instance (memtables, block cache, open tables live here). */
   wasmMain: number;
-  /** Linear memory of the flush worker's instance, as of its last job. */
-  wasmFlushWorker: number;
-  /** Linear memory of the compaction worker's instance, as of its last job. */
-  wasmCompactionWorker: number;
+  /** Linear memory of the table workers' instances (flushes and compactions), as of their last jobs. */
+  wasmTableWorkers: number;
   /** The active and frozen memtables. */
   memtables: number;
   /** Decoded blocks in the block cache. */
@@ -166,7 +164,7 @@ export interface DatabaseParts {
   versions: VersionSet;
   manifest: ManifestWriter;
   manifestNumber: number;
-  worker: TableWorker;
+  workers: TableWorkers;
   tables: TableCache;
   wal: { number: number; file: FileHandle; writer: LogWriter };
   lastSequence: number;
@@ -180,7 +178,7 @@ export class Database {
   readonly #versions: VersionSet;
   readonly #manifest: ManifestWriter;
   readonly #manifestNumber: number;
-  readonly #worker: TableWorker;
+  readonly #workers: TableWorkers;
   readonly #tables: TableCache;
   /** #get's key, staged once for every memtable and table it consults. */
   readonly #lookup = new PointLookup();
@@ -224,7 +222,7 @@ export class Database {
     this.#versions = parts.versions;
     this.#manifest = parts.manifest;
     this.#manifestNumber = parts.manifestNumber;
-    this.#worker = parts.worker;
+    this.#workers = parts.workers;
     this.#tables = parts.tables;
     this.#wal = parts.wal;
     this.#lastSequence = parts.lastSequence;
@@ -246,6 +244,7 @@ export class Database {
       tables: this.#tables,
       manifestNumber: this.#manifestNumber,
       pendingTables: this.#pendingTables,
+      workers: this.#workers,
       // Open iterators read the tables they pinned, which stay readable after
       // a compaction deletes them; live snapshots need their versions kept.
       smallestSnapshot: () => this.#snapshots.oldest(this.#lastSequence),
@@ -523,7 +522,8 @@ export class Database {
     this.#pendingTables.add(number);
     try {
       if (mem.count > 0) {
-        const meta = await writeTable(this.#fs, this.location, number, await mem.exportRunOnce(), mem.rangeTombstones, this.#worker, this.#options);
+        const run = await mem.exportRunOnce();
+        const meta = await this.#workers.run((worker) => writeTable(this.#fs, this.location, number, run, mem.rangeTombstones, worker, this.#options));
         this.#tables.open(meta);
         newFiles.push({ level: 0, meta });
       }
@@ -658,6 +658,7 @@ export class Database {
         flushing: this.#flushing !== undefined,
         compactions: compaction.running,
         peakCompactions: compaction.peakRunning,
+        tableWorkers: this.#workers.threads,
         error: this.#writeError ? this.#writeError.message : null,
       },
     };
@@ -794,14 +795,12 @@ export class Database {
   /** Where the engine's memory is now; WebAssembly memories only grow, so theirs are high-water marks. */
   memoryUsage(): MemoryUsage {
     this.#checkOpen();
-    const compaction = this.#compactions.memory;
     return {
       wasmMain: raw.memory.buffer.byteLength,
-      wasmFlushWorker: this.#worker.wasmMemoryBytes,
-      wasmCompactionWorker: compaction.workerWasmBytes,
+      wasmTableWorkers: this.#workers.wasmMemoryBytes,
       memtables: [this.#mem, ...this.#imm].reduce((sum, m) => sum + m.approximateBytes, 0),
       blockCache: this.#tables.blockCacheBytes,
-      compactionInFlight: compaction.bytesInFlight,
+      compactionInFlight: this.#workers.sharedBytes,
     };
   }
 
@@ -841,7 +840,7 @@ export class Database {
     await attempt(() => this.#manifest.close());
     await attempt(() => this.#tables.close());
     this.#lookup.release();
-    await attempt(() => this.#worker.terminate());
+    await attempt(() => this.#workers.terminate());
     this.#mem.unref();
     for (const m of this.#imm) m.unref();
     this.#imm = [];

@@ -18,7 +18,7 @@ import { CURRENT_FILE, LOCK_FILE, parseFileName, tableFileName, walFileName } fr
 import { VersionSet } from './version/set.js';
 import type { NewFile } from './version/edit.js';
 import { deleteObsoleteFiles } from './version/obsolete.js';
-import { TableWorker } from './flush/table-worker.js';
+import { TableWorkers } from './flush/table-workers.js';
 import { writeTable } from './flush/write-table.js';
 import { TableCache } from './table/table-cache.js';
 import { Region } from './wasm/heap.js';
@@ -36,7 +36,7 @@ interface Replay {
 }
 
 /** Replays the WALs numbered >= the MANIFEST's log number into level-0 tables. */
-async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, worker: TableWorker, options: ResolvedOptions): Promise<Replay> {
+async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, workers: TableWorkers, options: ResolvedOptions): Promise<Replay> {
   const numbers = fs
     .readdir(dir)
     .map((name) => parseFileName(name))
@@ -49,7 +49,7 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
   let mem = new Memtable(0, chunkSize);
   const flush = async () => {
     if (mem.count > 0) {
-      const meta = await writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), mem.rangeTombstones, worker, options);
+      const meta = await workers.run((worker) => writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), mem.rangeTombstones, worker, options));
       replay.newFiles.push({ level: 0, meta });
     }
     mem.unref();
@@ -109,7 +109,7 @@ export async function recover(dir: string, options: ResolvedOptions): Promise<Da
     fs.mkdir(dir);
   }
   const lock: FileLock = fs.lock(join(dir, LOCK_FILE));
-  let worker: TableWorker | undefined;
+  const workers = new TableWorkers();
   try {
     const versions = new VersionSet();
     const names = fs.readdir(dir);
@@ -129,8 +129,7 @@ export async function recover(dir: string, options: ResolvedOptions): Promise<Da
       const parsed = parseFileName(name);
       if (parsed && parsed.number > 0) versions.markFileNumberUsed(parsed.number);
     }
-    worker = new TableWorker();
-    const replay = await replayLogs(fs, dir, versions, worker, options);
+    const replay = await replayLogs(fs, dir, versions, workers, options);
     versions.lastSequence = replay.lastSequence;
 
     // A fresh MANIFEST with the recovered state, then a fresh WAL that it names.
@@ -152,13 +151,13 @@ export async function recover(dir: string, options: ResolvedOptions): Promise<Da
       versions,
       manifest: manifest!,
       manifestNumber,
-      worker,
+      workers,
       tables: new TableCache(fs, dir, options.maxOpenFiles, options.blockCacheSize),
       wal: { number: walNumber, file: walFile, writer: new LogWriter(walFile) },
       lastSequence: replay.lastSequence,
     };
   } catch (err) {
-    await worker?.terminate();
+    await workers.terminate();
     lock.release();
     throw err;
   }

@@ -108,6 +108,8 @@ export interface BackgroundStats {
   compactions: number;
   /** The most compactions that ran at once since open. */
   peakCompactions: number;
+  /** Table worker threads started since open (flushes and compactions share them; one starts only when every other is busy). */
+  tableWorkers: number;
   /** The failure that made the database refuse writes, or null. */
   error: string | null;
 }

@@ -115,6 +115,19 @@ describe('compaction', () => {
     expect(['resolved', 'ERR_CLOSED']).toContain(await Promise.race([compacting, timeout]));
   });
 
+  it('runs a compaction after a flush on the thread that flushed', async () => {
+    const db = await open(newDir(), { ...options, compaction: { l0CompactionTrigger: 100 } });
+    for (let i = 0; i < 2000; i++) await db.put(key((i * 7919) % 2000), `v${i}`.padEnd(100, '.'));
+    await db.waitForCompactions(); // the flushes; level 0 stays below its trigger
+    expect(db.stats().levels[0]!.files).toBeGreaterThan(1);
+    expect(db.stats().background.tableWorkers).toBe(1);
+    await db.compactRange();
+    expect(db.stats().levels[0]!.files).toBe(0);
+    expect(db.stats().background.tableWorkers).toBe(1);
+    expect(db.memoryUsage().wasmTableWorkers).toBeGreaterThan(0);
+    await db.close();
+  });
+
   it('an iterator opened before a compaction keeps reading its view after the inputs are deleted', async () => {
     const dir = newDir();
     const db = await open(dir, options);

@@ -32,7 +32,7 @@ describe('db.stats()', () => {
     expect(s.levels[6]!.score).toBeNull();
     expect(s.write).toMatchObject({ userBytesWritten: 0, walBytesWritten: 0, writeAmplification: 0, writeAmplificationWithWal: 0, flushes: 0 });
     expect(s.sequence).toBe(0);
-    expect(s.background).toEqual({ flushing: false, compactions: 0, peakCompactions: 0, error: null });
+    expect(s.background).toEqual({ flushing: false, compactions: 0, peakCompactions: 0, tableWorkers: 0, error: null });
     expect(s.blockCache).toMatchObject({ hits: 0, misses: 0, hitRate: 0, capacity: 8 * 1024 * 1024 });
     await db.close();
     expect(() => db.stats()).toThrow(/closed/);

@@ -1,6 +1,7 @@
 // Running compactions: pick (src/compaction/picker.ts, or
-// src/compaction/tiered-picker.ts), merge the inputs in a compaction worker
-// (its own thread and WebAssembly instance), which reads them and writes its
+// src/compaction/tiered-picker.ts), merge the inputs in a table worker
+// (src/flush/table-workers.ts: a thread with its own WebAssembly instance,
+// shared with flushes), which reads them and writes its
 // outputs itself when the FileSystem is node:fs (src/compaction/local-io.ts),
 // else piece by piece through this thread (src/compaction/compaction-files.ts),
 // make the outputs durable, install them with one MANIFEST edit, and only
@@ -27,7 +28,8 @@ import type { Version } from '../version/version.js';
 import type { FileMetadata } from '../version/edit.js';
 import { NUM_LEVELS } from '../version/edit.js';
 import { deleteObsoleteFiles } from '../version/obsolete.js';
-import { type StreamedCompaction, TableWorker } from '../flush/table-worker.js';
+import type { StreamedCompaction } from '../flush/table-worker.js';
+import type { TableWorkers } from '../flush/table-workers.js';
 import { CompactionFiles } from './compaction-files.js';
 import { type Deferred, deferred } from '../deferred.js';
 import {
@@ -53,6 +55,8 @@ export interface CompactionHost {
   manifestNumber: number;
   /** Tables being written that no version names yet; shared with flushes. */
   pendingTables: Set<number>;
+  /** The threads compactions run on; shared with flushes, and terminated by the host after close(). */
+  workers: TableWorkers;
   /** The oldest sequence a reader may still read at. */
   smallestSnapshot(): number;
   /** Called with a failed compaction's error: the engine stops writing. */
@@ -81,9 +85,6 @@ export class CompactionScheduler {
   readonly #host: CompactionHost;
   readonly options: CompactionOptions;
   readonly #pointers = new CompactPointers();
-  /** Workers not running a compaction; one per possible compaction (background ones and one manual). */
-  readonly #idleWorkers: TableWorker[] = [];
-  readonly #allWorkers: TableWorker[] = [];
   readonly #inProgress = new Set<number>();
   /** Each running compaction, and its run (never rejects). */
   readonly #running = new Map<CompactionPlan, Promise<void>>();
@@ -105,19 +106,6 @@ export class CompactionScheduler {
   constructor(host: CompactionHost) {
     this.#host = host;
     this.options = resolveCompactionOptions(host.options.compaction);
-    for (let i = 0; i < host.options.maxBackgroundCompactions + 1; i++) this.#allWorkers.push(new TableWorker());
-    this.#idleWorkers.push(...this.#allWorkers);
-  }
-
-  /** The compaction workers' linear memories and the bytes of compaction inputs and outputs in flight. */
-  get memory(): { workerWasmBytes: number; bytesInFlight: number } {
-    let workerWasmBytes = 0;
-    let bytesInFlight = 0;
-    for (const w of this.#allWorkers) {
-      workerWasmBytes += w.wasmMemoryBytes;
-      bytesInFlight += w.sharedBytes;
-    }
-    return { workerWasmBytes, bytesInFlight };
   }
 
   /**
@@ -202,7 +190,7 @@ export class CompactionScheduler {
   #manually(pick: () => CompactionPlan | undefined): Promise<void> {
     const step = async (): Promise<void> => {
       for (;;) {
-        // close() waits only for the manual compactions queued before it: a later one would start on a terminated worker.
+        // close() waits only for the manual compactions queued before it: a later one would start once the host terminated the workers.
         if (this.#closed) throw new ClosedError();
         if (this.#failed) throw new VarveError('ERR_COMPACTION', 'an earlier compaction failed');
         const plan = pick();
@@ -227,10 +215,10 @@ export class CompactionScheduler {
     return run;
   }
 
+  /** Starts nothing more and waits for what runs; the host terminates the workers after. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.idle();
-    await Promise.all(this.#allWorkers.map((w) => w.terminate()));
   }
 
   #conflicts(plan: CompactionPlan): boolean {
@@ -273,17 +261,15 @@ export class CompactionScheduler {
     return seek;
   }
 
-  /** Marks the plan's files busy, runs it in an idle worker, and when it ends schedules more. */
+  /** Marks the plan's files busy, runs it, and when it ends schedules more. */
   #start(plan: CompactionPlan, background: boolean): Promise<void> {
     const numbers = plan.fileNumbers();
     for (const n of numbers) this.#inProgress.add(n);
-    const worker = this.#idleWorkers.pop()!;
     if (background) this.#background++;
     this.stats.running++;
     this.stats.peakRunning = Math.max(this.stats.peakRunning, this.stats.running);
-    const run = this.#guarded(() => this.#run(plan, worker)).finally(() => {
+    const run = this.#guarded(() => this.#run(plan)).finally(() => {
       for (const n of numbers) this.#inProgress.delete(n);
-      this.#idleWorkers.push(worker);
       this.#running.delete(plan);
       if (background) this.#background--;
       this.stats.running--;
@@ -309,7 +295,7 @@ export class CompactionScheduler {
     }
   }
 
-  async #run(c: CompactionPlan, worker: TableWorker): Promise<void> {
+  async #run(c: CompactionPlan): Promise<void> {
     const host = this.#host;
     const outputs: number[] = [];
     try {
@@ -325,7 +311,7 @@ export class CompactionScheduler {
         // node:fs works on every thread: the worker then does its own I/O and never waits for this one.
         const request = this.#request(c, files);
         const local = host.fs === nodeFileSystem ? { dir: host.dir, numbers: io.reserveNumbers(totalBytes(files), this.options.targetFileSize) } : undefined;
-        const { stats, outputs } = await worker.compact(request, io, local);
+        const { stats, outputs } = await host.workers.run((worker) => worker.compact(request, io, local));
         if (outputs !== undefined) io.adopt(outputs);
         io.closeInputs();
         metas = await io.syncOutputs();

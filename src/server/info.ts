@@ -37,7 +37,7 @@ async function render(name: string, ctx: Context): Promise<string> {
       return section('Memory', [
         ['used_memory', m.heapUsed + m.external + m.arrayBuffers],
         ['used_memory_rss', m.rss],
-        ['used_memory_wasm', engine.wasmMain + engine.wasmFlushWorker + engine.wasmCompactionWorker],
+        ['used_memory_wasm', engine.wasmMain + engine.wasmTableWorkers],
         ['maxmemory', 0],
       ]);
     }
