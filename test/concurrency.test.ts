@@ -2,7 +2,7 @@
 // compactions, close() while background work runs, and a reopen right after:
 // no write lost, no unhandled rejection, no file descriptor left open.
 import { existsSync, readdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { open, type Database } from '../src/index.js';
 import { tempDirs } from './support/temp-dir.js';
 
@@ -54,15 +54,32 @@ async function scan(db: Database): Promise<Map<string, string>> {
 
 describe('concurrency', () => {
   it('writers, readers and held iterators through flushes and compactions; close during background work; reopen at once', async () => {
+    // It timed out once in CI (60 s, against 2-4 s), and a timeout says nothing of where it waited: at 50 s
+    // the watchdog logs the phase and the open store's background state.
+    let phase = 'warm-up';
+    let live: Database | undefined;
+    const watchdog = setTimeout(() => {
+      let state: unknown = 'closed';
+      try {
+        const s = live?.stats();
+        state = s && { background: s.background, memtable: s.memtable, levels: s.levels.map((l) => l.files) };
+      } catch {}
+      console.error(`concurrency watchdog: still in phase "${phase}" after 50 s`, JSON.stringify(state));
+    }, 50_000);
+    onTestFinished(() => clearTimeout(watchdog));
     // A first open, flush and compaction, closed, before counting: a runtime may keep descriptors it opens
     // once for worker threads (Deno does), which are not the database's.
     const warm = await open(newDir(), options);
+    live = warm;
     for (let i = 0; i < 3000; i++) await warm.put(key(0, i), 'w'.repeat(100));
     await warm.compactRange();
     await warm.close();
+    phase = 'counting descriptors';
     const fdsBefore = await steadyFds();
     const dir = newDir();
     const db = await open(dir, options);
+    live = db;
+    phase = 'base';
     const model = new Map<string, string>();
 
     // Phase 1: a base every held iterator must see exactly, whatever comes after.
@@ -106,7 +123,9 @@ describe('concurrency', () => {
       return seen;
     });
     const compacting = db.compactRange();
+    phase = 'writers, readers and compactRange';
     await Promise.all([...writers, ...readers, compacting]);
+    phase = 'held iterators';
     const [forward, reverse, ranged] = await Promise.all(heldReads);
     const sortedBase = [...base].sort(([a], [b]) => (a < b ? -1 : 1));
     expect(forward).toEqual(sortedBase);
@@ -120,11 +139,16 @@ describe('concurrency', () => {
       for (const op of ops) model.set(op.key, op.value);
       return db.batch(ops);
     });
+    phase = 'burst';
     await Promise.all(burst);
     expect(db.stats().background.flushing || db.stats().background.compactions > 0 || db.stats().memtable.immutableCount > 0).toBe(true);
+    phase = 'close during background work';
     await db.close();
+    phase = 'reopen';
     const reopened = await open(dir, options);
+    live = reopened;
     expect(await scan(reopened)).toEqual(model);
+    phase = 'final close';
     await reopened.close();
     expect(unhandled).toEqual([]);
     if (fdsBefore !== undefined) expect(await steadyFds()).toBeLessThanOrEqual(fdsBefore);
