@@ -13,7 +13,8 @@ import { TombstoneFragments, visibleAt } from './rangedel/fragments.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import type { FileHandle, FileLock, FileSystem } from './fs/filesystem.js';
 import { GroupCommit, type WriteOp } from './write/group-commit.js';
-import { Memtable, memtableChunkSize, memtableIndexSlots } from './memtable/memtable.js';
+import { Memtable, memtableIndexSlots } from './memtable/memtable.js';
+import { chunkSizeFor } from './wasm/skiplist.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter } from './version/manifest.js';
 import { manifestFileName, parseFileName, walFileName } from './version/filenames.js';
@@ -406,7 +407,7 @@ export class Database {
 
   /** Arena chunks of 1/16 of the memtable size keep its byte count from overshooting by much. */
   #newMemtable(logNumber: number): Memtable {
-    return new Memtable(logNumber, memtableChunkSize(this.#options.memtableSize), memtableIndexSlots(this.#options.memtableSize));
+    return new Memtable(logNumber, chunkSizeFor(this.#options.memtableSize), memtableIndexSlots(this.#options.memtableSize));
   }
 
   async #rotateAndWait(): Promise<void> {

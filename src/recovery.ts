@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { CorruptionError, ExistsError, NotFoundError } from './errors.js';
 import type { FileLock, FileSystem } from './fs/filesystem.js';
 import type { ResolvedOptions } from './options.js';
-import { Memtable, memtableChunkSize } from './memtable/memtable.js';
+import { Memtable } from './memtable/memtable.js';
+import { chunkSizeFor } from './wasm/skiplist.js';
 import { LogReader } from './wal/reader.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter, readCurrent, readManifest } from './version/manifest.js';
@@ -45,7 +46,7 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
     .sort((a, b) => a - b);
   const replay: Replay = { lastSequence: versions.lastSequence, newFiles: [] };
   const region = new Region(64 * 1024);
-  const chunkSize = memtableChunkSize(options.memtableSize);
+  const chunkSize = chunkSizeFor(options.memtableSize);
   let mem = new Memtable(0, chunkSize);
   const flush = async () => {
     if (mem.count > 0) {

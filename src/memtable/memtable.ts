@@ -19,11 +19,6 @@ const lookup = new PointLookup();
 
 export type MemtableEntry = Entry;
 
-/** Arena chunks of 1/16 of the memtable size keep its byte count from overshooting the threshold by much. */
-export function memtableChunkSize(memtableSize: number): number {
-  return Math.min(1024 * 1024, Math.max(4096, Math.floor(memtableSize / 16)));
-}
-
 /**
  * Starting slots of the user-key index for a memtable of `memtableSize`
  * bytes: a power of two taking about 1/64 of it (enough for a quarter of

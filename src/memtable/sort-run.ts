@@ -4,8 +4,7 @@
 // WebAssembly instance as pending nodes, with no index; its export settles
 // them in one sort and writes them back out in order.
 import { alloc, free, u8 } from '../wasm/heap.js';
-import { SkipList } from '../wasm/skiplist.js';
-import { memtableChunkSize } from './memtable.js';
+import { SkipList, chunkSizeFor } from '../wasm/skiplist.js';
 
 /**
  * Calls `use` with the entries of `run` in sorted order, as a run in linear
@@ -13,7 +12,7 @@ import { memtableChunkSize } from './memtable.js';
  * CorruptionError for malformed run bytes.
  */
 export function withSortedRun<T>(run: Uint8Array, use: (ptr: number, len: number) => T): T {
-  const list = new SkipList(memtableChunkSize(run.length), 0);
+  const list = new SkipList(chunkSizeFor(run.length), 0);
   let ptr = 0;
   try {
     // One allocation for the input, then the output: the list holds its own copies in between.
