@@ -45,15 +45,15 @@ export const NODE_HEIGHT = 12;
 export const NODE_VALUE = 16;
 export const NODE_KEY = 20;
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
+/** Bytes in a slot of the user-key index (assembly/skiplist.ts). */
+export const INDEX_SLOT_SIZE = 8;
+/** Most slots a list's index starts or grows to (256 MiB); the same bound as assembly/skiplist.ts's. */
+export const MAX_INDEX_SLOTS = 2 ** 25;
 
 /** Arena chunks of 1/16 of the bytes a list is to hold (4 KiB to 1 MiB) keep a memtable's byte count from overshooting its threshold by much. */
 export function chunkSizeFor(bytes: number): number {
   return Math.min(1024 * 1024, Math.max(4096, Math.floor(bytes / 16)));
 }
-/** Bytes in a slot of the user-key index (assembly/skiplist.ts). */
-export const INDEX_SLOT_SIZE = 8;
-/** Most slots a list's index starts or grows to (256 MiB); the same bound as assembly/skiplist.ts's. */
-export const MAX_INDEX_SLOTS = 2 ** 25;
 
 const BATCH_ERRORS: Record<number, string> = {
   [-1]: 'truncated',
