@@ -21,6 +21,7 @@ import { manifestFileName, parseFileName, walFileName } from './version/filename
 import { type VerifyProgress, type VerifyReport, verifyFiles } from './verify.js';
 import type { TableWorkers } from './flush/table-workers.js';
 import { writeTable } from './flush/write-table.js';
+import type { WarmBlocksMessage } from './table/warm-blocks.js';
 import type { VersionSet } from './version/set.js';
 import type { FileMetadata } from './version/edit.js';
 import type { TableCache } from './table/table-cache.js';
@@ -519,19 +520,23 @@ export class Database {
   async #flushOldest(): Promise<void> {
     const mem = this.#imm[0]!;
     const newFiles = [];
+    let warm: WarmBlocksMessage | undefined;
     const number = this.#versions.newFileNumber();
     this.#pendingTables.add(number);
     try {
       if (mem.count > 0) {
         const run = await mem.exportRunOnce();
-        const meta = await this.#workers.run((worker) => writeTable(this.#fs, this.location, number, run, mem.rangeTombstones, worker, this.#options));
-        this.#tables.open(meta);
-        newFiles.push({ level: 0, meta });
+        const warmBudget = this.#options.prepopulateBlockCache ? Math.floor(this.#tables.blockCacheCapacity / 2) : 0;
+        const built = await this.#workers.run((worker) => writeTable(this.#fs, this.location, number, run, mem.rangeTombstones, worker, this.#options, warmBudget));
+        this.#tables.open(built.meta);
+        newFiles.push({ level: 0, meta: built.meta });
+        warm = built.warm;
       }
       // The WALs of this memtable and older are now in the table.
       const logNumber = this.#imm[1]?.logNumber ?? this.#mem.logNumber;
       this.#versions.lastSequence = this.#lastSequence;
       await this.#versions.logAndApply({ logNumber, newFiles, deletedFiles: [] });
+      if (warm !== undefined) this.#tables.warm([number], warm);
       for (const { meta } of newFiles) {
         this.#flushStats.flushes++;
         this.#flushStats.bytesWritten += meta.size;

@@ -28,6 +28,13 @@ export interface Options {
   /** Table files kept open at once. Default 256. */
   maxOpenFiles?: number;
   /**
+   * Whether flushes and compactions put the data blocks they write in the
+   * block cache, so reads of what they rewrote do not read each block back
+   * from its file: a flush up to half the cache; a compaction as many bytes
+   * as its inputs had cached (none when they were cold). Default true.
+   */
+  prepopulateBlockCache?: boolean;
+  /**
    * Bytes the engine's buffers aim to stay within; sizes what is not given
    * explicitly: memtableSize = 1/8 of it, blockCacheSize = 1/4, and
    * maxImmutableMemtables 2 (so memtables take at most 3/8, and their key
@@ -65,6 +72,7 @@ export const DEFAULTS: ResolvedOptions = {
   compression: 'lz4',
   blockCacheSize: 8 * 1024 * 1024,
   maxOpenFiles: 256,
+  prepopulateBlockCache: true,
   memoryBudget: 32 * 1024 * 1024,
   fs: nodeFileSystem,
   compactionStyle: 'leveled',
@@ -126,6 +134,7 @@ export function resolveOptions(options: Options | undefined): ResolvedOptions {
   }
   integerIn('blockCacheSize', o.blockCacheSize, 0, 1024 * 1024 * 1024);
   integerIn('maxOpenFiles', o.maxOpenFiles, 8, 1_000_000);
+  boolean('prepopulateBlockCache', o.prepopulateBlockCache);
   if (o.compactionStyle !== 'leveled' && o.compactionStyle !== 'tiered') {
     throw new InvalidArgumentError(`option compactionStyle must be 'leveled' or 'tiered', got ${String(o.compactionStyle)}`);
   }

@@ -50,7 +50,7 @@ async function replayLogs(fs: FileSystem, dir: string, versions: VersionSet, wor
   let mem = new Memtable(0, chunkSize);
   const flush = async () => {
     if (mem.count > 0) {
-      const meta = await workers.run((worker) => writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), mem.rangeTombstones, worker, options));
+      const { meta } = await workers.run((worker) => writeTable(fs, dir, versions.newFileNumber(), mem.exportRun(), mem.rangeTombstones, worker, options));
       replay.newFiles.push({ level: 0, meta });
     }
     mem.unref();

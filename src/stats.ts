@@ -66,6 +66,8 @@ export interface BlockCacheStats {
   /** Bytes of decoded blocks cached now, pinned ones included. */
   bytes: number;
   capacity: number;
+  /** Blocks flushes and compactions put in the cache as they wrote them (prepopulateBlockCache). */
+  warmed: number;
 }
 
 export interface TableCacheStats {

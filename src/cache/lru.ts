@@ -134,6 +134,16 @@ export class LruCache<V> {
     this.#evictToCapacity();
   }
 
+  /** The value cached under `key`, unpinned, or undefined; counts nothing and leaves recency alone. */
+  peek(key: number): V | undefined {
+    return this.#entries.get(key)?.value;
+  }
+
+  /** The charge of the entry cached under `key`, 0 if none; counts nothing and leaves recency alone. */
+  chargeOf(key: number): number {
+    return this.#entries.get(key)?.charge ?? 0;
+  }
+
   /** Pins and returns the entry for `key`, or undefined (a miss). */
   lookup(key: number): CacheHandle<V> | undefined {
     const entry = this.#entries.get(key);

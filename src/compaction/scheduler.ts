@@ -45,6 +45,7 @@ import {
 import { type CompactionPlan, conflictsWithAny, totalBytes } from './plan.js';
 import { DEFAULT_TIERED_OPTIONS, pickTieredCompaction, pickTieredRangeCompaction } from './tiered-picker.js';
 import { readClock } from '../expiry.js';
+import type { WarmBlocksMessage } from '../table/warm-blocks.js';
 
 export interface CompactionHost {
   fs: FileSystem;
@@ -295,6 +296,19 @@ export class CompactionScheduler {
     }
   }
 
+  /**
+   * Bytes of decoded output blocks the worker keeps for the block cache: as
+   * many as the inputs have cached (they leave the cache's use once the
+   * outputs replace them), at most the cache's capacity.
+   */
+  #warmBudget(inputs: readonly FileMetadata[]): number {
+    const tables = this.#host.tables;
+    if (!this.#host.options.prepopulateBlockCache) return 0;
+    let cached = 0;
+    for (const meta of inputs) cached += tables.cachedDataBytes(meta.number);
+    return Math.min(cached, tables.blockCacheCapacity);
+  }
+
   async #run(c: CompactionPlan): Promise<void> {
     const host = this.#host;
     const outputs: number[] = [];
@@ -307,11 +321,14 @@ export class CompactionScheduler {
       const files = c.inputFiles;
       const io = new CompactionFiles({ fs: host.fs, dir: host.dir, newFileNumber: () => host.versions.newFileNumber(), pendingTables: host.pendingTables }, files);
       let metas: FileMetadata[];
+      let warm: WarmBlocksMessage | undefined;
       try {
         // node:fs works on every thread: the worker then does its own I/O and never waits for this one.
         const request = this.#request(c, files);
         const local = host.fs === nodeFileSystem ? { dir: host.dir, numbers: io.reserveNumbers(totalBytes(files), this.options.targetFileSize) } : undefined;
-        const { stats, outputs } = await host.workers.run((worker) => worker.compact(request, io, local));
+        const result = await host.workers.run((worker) => worker.compact(request, io, local, this.#warmBudget(files)));
+        const { stats, outputs } = result;
+        warm = result.warm;
         if (outputs !== undefined) io.adopt(outputs);
         io.closeInputs();
         metas = await io.syncOutputs();
@@ -327,6 +344,7 @@ export class CompactionScheduler {
         outputs.push(...io.outputNumbers);
       }
       await host.versions.logAndApply(c.edit(metas));
+      if (warm !== undefined) host.tables.warm(metas.map((m) => m.number), warm);
       this.stats.compactions++;
       for (const n of c.fileNumbers()) {
         host.tables.evict(n);

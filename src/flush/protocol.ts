@@ -5,6 +5,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { CompactionRequest, CompactionStats } from '../compaction/compactor.js';
 import type { TableProperties } from '../table/format.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
+import type { WarmBlocksMessage } from '../table/warm-blocks.js';
 
 export interface BuildRequest {
   type: 'build';
@@ -16,6 +17,8 @@ export interface BuildRequest {
   /** The memtable's range deletions (copied). */
   rangeDeletions: RangeTombstone[];
   options: { blockSize: number; blockRestartInterval: number; bloomBitsPerKey: number; compression: 'lz4' | 'none' };
+  /** Bytes of decoded data blocks to send back for the block cache (src/table/warm-blocks.ts); 0: none. */
+  warmBudget: number;
 }
 
 export interface CompactRequest {
@@ -30,6 +33,8 @@ export interface CompactRequest {
   shared: SharedArrayBuffer;
   /** Present when the engine's FileSystem is node:fs: the worker opens, writes and syncs the files itself (src/compaction/local-io.ts). */
   local?: LocalFiles;
+  /** Bytes of the outputs' decoded data blocks to send back for the block cache; 0: none. */
+  warmBudget: number;
 }
 
 /** Where a compaction doing its own I/O finds its inputs and names its outputs. */
@@ -78,6 +83,8 @@ export interface BuildResponse {
   /** The complete table file, transferred. */
   bytes?: Uint8Array;
   properties?: unknown;
+  /** The table's decoded data blocks, up to the request's warmBudget, transferred. */
+  warm?: WarmBlocksMessage;
   error?: WorkerError;
 }
 
@@ -88,6 +95,8 @@ export interface CompactResponse {
   stats?: CompactionStats;
   /** The outputs, in key order, when the worker wrote them itself; else they went to the main thread as they were cut. */
   outputs?: LocalOutput[];
+  /** The outputs' decoded data blocks (output ordinals in the order the outputs were cut), up to the request's warmBudget, transferred. */
+  warm?: WarmBlocksMessage;
   error?: WorkerError;
 }
 

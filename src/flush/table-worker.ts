@@ -21,6 +21,7 @@ import { newSyncFlag, serveSyncCalls } from './sync-call.js';
 import { workerUrl } from './worker-url.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
 import type { MemtableRun } from '../memtable/memtable.js';
+import type { WarmBlocksMessage } from '../table/warm-blocks.js';
 
 /** A compaction whose inputs are named by number and size; the worker reads them through a CompactionIo. */
 export type StreamedCompaction = Omit<CompactionRequest, 'inputs'> & { inputs: Array<{ number: number; size: number }> };
@@ -69,12 +70,17 @@ export class TableWorker {
   }
 
   /** Builds a table from a memtable's run and range deletions; the run's buffer is transferred (unusable afterwards). */
-  build(run: MemtableRun, rangeDeletions: readonly RangeTombstone[], options: BuildRequest['options']): Promise<{ bytes: Uint8Array; properties: unknown }> {
+  build(
+    run: MemtableRun,
+    rangeDeletions: readonly RangeTombstone[],
+    options: BuildRequest['options'],
+    warmBudget = 0,
+  ): Promise<{ bytes: Uint8Array; properties: unknown; warm?: WarmBlocksMessage }> {
     const buffer = wholeBuffer(run.bytes);
     const tombstones = [...rangeDeletions];
-    return this.#send<BuildResponse>((id) => ({ type: 'build', id, run: buffer, sorted: run.sorted, rangeDeletions: tombstones, options }), [buffer]).then((r) => {
+    return this.#send<BuildResponse>((id) => ({ type: 'build', id, run: buffer, sorted: run.sorted, rangeDeletions: tombstones, options, warmBudget }), [buffer]).then((r) => {
       if (r.error) throw new VarveError(r.error.code, `table build failed: ${r.error.message}`);
-      return { bytes: r.bytes!, properties: r.properties };
+      return { bytes: r.bytes!, properties: r.properties, warm: r.warm };
     });
   }
 
@@ -82,20 +88,26 @@ export class TableWorker {
    * Runs a compaction in the worker. The worker reads the inputs and writes
    * the outputs through `io`, on this thread, a piece of at most IO_CHUNK
    * bytes at a time, each piece in a shared buffer reused by every call:
-   * nothing proportional to the compaction's size is held anywhere. With
-   * `local` the worker does its own I/O and asks `io` only for file numbers;
-   * the outputs it wrote come back with the stats.
+   * nothing proportional to the compaction's size is held anywhere (but the
+   * decoded blocks kept for the block cache, at most `warmBudget` bytes).
+   * With `local` the worker does its own I/O and asks `io` only for file
+   * numbers; the outputs it wrote come back with the stats.
    */
-  compact(request: StreamedCompaction, io: CompactionIo, local?: LocalFiles): Promise<{ stats: CompactionStats; outputs?: LocalOutput[] }> {
+  compact(
+    request: StreamedCompaction,
+    io: CompactionIo,
+    local?: LocalFiles,
+    warmBudget = 0,
+  ): Promise<{ stats: CompactionStats; outputs?: LocalOutput[]; warm?: WarmBlocksMessage }> {
     const shared = this.#sharedFor(request.inputs.length + 1);
     const { port1, port2 } = new MessageChannel();
     const flag = newSyncFlag();
     const stop = serveSyncCalls<CompactionIoRequest, number>(port1, flag, (q) => serveIo(q, io, shared, request.inputs.length));
     const compaction: CompactRequest['compaction'] = request;
-    return this.#send<CompactResponse>((id) => ({ type: 'compact', id, compaction, port: port2, flag, shared, local }), [port2])
+    return this.#send<CompactResponse>((id) => ({ type: 'compact', id, compaction, port: port2, flag, shared, local, warmBudget }), [port2])
       .then((r) => {
         if (r.error) throw workerError(r.error, 'compaction failed');
-        return { stats: r.stats!, outputs: r.outputs };
+        return { stats: r.stats!, outputs: r.outputs, warm: r.warm };
       })
       .finally(stop);
   }

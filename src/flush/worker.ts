@@ -14,14 +14,17 @@ import { SyncCaller } from './sync-call.js';
 import { remoteInput, remoteSink } from '../compaction/remote-io.js';
 import { LocalOutputs, localInput } from '../compaction/local-io.js';
 import { tableFileName } from '../version/filenames.js';
+import { WarmBlocks } from '../table/warm-blocks.js';
 
 function build(request: BuildRequest): BuildResponse {
   const o = request.options;
+  const warm = request.warmBudget > 0 ? new WarmBlocks(request.warmBudget) : undefined;
   const builder = new TableBuilder({
     blockSize: o.blockSize,
     restartInterval: o.blockRestartInterval,
     bitsPerKey: o.bloomBitsPerKey,
     compression: o.compression,
+    warm,
   });
   try {
     const run = new Uint8Array(request.run);
@@ -29,7 +32,7 @@ function build(request: BuildRequest): BuildResponse {
     else withSortedRun(run, (ptr, len) => builder.addRunAt(ptr, len));
     for (const t of request.rangeDeletions) builder.addRangeDeletion(t.start, t.end, t.seq);
     const { bytes, properties } = builder.finish();
-    return { id: request.id, wasmBytes: 0, bytes, properties };
+    return { id: request.id, wasmBytes: 0, bytes, properties, warm: warm?.message() };
   } finally {
     builder.abandon();
   }
@@ -53,8 +56,9 @@ function compaction(request: CompactRequest): CompactResponse {
       inputs.push({ number: input.number, file, size: input.size });
     }
     const outputs = local ? new LocalOutputs(local, caller) : undefined;
-    const { stats } = compact({ ...c, inputs }, outputs?.sink ?? remoteSink(caller, request.shared, inputs.length));
-    return { id: request.id, wasmBytes: 0, stats, outputs: outputs?.written };
+    const warm = request.warmBudget > 0 ? new WarmBlocks(request.warmBudget) : undefined;
+    const { stats } = compact({ ...c, inputs, table: { ...c.table, warm } }, outputs?.sink ?? remoteSink(caller, request.shared, inputs.length));
+    return { id: request.id, wasmBytes: 0, stats, outputs: outputs?.written, warm: warm?.message() };
   } finally {
     // The compaction closes its inputs; these are for a failure before it starts.
     for (const input of inputs) input.file.closeSync();
@@ -64,8 +68,10 @@ function compaction(request: CompactRequest): CompactResponse {
 
 /** The buffers a response hands back. */
 function transferList(response: WorkerResponse): ArrayBuffer[] {
-  if ('bytes' in response && response.bytes) return [response.bytes.buffer as ArrayBuffer];
-  return [];
+  const list: ArrayBuffer[] = [];
+  if ('bytes' in response && response.bytes) list.push(response.bytes.buffer as ArrayBuffer);
+  if (response.warm) list.push(response.warm.bytes, response.warm.entries.buffer as ArrayBuffer);
+  return list;
 }
 
 parentPort!.on('message', (request: WorkerRequest) => {

@@ -9,6 +9,7 @@ import { tableFileName } from '../version/filenames.js';
 import type { TableWorker } from './table-worker.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
 import type { MemtableRun } from '../memtable/memtable.js';
+import type { WarmBlocksMessage } from '../table/warm-blocks.js';
 
 /**
  * Writes table `number` and fdatasyncs it and its directory; returns its
@@ -33,7 +34,11 @@ export async function writeTableFile(fs: FileSystem, dir: string, number: number
   };
 }
 
-/** Builds table `number` from a memtable's run and range deletions in the worker and writes it durably. */
+/**
+ * Builds table `number` from a memtable's run and range deletions in the
+ * worker and writes it durably; with the table, up to `warmBudget` bytes of
+ * its decoded data blocks for the block cache.
+ */
 export async function writeTable(
   fs: FileSystem,
   dir: string,
@@ -42,12 +47,14 @@ export async function writeTable(
   rangeDeletions: readonly RangeTombstone[],
   worker: TableWorker,
   options: ResolvedOptions,
-): Promise<FileMetadata> {
-  const { bytes, properties } = await worker.build(run, rangeDeletions, {
+  warmBudget = 0,
+): Promise<{ meta: FileMetadata; warm?: WarmBlocksMessage }> {
+  const tableOptions = {
     blockSize: options.blockSize,
     blockRestartInterval: options.blockRestartInterval,
     bloomBitsPerKey: options.bloomBitsPerKey,
     compression: options.compression,
-  });
-  return writeTableFile(fs, dir, number, bytes, properties as TableProperties);
+  };
+  const { bytes, properties, warm } = await worker.build(run, rangeDeletions, tableOptions, warmBudget);
+  return { meta: await writeTableFile(fs, dir, number, bytes, properties as TableProperties), warm };
 }

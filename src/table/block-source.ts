@@ -42,6 +42,8 @@ export interface BlockCache {
   insert(key: number, block: CachedBlock, charge: number): BlockCacheHandle;
   /** Unpins; exactly once per handle. */
   release(handle: BlockCacheHandle): void;
+  /** Bytes the block under `key` is charged, 0 when not cached; not a lookup (counts nothing). */
+  chargeOf(key: number): number;
   /** Counts `n` hits on blocks read through a BlockMap of this cache, without a lookup. */
   recordHits(n: number): void;
 }

@@ -37,6 +37,7 @@ import { GrowableBuffer } from './growable-buffer.js';
 import { type RangeTombstone, encodeEnd, isEmptyRange } from '../rangedel/tombstone.js';
 import { largestOf, smallestOf } from '../version/bounds.js';
 import { writeSeparator } from './separator.js';
+import type { WarmBlocks } from './warm-blocks.js';
 
 export interface TableBuilderOptions {
   /** Target size of a data block before compression; a block is cut once it reaches this. Default 4096. */
@@ -47,6 +48,8 @@ export interface TableBuilderOptions {
   bitsPerKey?: number;
   /** 'lz4' (default): compress blocks where that saves space; 'none': never. */
   compression?: 'lz4' | 'none';
+  /** Where to keep a decoded copy of each data block written, for the engine's block cache. Default none. */
+  warm?: WarmBlocks;
   /** Creation time recorded in the properties, ms since the epoch. Default: Date.now() at finish. */
   creationTime?: number;
 }
@@ -77,6 +80,7 @@ export class TableBuilder {
   readonly #bitsPerKey: number;
   readonly #compress: boolean;
   readonly #creationTime: number | undefined;
+  readonly #warm: WarmBlocks | undefined;
 
   #data: BlockBuilder;
   #index: BlockBuilder;
@@ -124,6 +128,7 @@ export class TableBuilder {
     this.#compress = compression === 'lz4';
     if (options.creationTime !== undefined) checkOption('creationTime', options.creationTime, 0, Number.MAX_SAFE_INTEGER);
     this.#creationTime = options.creationTime;
+    this.#warm = options.warm;
     this.#data = new BlockBuilder(interval);
     this.#index = new BlockBuilder(1);
   }
@@ -247,7 +252,11 @@ export class TableBuilder {
       const props = this.#writePropertiesBlock(properties);
       this.#writeFooter(index, filter, props, rangeDeletions);
       use(this.#file.ptr, this.#file.length, properties);
+      this.#warm?.tableFinished();
       return properties;
+    } catch (err) {
+      this.#warm?.tableAbandoned();
+      throw err;
     } finally {
       this.#finished = true;
       this.#releaseAll();
@@ -256,6 +265,7 @@ export class TableBuilder {
 
   /** Frees the builder's memory without finishing. Idempotent. */
   abandon(): void {
+    if (!this.#finished) this.#warm?.tableAbandoned();
     this.#finished = true;
     this.#releaseAll();
   }
@@ -364,6 +374,7 @@ export class TableBuilder {
     this.#lastKeyLen = len;
     const block = this.#data.finish();
     this.#pending = this.#writeBlock(block.ptr, block.len, this.#compress);
+    this.#warm?.keep(this.#pending.offset, block.ptr, block.len);
     this.#dataBlocks++;
     this.#dataBytes += this.#pending.size + BLOCK_TRAILER_SIZE;
     this.#data.reset();

@@ -429,6 +429,14 @@ export class TableReader {
     return layout;
   }
 
+  /** Bytes of this table's data blocks the block cache holds now. */
+  cachedDataBytes(): number {
+    this.#checkOpen();
+    let bytes = 0;
+    for (let i = 0; i < this.#offsets.length; i++) bytes += this.#cache.chargeOf(this.#cacheBase + this.#offsets[i]!);
+    return bytes;
+  }
+
   #findBlock(target: number, targetLen: number): number {
     return this.#index.seekAt(target, targetLen);
   }

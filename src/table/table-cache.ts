@@ -10,7 +10,10 @@ import { LevelIterator } from '../iterator/level-iterator.js';
 import type { FileMetadata } from '../version/edit.js';
 import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
-import { freeCachedBlock, type CachedBlock } from './block-source.js';
+import { blockCacheKey, freeCachedBlock, type CachedBlock } from './block-source.js';
+import type { WarmBlocksMessage } from './warm-blocks.js';
+import { alloc, free, u8 } from '../wasm/heap.js';
+import { checkRestarts } from '../wasm/block.js';
 import { BlockMap } from '../wasm/block-map.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import type { PointLookup } from '../point-lookup.js';
@@ -43,6 +46,8 @@ export class TableCache {
   readonly #openReaders = new Set<TableReader>();
   /** get()'s tables to consult, in its first n slots: one array for every get (Version.collectFilesForKey). */
   readonly #files: FileMetadata[] = [];
+  /** Blocks warm() put in the block cache. */
+  #warmed = 0;
   /** Counters of disposed readers, so they outlive table-cache eviction. */
   readonly #retiredFilter: FilterStats = { checks: 0, useful: 0, falsePositives: 0 };
 
@@ -80,6 +85,7 @@ export class TableCache {
         hitRate: ratio(blocks.hits, blocks.hits + blocks.misses),
         bytes: this.#blocks.usage,
         capacity: this.#blocks.capacity,
+        warmed: this.#warmed,
       },
       tableCache: { openTables: this.#readers.size, hits: readers.hits, misses: readers.misses },
     };
@@ -198,6 +204,42 @@ export class TableCache {
    */
   open(meta: FileMetadata): void {
     this.#readers.release(this.#pin(meta));
+  }
+
+  /** Bytes of the table's data blocks the block cache holds; 0 when its reader is not open (this never opens it). */
+  cachedDataBytes(number: number): number {
+    return this.#readers.peek(number)?.cachedDataBytes() ?? 0;
+  }
+
+  get blockCacheCapacity(): number {
+    return this.#blocks.capacity;
+  }
+
+  /**
+   * Puts the decoded blocks a flush or a compaction kept (src/table/warm-blocks.ts)
+   * in the block cache, each under its table's key: table `numbers[output]`.
+   * Rows naming an output past `numbers` are ignored. A block whose restart
+   * array does not check out is left out, to be read (and reported) from its file.
+   */
+  warm(numbers: readonly number[], message: WarmBlocksMessage): void {
+    const { entries } = message;
+    const bytes = new Uint8Array(message.bytes);
+    for (let i = 0; i < entries.length; i += 4) {
+      const number = numbers[entries[i]!];
+      if (number === undefined) continue;
+      const start = entries[i + 2]!;
+      const len = entries[i + 3]!;
+      const ptr = alloc(len);
+      u8().set(bytes.subarray(start, start + len), ptr);
+      try {
+        checkRestarts(ptr, len);
+      } catch {
+        free(ptr);
+        continue;
+      }
+      this.#blocks.release(this.#blocks.insert(blockCacheKey(number, entries[i + 1]!), { ptr, len }, len));
+      this.#warmed++;
+    }
   }
 
   /** Forgets a deleted table: closes its reader once unpinned and drops its blocks. */

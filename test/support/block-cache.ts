@@ -42,6 +42,10 @@ export class TestBlockCache implements BlockCache {
     this.mapHits += n;
   }
 
+  chargeOf(key: number): number {
+    return this.#entries.get(key)?.charge ?? 0;
+  }
+
   lookup(key: number): BlockCacheHandle | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
