@@ -304,9 +304,11 @@ export class CompactionScheduler {
   #warmBudget(inputs: readonly FileMetadata[]): number {
     const tables = this.#host.tables;
     if (!this.#host.options.prepopulateBlockCache) return 0;
+    const capacity = tables.blockCacheCapacity;
     let cached = 0;
-    for (const meta of inputs) cached += tables.cachedDataBytes(meta.number);
-    return Math.min(cached, tables.blockCacheCapacity);
+    // Each table costs a cache probe per data block: stop once the answer is the capacity.
+    for (let i = 0; i < inputs.length && cached < capacity; i++) cached += tables.cachedDataBytes(inputs[i]!.number);
+    return Math.min(cached, capacity);
   }
 
   async #run(c: CompactionPlan): Promise<void> {

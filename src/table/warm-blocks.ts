@@ -64,7 +64,7 @@ export class WarmBlocks {
     this.#entries.length = start;
   }
 
-  /** The blocks kept for finished tables, for transfer. */
+  /** The blocks kept for finished tables, for transfer (after which this collector is spent). */
   message(): WarmBlocksMessage {
     this.tableAbandoned();
     return { bytes: this.#bytes.buffer as ArrayBuffer, entries: Float64Array.from(this.#entries) };
