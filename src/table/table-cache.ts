@@ -12,14 +12,14 @@ import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { blockCacheKey, freeCachedBlock, type CachedBlock } from './block-source.js';
 import type { WarmBlocksMessage } from './warm-blocks.js';
-import { alloc, free, u8 } from '../wasm/heap.js';
+import { alloc, free, write } from '../wasm/heap.js';
+import { type CorruptionError, WasmOutOfMemoryError } from '../errors.js';
 import { checkRestarts } from '../wasm/block.js';
 import { BlockMap } from '../wasm/block-map.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import type { PointLookup } from '../point-lookup.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
 import { Kind } from '../keys.js';
-import type { CorruptionError } from '../errors.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
 
 export interface TableCacheCounters {
@@ -220,6 +220,8 @@ export class TableCache {
    * in the block cache, each under its table's key: table `numbers[output]`.
    * Rows naming an output past `numbers` are ignored. A block whose restart
    * array does not check out is left out, to be read (and reported) from its file.
+   * Caching is optional: linear memory that cannot grow ends the warming, never
+   * the flush or compaction that called it.
    */
   warm(numbers: readonly number[], message: WarmBlocksMessage): void {
     const { entries } = message;
@@ -229,8 +231,14 @@ export class TableCache {
       if (number === undefined) continue;
       const start = entries[i + 2]!;
       const len = entries[i + 3]!;
-      const ptr = alloc(len);
-      u8().set(bytes.subarray(start, start + len), ptr);
+      let ptr: number;
+      try {
+        ptr = alloc(len);
+      } catch (err) {
+        if (err instanceof WasmOutOfMemoryError) return;
+        throw err;
+      }
+      write(ptr, bytes.subarray(start, start + len));
       try {
         checkRestarts(ptr, len);
       } catch {
