@@ -30,12 +30,13 @@ export {
   blockDecodedSeekBatch,
 } from './block';
 export { blockMapCreate, blockMapDestroy, blockMapCount, blockMapFind, blockMapPut, blockMapRemove, blockMapTakeReferenced } from './block-map';
-export { tableGet } from './table-get';
+export { tableGet, tableGetBatch } from './table-get';
+export { pointBatchHash, pointBatchTouched } from './point-batch';
 export { tableRunScan } from './table-run';
 export { mergeCreate, mergeSetCursor, mergeStart, mergeRun, mergeClearRun, mergeAcceptUserKey, mergeSkipTop, mergeReload, mergeDestroy } from './merge';
 export { arenaCreate, arenaAlloc, arenaBytes, arenaReset, arenaDestroy } from './arena';
 export {
-  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistIndexBytes,
+  skiplistCreate, skiplistInsert, skiplistInsertBatch, skiplistSeek, skiplistSeekUser, skiplistGet, skiplistGetHashed, skiplistGetBatch, skiplistIndexBytes,
   skiplistFirst, skiplistLast, skiplistNext, skiplistPrev, skiplistCount, skiplistBytes, skiplistReset,
   skiplistDestroy, skiplistExportSize, skiplistExport,
   skiplistExportNext, skiplistSkippedRangeDeletions, skiplistSettleStep, skiplistExportPending, skiplistInsertRun,

@@ -79,6 +79,7 @@ import { MAX_VARINT32_SIZE, getVarint32, varint32Size } from './varint';
 import { compareBytes, compareInternal, packTrailer, MAX_SEQUENCE, TRAILER_SIZE } from './keys';
 import { arenaAlloc, arenaBytes, arenaChunkSize, arenaCreate, arenaDestroy, arenaReset, MAX_CHUNK_SIZE } from './arena';
 import { xxh64 } from './hash';
+import { PB_DONE, PB_H1, PB_NODE, PB_RECORD, PB_SEQ, PB_TARGET, PB_TARGET_LEN, touch } from './point-batch';
 
 export const MAX_HEIGHT: u32 = 12;
 
@@ -976,6 +977,33 @@ export function skiplistGetHashed(list: usize, buf: usize, userKeyLen: u32, snap
   const node = skiplistSeekUser(list, buf, userKeyLen, snapshotSeq);
   if (node == 0 || keyLen(node) != userKeyLen + TRAILER_SIZE) return 0;
   return compareBytes(node + N_KEY, userKeyLen, buf, userKeyLen) == 0 ? node : 0;
+}
+
+/**
+ * skiplistGetHashed for each record of a point batch (point-batch.ts) not
+ * yet done, writing the node (or 0) into the record. With an index, every
+ * key's slot is loaded first, then every key's newest node, so the misses
+ * of different keys overlap.
+ */
+export function skiplistGetBatch(list: usize, records: usize, count: u32): void {
+  const end = records + <usize>count * PB_RECORD;
+  if (load<u32>(list + L_INDEX) != 0) {
+    const index = <usize>load<u32>(list + L_INDEX);
+    const mask = load<u32>(list + L_INDEX_MASK);
+    for (let r = records; r < end; r += PB_RECORD) {
+      if (load<u32>(r, PB_DONE) == 0) touch(index + <usize>(load<u32>(r, PB_H1) & mask) * SLOT_BYTES);
+    }
+    for (let r = records; r < end; r += PB_RECORD) {
+      if (load<u32>(r, PB_DONE) != 0) continue;
+      const newest = <usize>load<u32>(indexSlot(list, <usize>load<u32>(r, PB_TARGET), load<u32>(r, PB_TARGET_LEN) - TRAILER_SIZE, load<u32>(r, PB_H1)), 4);
+      if (newest != 0) touch(newest + N_KEY);
+    }
+  }
+  for (let r = records; r < end; r += PB_RECORD) {
+    if (load<u32>(r, PB_DONE) != 0) continue;
+    const node = skiplistGetHashed(list, <usize>load<u32>(r, PB_TARGET), load<u32>(r, PB_TARGET_LEN) - TRAILER_SIZE, load<f64>(r, PB_SEQ), load<u32>(r, PB_H1));
+    store<u32>(r, <u32>node, PB_NODE);
+  }
 }
 
 export function skiplistFirst(list: usize): usize {

@@ -13,7 +13,7 @@ import { TombstoneFragments, visibleAt } from './rangedel/fragments.js';
 import { resolveOptions, type Options, type ResolvedOptions } from './options.js';
 import type { FileHandle, FileLock, FileSystem } from './fs/filesystem.js';
 import { GroupCommit, type WriteOp } from './write/group-commit.js';
-import { Memtable, memtableIndexSlots } from './memtable/memtable.js';
+import { Memtable, memtableIndexSlots, type MemtableEntry } from './memtable/memtable.js';
 import { chunkSizeFor } from './wasm/skiplist.js';
 import { LogWriter } from './wal/writer.js';
 import { ManifestWriter } from './version/manifest.js';
@@ -42,6 +42,7 @@ import { EXPIRY_SIZE, expiryOf, isExpired, readClock, readExpiry } from './expir
 import { raw } from './wasm/loader.js';
 import { ReadPacer } from './read-pacer.js';
 import { PointLookup } from './point-lookup.js';
+import { PointBatch } from './point-batch.js';
 
 /** Level-0 file counts at which writes slow down, then stop until compaction catches up (LevelDB's). */
 const L0_SLOWDOWN = 8;
@@ -184,6 +185,8 @@ export class Database {
   readonly #tables: TableCache;
   /** #get's key, staged once for every memtable and table it consults. */
   readonly #lookup = new PointLookup();
+  /** #getMany's keys, staged once for every memtable and table it consults. */
+  readonly #batch = new PointBatch();
   readonly #commit: GroupCommit;
   readonly #iterators = new Set<ValueIterator>();
   #wal: { number: number; file: FileHandle; writer: LogWriter };
@@ -696,6 +699,13 @@ export class Database {
     return this.#get(keyBytes(key), readSequence(options, this.#lastSequence));
   }
 
+  /** getEntrySync of each key, at one snapshot; many keys are read faster together than one by one. */
+  getEntriesSync(keys: ReadonlyArray<Uint8Array | string>, options?: ReadOptions): Array<ValueEntry | undefined> {
+    this.#checkOpen();
+    if (!Array.isArray(keys)) throw new InvalidArgumentError('getEntriesSync takes an array of keys');
+    return this.#getMany(keys.map(keyBytes), readSequence(options, this.#lastSequence), readClock(this.#options.clock));
+  }
+
   getEntry(key: Uint8Array | string, options?: ReadOptions): Promise<ValueEntry | undefined> {
     try {
       return this.#pacer.settle(this.getEntrySync(key, options));
@@ -719,7 +729,7 @@ export class Database {
       if (!Array.isArray(keys)) throw new InvalidArgumentError('getMany takes an array of keys');
       const seq = readSequence(options, this.#lastSequence);
       const now = readClock(this.#options.clock);
-      const values = keys.map((k) => this.#get(keyBytes(k), seq, now)?.value);
+      const values = this.#getMany(keys.map(keyBytes), seq, now).map((entry) => entry?.value);
       return this.#pacer.settle(values, values.length);
     } catch (err) {
       return Promise.reject(err);
@@ -759,6 +769,33 @@ export class Database {
     }
     if (entry === undefined) entry = this.#tables.get(this.#versions.current, key, covering, this.#chargeRead);
     else if (entry.seq < covering) return undefined;
+    return this.#valueEntry(entry, now);
+  }
+
+  /**
+   * #get for many keys at one snapshot, each source read once for all the
+   * keys it is asked about (src/point-batch.ts): the answers are #get's.
+   */
+  #getMany(userKeys: readonly Uint8Array[], seq: number, now: number): Array<ValueEntry | undefined> {
+    const batch = this.#batch.stage(userKeys, seq);
+    const count = userKeys.length;
+    const found = new Array<MemtableEntry | undefined>(count).fill(undefined);
+    const covering = new Array<number>(count).fill(-1);
+    for (let m = this.#imm.length; m >= 0; m--) {
+      const mem = m === this.#imm.length ? this.#mem : this.#imm[m]!;
+      if (mem.rangeTombstones.length > 0) {
+        for (let i = 0; i < count; i++) if (!batch.done(i)) covering[i] = Math.max(covering[i]!, mem.coveringTombstoneSeq(userKeys[i]!, seq));
+      }
+      mem.getBatch(batch, found);
+    }
+    // A memtable's entry older than a range deletion over it reads as deleted; the tables settle their own.
+    for (let i = 0; i < count; i++) if (found[i] !== undefined && found[i]!.seq < covering[i]!) found[i] = undefined;
+    this.#tables.getBatch(this.#versions.current, batch, found, covering, this.#chargeRead);
+    return found.map((entry) => this.#valueEntry(entry, now));
+  }
+
+  /** A found entry (undefined: none) as a read answers it: a deletion or an expired value (at `now`, read when needed) is none. */
+  #valueEntry(entry: MemtableEntry | undefined, now: number | undefined): ValueEntry | undefined {
     if (entry === undefined || entry.kind === Kind.Deletion) return undefined;
     if (entry.kind !== Kind.ValueWithExpiry) return { value: entry.value, expiresAt: undefined };
     const expiresAt = readExpiry(entry.value);
@@ -846,6 +883,7 @@ export class Database {
     await attempt(() => this.#manifest.close());
     await attempt(() => this.#tables.close());
     this.#lookup.release();
+    this.#batch.release();
     await attempt(() => this.#workers.terminate());
     this.#mem.unref();
     for (const m of this.#imm) m.unref();

@@ -4,6 +4,18 @@ import { SEEK_KIND, TRAILER_SIZE, writeTrailer } from './keys.js';
 import { HASH_BYTES, hashAt } from './wasm/hash.js';
 import { Region, u8, view } from './wasm/heap.js';
 
+/** A key staged in linear memory for a point read, as the memtables and tables take it. */
+export interface StagedKey {
+  userKey: Uint8Array;
+  /** Address of the seek target: the user key, then a trailer of `seq` with the seek kind. */
+  target: number;
+  targetLen: number;
+  seq: number;
+  /** The halves of the user key's XXH64, seed 0. */
+  h1: number;
+  h2: number;
+}
+
 /**
  * A point read's key staged in linear memory once, for every source the
  * read consults (memtables, then tables): the seek target (the user key,
@@ -11,7 +23,7 @@ import { Region, u8, view } from './wasm/heap.js';
  * whose halves probe the table blooms and whose low half the memtables'
  * user-key indexes. Valid until the next stage().
  */
-export class PointLookup {
+export class PointLookup implements StagedKey {
   /** An 8-byte hash, then the seek target. */
   readonly #region = new Region(64);
   userKey: Uint8Array = new Uint8Array(0);

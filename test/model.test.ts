@@ -34,6 +34,7 @@ type Op =
   | { t: 'snap' }
   | { t: 'release'; i: number }
   | { t: 'get'; k: string; at: number }
+  | { t: 'getMany'; ks: string[]; at: number }
   | { t: 'scan'; lo: string | null; hi: string | null; reverse: boolean; limit: number; at: number }
   | { t: 'compact'; lo: string | null; hi: string | null }
   | { t: 'checkpoint' }
@@ -57,6 +58,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ t: 'snap' as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat() }) },
   { weight: 5, arbitrary: fc.record({ t: fc.constant('get' as const), k: key, at: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('getMany' as const), ks: fc.array(key, { maxLength: 12 }), at: fc.nat() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('scan' as const), lo: bound, hi: bound, reverse: fc.boolean(), limit: fc.integer({ min: -1, max: 6 }), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const), lo: bound, hi: bound }) },
   { weight: 1, arbitrary: fc.constant({ t: 'checkpoint' as const }) },
@@ -143,6 +145,16 @@ async function runSequence(ops: Op[], run: RunOptions): Promise<void> {
           expect(await db.has(o.k, read)).toBe(expected !== undefined);
           const entry = await db.getEntry(o.k, read);
           expect(entry === undefined ? undefined : { value: text(entry.value), expiresAt: entry.expiresAt }).toEqual(expected);
+          break;
+        }
+        case 'getMany': {
+          // Read together (src/point-batch.ts), each key as a lone get reads it.
+          const v = view(o.at);
+          const expected = o.ks.map((k) => live((v?.state ?? state).get(k), now));
+          const read = v === undefined ? {} : { snapshot: v.snap };
+          expect((await db.getMany(o.ks, read)).map(text)).toEqual(expected.map((e) => e?.value));
+          const entries = db.getEntriesSync(o.ks, read).map((e) => (e === undefined ? undefined : { value: text(e.value), expiresAt: e.expiresAt }));
+          expect(entries).toEqual(expected);
           break;
         }
         case 'scan': {

@@ -188,6 +188,36 @@ describe('keys through ioredis', () => {
   });
 });
 
+describe('pipelined GETs', () => {
+  // A run of pipelined GETs reads its keys from the store in one batch (Keyspace.withPrefetch); the answers must be those of one GET at a time.
+  it('answers runs of GETs, longer than a batch, around writes, deletes, expiries and a malformed GET, in issue order', async () => {
+    const stored = new Map<string, string>();
+    for (let i = 0; i < 150; i++) stored.set(`pg:${i}`, `v${i}`);
+    await redis.mset(Object.fromEntries(stored));
+    await redis.set('pg:short', 'gone soon', 'PX', 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const pipeline = redis.pipeline();
+    const expected: Array<[string | null, string | null]> = [];
+    const get = (key: string) => {
+      pipeline.get(key);
+      expected.push([null, stored.get(key) ?? null]);
+    };
+    for (let i = 0; i < 140; i++) get(`pg:${(i * 7) % 160}`);
+    pipeline.set('pg:3', 'new');
+    expected.push([null, 'OK']);
+    stored.set('pg:3', 'new');
+    pipeline.del('pg:4');
+    expected.push([null, 1 as unknown as string]);
+    stored.delete('pg:4');
+    for (const key of ['pg:3', 'pg:4', 'pg:5', 'pg:short', 'pg:3']) get(key);
+    pipeline.call('get', 'pg:5', 'extra');
+    expected.push(["ERR wrong number of arguments for 'get' command", null]);
+    for (let i = 0; i < 70; i++) get(`pg:${i}`);
+    const results = await pipeline.exec();
+    expect(results!.map(([err, value]) => [err === null ? null : (err as Error).message, value ?? null])).toEqual(expected);
+  });
+});
+
 describe('connection and server commands', () => {
   it('PING, ECHO, SELECT, TIME, CLIENT, CONFIG GET, COMMAND, INFO', async () => {
     expect(await redis.ping()).toBe('PONG');

@@ -10,7 +10,8 @@ import { DEFAULT_CHUNK_SIZE, INDEX_SLOT_SIZE, SkipList, node as skiplistNode, ty
 import { MemtableIterator } from './iterator.js';
 import { Kind } from '../keys.js';
 import { readVarint } from '../varint.js';
-import { PointLookup } from '../point-lookup.js';
+import { PointLookup, type StagedKey } from '../point-lookup.js';
+import type { PointBatch } from '../point-batch.js';
 import { TombstoneFragments } from '../rangedel/fragments.js';
 import { type RangeTombstone, decodeEnd } from '../rangedel/tombstone.js';
 
@@ -18,6 +19,12 @@ import { type RangeTombstone, decodeEnd } from '../rangedel/tombstone.js';
 const lookup = new PointLookup();
 
 export type MemtableEntry = Entry;
+
+/** The node's entry, its value copied out of linear memory. */
+function nodeEntry(n: number): MemtableEntry {
+  const valuePtr = skiplistNode.valuePtr(n);
+  return { kind: skiplistNode.kind(n), seq: skiplistNode.seq(n), value: copyOut(u8(), valuePtr, valuePtr + skiplistNode.valueLength(n)) };
+}
 
 /**
  * Starting slots of the user-key index for a memtable of `memtableSize`
@@ -109,11 +116,24 @@ export class Memtable {
   }
 
   /** get() for a key a read staged once for all its sources (src/db.ts #get): no copy of the key, no second hash. */
-  getStaged(key: PointLookup): MemtableEntry | undefined {
+  getStaged(key: StagedKey): MemtableEntry | undefined {
     const n = this.#live().findHashedAt(key.target, key.userKey.length, key.seq, key.h1);
-    if (n === 0) return undefined;
-    const valuePtr = skiplistNode.valuePtr(n);
-    return { kind: skiplistNode.kind(n), seq: skiplistNode.seq(n), value: copyOut(u8(), valuePtr, valuePtr + skiplistNode.valueLength(n)) };
+    return n === 0 ? undefined : nodeEntry(n);
+  }
+
+  /**
+   * getStaged for every key of the batch not yet answered, in one call:
+   * found[i] is set to key i's entry, and the key marked answered, when
+   * this memtable holds one.
+   */
+  getBatch(batch: PointBatch, found: Array<MemtableEntry | undefined>): void {
+    this.#live().findBatch(batch.records, batch.count);
+    for (let i = 0; i < batch.count; i++) {
+      const n = batch.done(i) ? 0 : batch.node(i);
+      if (n === 0) continue;
+      found[i] = nodeEntry(n);
+      batch.markDone(i);
+    }
   }
 
   /** Heap bytes the memtable holds, its user-key index included. */

@@ -36,6 +36,13 @@ export interface ConnectionDeps {
 
 /** Reply bytes gathered before they are handed to the socket mid-pipeline. */
 const REPLY_BATCH = 256 * 1024;
+/** Most pipelined GETs whose keys are read from the store in one batch. */
+const GET_BATCH = 64;
+
+/** Whether the request is a GET with its one key. */
+function isGet(table: CommandTable, args: Uint8Array[]): boolean {
+  return args.length === 2 && table.find(args[0]!)?.name === 'get';
+}
 
 export class Connection {
   readonly session: Session;
@@ -139,19 +146,48 @@ export class Connection {
   #run(now: number): void {
     const ctx: Context = { keyspace: this.#deps.keyspace, session: this.session, server: this.#deps.server, now, started: NaN };
     while (this.#next < this.#requests.length && !this.session.closing && !this.#backedUp()) {
-      const args = this.#requests[this.#next++]!;
-      this.#deps.server.counters.commandsProcessed++;
-      this.#enqueue(dispatch(this.#deps.table, ctx, args, this.#deps.hooks));
-      if (this.#writer.length >= REPLY_BATCH) {
-        this.#flush();
-        // The next command's latency starts after the socket write.
-        ctx.started = NaN;
-      }
+      const gets = this.#getsAhead();
+      if (gets > 1) this.#runGets(ctx, gets);
+      else this.#runOne(ctx);
     }
     if (this.#next === this.#requests.length) {
       this.#requests = [];
       this.#next = 0;
     }
+  }
+
+  #runOne(ctx: Context): void {
+    const args = this.#requests[this.#next++]!;
+    this.#deps.server.counters.commandsProcessed++;
+    this.#enqueue(dispatch(this.#deps.table, ctx, args, this.#deps.hooks));
+    if (this.#writer.length >= REPLY_BATCH) {
+      this.#flush();
+      // The next command's latency starts after the socket write.
+      ctx.started = NaN;
+    }
+  }
+
+  /** How many of the next requests (up to GET_BATCH) are well-formed GETs of an authenticated client. */
+  #getsAhead(): number {
+    if (!this.session.authenticated) return 0;
+    const end = Math.min(this.#requests.length, this.#next + GET_BATCH);
+    let i = this.#next;
+    while (i < end && isGet(this.#deps.table, this.#requests[i]!)) i++;
+    return i - this.#next;
+  }
+
+  /**
+   * Runs the next `count` requests, GETs, as #runOne would, with their keys
+   * read from the store in one batch first (Keyspace.withPrefetch): all of
+   * them, even if replies back up meanwhile, so none is answered from a
+   * read made before a later turn's writes.
+   */
+  #runGets(ctx: Context, count: number): void {
+    const keys: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) keys.push(this.#requests[this.#next + i]![1]!);
+    this.#deps.keyspace.withPrefetch(keys, () => {
+      for (let i = 0; i < count; i++) this.#runOne(ctx);
+    });
   }
 
   #enqueue(reply: Reply | Waiting): void {

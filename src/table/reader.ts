@@ -15,7 +15,7 @@ import { GET_FILTERED, GET_FOUND, GET_NEED_BLOCK, GET_ABSENT, GET_OUT_SIZE, OUT_
 import { bloomCheckAt, bloomMayContainAt } from '../wasm/bloom.js';
 import { crc32cAt, maskCrc } from '../wasm/crc32c.js';
 import { Region, alloc, free, u8, view } from '../wasm/heap.js';
-import { PointLookup } from '../point-lookup.js';
+import { PointLookup, type StagedKey } from '../point-lookup.js';
 import { copyOut } from '../copy-out.js';
 import * as lz4 from '../wasm/lz4.js';
 import { type BlockCache, type BlockCacheHandle, type BlockCacheRef, type CachedBlock, MAX_CACHE_ID, blockCacheKey, freeCachedBlock } from './block-source.js';
@@ -260,12 +260,32 @@ export class TableReader {
    * a block map, one WebAssembly call reads cached blocks; a block not
    * cached is read (into the cache) by the steps below, from that block on.
    */
-  lookup(key: PointLookup): TableEntry | undefined {
+  lookup(key: StagedKey): TableEntry | undefined {
     this.#checkOpen();
     this.stats.filterChecks++;
     if (this.#table === 0) return this.#lookupInSteps(key);
     const out = getOut.ptr;
-    const rc = tableGet(this.#table, key.target, key.targetLen, key.h1, key.h2, out);
+    return this.#settle(tableGet(this.#table, key.target, key.targetLen, key.h1, key.h2, out), out, key);
+  }
+
+  /** The table struct a point batch's records name to read this table in WebAssembly (tableGetBatch); 0 when it has none (use lookup()). */
+  get batchTable(): number {
+    this.#checkOpen();
+    return this.#table;
+  }
+
+  /**
+   * lookup()'s answer from tableGetBatch's code `rc` and result struct at
+   * `out` for `key`. A block not cached is read into the cache here, which
+   * may evict blocks other results point into: settle found entries first.
+   */
+  settleBatched(rc: number, out: number, key: StagedKey): TableEntry | undefined {
+    this.#checkOpen();
+    this.stats.filterChecks++;
+    return this.#settle(rc, out, key);
+  }
+
+  #settle(rc: number, out: number, key: StagedKey): TableEntry | undefined {
     const dv = view();
     const hits = dv.getUint32(out + OUT_MAP_HITS, true);
     if (hits > 0) {
@@ -297,7 +317,7 @@ export class TableReader {
   }
 
   /** lookup() one step at a time: the bloom filter, the index, then data blocks through the cache. */
-  #lookupInSteps(key: PointLookup): TableEntry | undefined {
+  #lookupInSteps(key: StagedKey): TableEntry | undefined {
     const filter = this.#filter;
     if (!bloomMayContainAt(filter.ptr, filter.len, key.h1, key.h2)) {
       this.stats.filterSkips++;

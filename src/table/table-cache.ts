@@ -12,12 +12,15 @@ import type { Version } from '../version/version.js';
 import { tableFileName } from '../version/filenames.js';
 import { blockCacheKey, freeCachedBlock, type CachedBlock } from './block-source.js';
 import type { WarmBlocksMessage } from './warm-blocks.js';
-import { alloc, free, write } from '../wasm/heap.js';
+import { alloc, free, view, write } from '../wasm/heap.js';
 import { type CorruptionError, WasmOutOfMemoryError } from '../errors.js';
 import { checkRestarts } from '../wasm/block.js';
 import { BlockMap } from '../wasm/block-map.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
-import type { PointLookup } from '../point-lookup.js';
+import type { StagedKey } from '../point-lookup.js';
+import type { PointBatch } from '../point-batch.js';
+import { GET_FOUND, tableGetBatch } from '../wasm/table-get.js';
+import { PB_OUT, PB_RC, PB_TABLE } from '../wasm/point-batch.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
 import { Kind } from '../keys.js';
 import type { RangeTombstone } from '../rangedel/tombstone.js';
@@ -46,6 +49,12 @@ export class TableCache {
   readonly #openReaders = new Set<TableReader>();
   /** get()'s tables to consult, in its first n slots: one array for every get (Version.collectFilesForKey). */
   readonly #files: FileMetadata[] = [];
+  /** getBatch()'s candidate tables: key i's are #batchFiles[#batchStarts[i] ..+ #batchCounts[i]]. */
+  readonly #batchFiles: FileMetadata[] = [];
+  readonly #batchStarts: number[] = [];
+  readonly #batchCounts: number[] = [];
+  /** getBatch()'s reader of each key in the current round, when the round reads it in WebAssembly. */
+  readonly #batchReaders: Array<TableReader | undefined> = [];
   /** Blocks warm() put in the block cache. */
   #warmed = 0;
   /** Counters of disposed readers, so they outlive table-cache eviction. */
@@ -139,7 +148,7 @@ export class TableCache {
    * it must not read through this cache, whose one list of files the search
    * is still walking.
    */
-  get(version: Version, key: PointLookup, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
+  get(version: Version, key: StagedKey, coveringSeq: number, onLookedPast: (file: FileMetadata) => void): TableEntry | undefined {
     const { userKey, seq } = key;
     const files = this.#files;
     const n = version.collectFilesForKey(userKey, files, key.target);
@@ -158,6 +167,106 @@ export class TableCache {
       }
     }
     return undefined;
+  }
+
+  /**
+   * get() for every key of the batch not yet answered, at once: each key
+   * reads its first candidate table, then the keys not answered their
+   * second, and so on, each round one WebAssembly call over the tables
+   * that have a block map (tableGetBatch), so the keys' memory misses
+   * overlap. found[i] is set to key i's entry (the key marked answered);
+   * covering[i] holds the newest range deletion covering key i met in the
+   * sources searched before (-1: none) and is updated. onLookedPast as in
+   * get(), for each key that went on past its first table.
+   */
+  getBatch(version: Version, batch: PointBatch, found: Array<TableEntry | undefined>, covering: number[], onLookedPast: (file: FileMetadata) => void): void {
+    const rounds = this.#collectBatchFiles(version, batch);
+    const pinned = new Map<number, CacheHandle<TableReader>>();
+    try {
+      for (let round = 0; round < rounds; round++) {
+        if (this.#startRound(batch, round, pinned, found, covering, onLookedPast)) this.#finishRound(batch, found, covering);
+      }
+    } finally {
+      for (const handle of pinned.values()) this.#readers.release(handle);
+    }
+  }
+
+  /** Fills #batchFiles with each unanswered key's candidate tables (Version.collectFilesForKey); returns the most any key has. */
+  #collectBatchFiles(version: Version, batch: PointBatch): number {
+    const files = this.#files;
+    let total = 0;
+    let most = 0;
+    for (let i = 0; i < batch.count; i++) {
+      this.#batchStarts[i] = total;
+      const n = batch.done(i) ? 0 : version.collectFilesForKey(batch.userKeys[i]!, files, batch.target(i));
+      for (let j = 0; j < n; j++) this.#batchFiles[total + j] = files[j]!;
+      this.#batchCounts[i] = n;
+      total += n;
+      most = Math.max(most, n);
+    }
+    return most;
+  }
+
+  /**
+   * Round `round` of getBatch: each unanswered key with a round-th table
+   * either reads it at once (a reader without a block map) or has its
+   * record name it for tableGetBatch. Returns whether any record does.
+   */
+  #startRound(batch: PointBatch, round: number, pinned: Map<number, CacheHandle<TableReader>>, found: Array<TableEntry | undefined>, covering: number[], onLookedPast: (file: FileMetadata) => void): boolean {
+    const dv = view();
+    let batched = false;
+    for (let i = 0; i < batch.count; i++) {
+      this.#batchReaders[i] = undefined;
+      if (this.#batchCounts[i]! <= round || batch.done(i)) continue;
+      if (round === 1) onLookedPast(this.#batchFiles[this.#batchStarts[i]!]!);
+      const meta = this.#batchFiles[this.#batchStarts[i]! + round]!;
+      let handle = pinned.get(meta.number);
+      if (handle === undefined) pinned.set(meta.number, (handle = this.#pin(meta)));
+      const reader = handle.value;
+      covering[i] = Math.max(covering[i]!, reader.coveringTombstoneSeq(batch.userKeys[i]!, batch.seq));
+      const table = reader.batchTable;
+      if (table === 0) {
+        this.#answer(batch, i, reader.lookup(batch.key(i)), found, covering);
+        continue;
+      }
+      dv.setUint32(batch.record(i) + PB_TABLE, table, true);
+      this.#batchReaders[i] = reader;
+      batched = true;
+    }
+    return batched;
+  }
+
+  /**
+   * Reads the round's records in one call, then settles them: found
+   * entries first, since settling the others may read blocks into the
+   * cache and evict the blocks found values lie in.
+   */
+  #finishRound(batch: PointBatch, found: Array<TableEntry | undefined>, covering: number[]): void {
+    tableGetBatch(batch.records, batch.count);
+    this.#settleRound(batch, found, covering, true);
+    this.#settleRound(batch, found, covering, false);
+  }
+
+  /** Settles the round's records whose tableGetBatch found an entry (`foundOnes`), or the others. */
+  #settleRound(batch: PointBatch, found: Array<TableEntry | undefined>, covering: number[], foundOnes: boolean): void {
+    for (let i = 0; i < batch.count; i++) {
+      const reader = this.#batchReaders[i];
+      if (reader === undefined) continue;
+      const r = batch.record(i);
+      const dv = view();
+      const rc = dv.getInt32(r + PB_RC, true);
+      if ((rc === GET_FOUND) !== foundOnes) continue;
+      dv.setUint32(r + PB_TABLE, 0, true);
+      this.#batchReaders[i] = undefined;
+      this.#answer(batch, i, reader.settleBatched(rc, r + PB_OUT, batch.key(i)), found, covering);
+    }
+  }
+
+  /** Key i's entry from a table (undefined: not there), as get() takes it. */
+  #answer(batch: PointBatch, i: number, entry: TableEntry | undefined, found: Array<TableEntry | undefined>, covering: number[]): void {
+    if (entry === undefined) return;
+    found[i] = entry.seq < covering[i]! ? rangeDeleted(covering[i]!) : entry;
+    batch.markDone(i);
   }
 
   /** The range deletions of the version's tables whose files meet user keys [lo, hi] (undefined: unbounded). */

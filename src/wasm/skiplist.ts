@@ -11,6 +11,7 @@ import { MAX_CHUNK_SIZE, MIN_CHUNK_SIZE } from './arena.js';
 
 interface SkipListExports {
   skiplistCreate(chunkSize: number, indexSlots: number): number;
+  skiplistGetBatch(list: number, records: number, count: number): void;
   skiplistInsert(list: number, key: number, keyLen: number, seq: number, kind: number, value: number, valueLen: number): number;
   skiplistInsertBatch(list: number, batch: number, len: number, skipRangeDeletions: number): number;
   skiplistSkippedRangeDeletions(): number;
@@ -234,6 +235,15 @@ export class SkipList {
   findHashedAt(buf: number, userKeyLength: number, snapshotSeq: number, hash: number): number {
     checkSequence(snapshotSeq);
     return fns.skiplistGetHashed(this.handle, buf, userKeyLength, snapshotSeq, hash);
+  }
+
+  /**
+   * findHashedAt for each record of a point batch (./point-batch.ts) whose
+   * PB_DONE is 0, the node (or 0) written at its PB_NODE. Every record's
+   * snapshot sequence must be one findHashedAt accepts.
+   */
+  findBatch(records: number, count: number): void {
+    fns.skiplistGetBatch(this.handle, records, count);
   }
 
   cursor(): SkipListCursor {

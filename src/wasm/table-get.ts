@@ -6,6 +6,7 @@ import { raw } from './loader.js';
 
 interface TableGetExports {
   tableGet(table: number, target: number, targetLength: number, h1: number, h2: number, out: number): number;
+  tableGetBatch(records: number, count: number): void;
 }
 
 const kernel = raw as unknown as TableGetExports;
@@ -39,4 +40,12 @@ export const GET_NEED_BLOCK = 3;
 /** A GET_ code, or a negative block error code (src/wasm/block.ts) for the block at OUT_BLOCK. */
 export function tableGet(table: number, target: number, targetLength: number, h1: number, h2: number, out: number): number {
   return kernel.tableGet(table, target, targetLength, h1, h2, out);
+}
+
+/**
+ * tableGet for each record of a point batch (./point-batch.ts) whose
+ * PB_TABLE names a table struct: its code at PB_RC, its result at PB_OUT.
+ */
+export function tableGetBatch(records: number, count: number): void {
+  kernel.tableGetBatch(records, count);
 }
