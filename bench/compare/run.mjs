@@ -102,6 +102,7 @@ function describeWorkloads(opts) {
     'fillsync-64': `fillsync-64: ${count(syncWrites(opts.n))} (n/100) sync puts from 64 concurrent writers, each awaiting its own, into a new store`,
     overwrite: 'overwrite: every key once more, in another random order, with another value, on the store the last fill left open',
     readrandom: `readrandom: ${count(opts.reads)} awaited gets, one at a time, of uniformly drawn existing keys`,
+    readmany: `readmany: the same ${count(opts.reads)} keys in groups of 16, one awaited getMany per group`,
     readmissing: `readmissing: ${count(opts.reads)} awaited gets of keys never written (n..2n-1)`,
     readseq: 'readseq: one for-await over the store\'s iterator, every entry',
     readreverse: 'readreverse: the same, in reverse',

@@ -12,6 +12,8 @@ const VALUE_SLOTS = 10_000;
 const SLICES = 20;
 /** Entries seekrandom reads after each seek. */
 const SEEK_READS = 10;
+/** Keys per getMany in readmany. */
+const READ_MANY = 16;
 /** Concurrent writers of fillsync-64. */
 const SYNC_WRITERS = 64;
 
@@ -337,6 +339,26 @@ export const WORKLOADS = [
       const result = meter.finish();
       if (missing > 0) throw new Error(`${store.name}: readrandom found ${missing} of ${sample.length} keys missing or short`);
       await checkPresent(store, inputs, state, inputs.n, identity);
+      return result;
+    },
+  },
+  {
+    name: 'readmany',
+    label: 'readmany, awaited getMany of 16',
+    fresh: false,
+    async run(store, inputs, state) {
+      // The readrandom sample in groups of 16 keys, each group one getMany awaited before the next.
+      const sample = inputs.readSample;
+      const meter = new Meter(sample.length);
+      let missing = 0;
+      for (let s = 0; s < sample.length; s += READ_MANY) {
+        const keys = [];
+        for (let j = s; j < Math.min(sample.length, s + READ_MANY); j++) keys.push(writeKey(sample[j], new Uint8Array(KEY_SIZE)));
+        for (const got of await store.getMany(keys)) if (got === undefined || got.length !== VALUE_SIZE) missing++;
+        meter.done(keys.length);
+      }
+      const result = meter.finish();
+      if (missing > 0) throw new Error(`${store.name}: readmany found ${missing} of ${sample.length} keys missing or short`);
       return result;
     },
   },

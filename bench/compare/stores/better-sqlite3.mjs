@@ -46,6 +46,8 @@ export async function open(dir) {
       insert.run(key, value);
     },
     get: (key) => select.get(key),
+    // No multi-key read in SQLite's API: one prepared select per key.
+    getMany: (keys) => keys.map((key) => select.get(key)),
     async *iterate(options = {}) {
       const scan = options.reverse ? scans.reverse : scans.forward;
       yield* scan.iterate(options.gte ?? Buffer.alloc(0), options.limit ?? -1);

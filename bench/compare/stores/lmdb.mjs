@@ -23,6 +23,7 @@ export async function open(dir) {
     },
     // lmdb reads synchronously from its memory map.
     get: (key) => db.get(key),
+    getMany: (keys) => db.getMany(keys),
     async *iterate(options = {}) {
       const range = { reverse: options.reverse === true };
       if (options.gte !== undefined) range.start = options.gte;
