@@ -982,8 +982,8 @@ export function skiplistGetHashed(list: usize, buf: usize, userKeyLen: u32, snap
 /**
  * skiplistGetHashed for each record of a point batch (point-batch.ts) not
  * yet done, writing the node (or 0) into the record. With an index, every
- * key's slot is loaded first, then every key's newest node, so the misses
- * of different keys overlap.
+ * key's slot is loaded first, then every key's newest node, then each
+ * found node's value, so the misses of different keys overlap.
  */
 export function skiplistGetBatch(list: usize, records: usize, count: u32): void {
   const end = records + <usize>count * PB_RECORD;
@@ -1003,6 +1003,8 @@ export function skiplistGetBatch(list: usize, records: usize, count: u32): void 
     if (load<u32>(r, PB_DONE) != 0) continue;
     const node = skiplistGetHashed(list, <usize>load<u32>(r, PB_TARGET), load<u32>(r, PB_TARGET_LEN) - TRAILER_SIZE, load<f64>(r, PB_SEQ), load<u32>(r, PB_H1));
     store<u32>(r, <u32>node, PB_NODE);
+    // The value lives apart from the node (the values arena): start its miss before the host copies it out.
+    if (node != 0 && load<u32>(node + N_VALUE_LEN) != 0) touch(<usize>load<u32>(node + N_VALUE));
   }
 }
 

@@ -56,9 +56,14 @@ describe('database API', () => {
     await expect(db.put(new Uint8Array(1024 * 1024 + 1), 'v')).rejects.toThrow(/exceeds the limit/);
     expect(() => db.iterator({ limit: 1.5 })).toThrow(InvalidArgumentError);
     expect(() => db.getSync(undefined as never)).toThrow(InvalidArgumentError);
+    expect(() => db.getEntriesSync('k' as never)).toThrow(InvalidArgumentError);
+    expect(() => db.getEntriesSync(['k', 7 as never])).toThrow(InvalidArgumentError);
+    await expect(db.getMany(['k', null as never])).rejects.toBeInstanceOf(InvalidArgumentError);
     await db.close();
     await expect(db.put('k', 'v')).rejects.toBeInstanceOf(ClosedError);
     expect(() => db.getSync('k')).toThrow(ClosedError);
+    expect(() => db.getEntriesSync(['k'])).toThrow(ClosedError);
+    await expect(db.getMany(['k'])).rejects.toBeInstanceOf(ClosedError);
     expect(() => db.iterator()).toThrow(ClosedError);
     await db.close(); // idempotent
   });

@@ -253,7 +253,7 @@ describe('simulated machine crash', () => {
 });
 
 describe('reads from a failing disk', () => {
-  it('get and iterator surface an EIO on a table read as IOError, and answer again once it clears', async () => {
+  it('get, getMany and iterator surface an EIO on a table read as IOError, and answer again once it clears', async () => {
     const dir = newDir();
     const fs = new FaultFs();
     const db = await open(dir, { ...small, blockCacheSize: 0, fs });
@@ -261,10 +261,12 @@ describe('reads from a failing disk', () => {
     await db.compactRange();
     fs.arm({ op: 'read', errno: 'EIO', nth: 1, sticky: true, path: /\.vt$/ });
     await expect(db.get('k00042')).rejects.toMatchObject({ code: 'ERR_IO', errno: 'EIO' });
+    await expect(db.getMany(['k00007', 'k01999', 'nope'])).rejects.toMatchObject({ code: 'ERR_IO', errno: 'EIO' });
     // The iterator reads range deletions as it is made: the error comes from iterator() or from all().
     await expect((async () => db.iterator().all())()).rejects.toBeInstanceOf(IOError);
     fs.clear();
     expect(new TextDecoder().decode((await db.get('k00042'))!)).toBe('v42'.padEnd(100, '.'));
+    expect((await db.getMany(['k00007', 'k01999', 'nope'])).map((v) => v && new TextDecoder().decode(v))).toEqual(['v7'.padEnd(100, '.'), 'v1999'.padEnd(100, '.'), undefined]);
     expect((await db.iterator().all()).length).toBe(2000);
     await db.close();
   });
