@@ -52,10 +52,16 @@ function indexSearch(t: usize, target: usize, targetLength: u32): u32 {
   return lowerBound(<usize>load<u32>(t, 8), <usize>load<u32>(t, 12), <usize>load<u32>(t, 16), load<u32>(t, 20), load<u32>(t, 24), target, targetLength);
 }
 
+/** The block cache key of data block i. Precondition: i is below the block count. */
+@inline
+function blockKey(t: usize, i: u32): f64 {
+  return load<f64>(t, 40) + <f64>load<u32>(<usize>load<u32>(t, 28) + (<usize>i << 2));
+}
+
 /** The map's slot of data block i (0: not resident); marks it used. Precondition: i is below the block count. */
 @inline
 function residentBlock(t: usize, i: u32): usize {
-  return blockMapFind(<usize>load<u32>(t, 32), load<f64>(t, 40) + <f64>load<u32>(<usize>load<u32>(t, 28) + (<usize>i << 2)));
+  return blockMapFind(<usize>load<u32>(t, 32), blockKey(t, i));
 }
 
 /** tableGet's reading of data blocks, from block `first` on. */
@@ -113,7 +119,7 @@ export function tableGetBatch(records: usize, count: u32): void {
     else {
       const i = indexSearch(t, <usize>load<u32>(r, PB_TARGET), targetLength);
       store<u32>(out, i);
-      if (i < load<u32>(t, 24)) blockMapTouch(<usize>load<u32>(t, 32), load<f64>(t, 40) + <f64>load<u32>(<usize>load<u32>(t, 28) + (<usize>i << 2)));
+      if (i < load<u32>(t, 24)) blockMapTouch(<usize>load<u32>(t, 32), blockKey(t, i));
     }
     store<i32>(r, rc, PB_RC);
   }
@@ -125,10 +131,11 @@ export function tableGetBatch(records: usize, count: u32): void {
     const slot = residentBlock(t, i);
     if (slot == 0) continue;
     const block = blockMapSlotBlock(slot);
-    const length = blockMapSlotLength(slot);
+    const length = <usize>blockMapSlotLength(slot);
+    if (length == 0) continue;
     touch(block);
-    touch(block + <usize>(length >>> 1));
-    if (length > 0) touch(block + <usize>length - 1);
+    touch(block + (length >>> 1));
+    touch(block + length - 1);
   }
   for (let r = records; r < end; r += PB_RECORD) {
     const t = <usize>load<u32>(r, PB_TABLE);
