@@ -659,24 +659,25 @@ describe('writer poisoning', () => {
 
 describe('sync placement', () => {
   /** A log file whose syncs do nothing but take `delayMs` (async: a timer; inline: a busy wait) and are counted. */
+  /** A file whose syncs take `delayMs` on a fake clock, the writer's: how syncs are placed then cannot depend on how busy the machine is. */
   class TimedSyncFile extends FaultyFile {
     delayMs = 0;
     inline = 0;
     offThread = 0;
+    clockMs = 0;
     override async datasync(): Promise<void> {
       this.offThread++;
-      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      this.clockMs += this.delayMs;
     }
     override datasyncSync(): void {
       this.inline++;
-      const until = performance.now() + this.delayMs;
-      while (performance.now() < until);
+      this.clockMs += this.delayMs;
     }
   }
 
   function timed(): { file: TimedSyncFile; writer: LogWriter } {
     const file = new TimedSyncFile(nodeFileSystem.open(path.join(dir, '000013.log'), 'write'));
-    return { file, writer: new LogWriter(file) };
+    return { file, writer: new LogWriter(file, 0, () => file.clockMs) };
   }
 
   it('fast syncs run on the calling thread after the first; a slow one sends the next off it', async () => {

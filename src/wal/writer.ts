@@ -36,6 +36,7 @@ function asVarveError(err: unknown, path: string): VarveError {
 
 export class LogWriter {
   readonly #file: FileHandle;
+  readonly #now: () => number;
   #region: Region;
   /** Bytes framed but not yet handed to the OS, at the start of #region. */
   #pending = 0;
@@ -50,11 +51,17 @@ export class LogWriter {
    * `file` must be positioned at its end (opened to append, or new), and
    * `startOffset` must be its size, so that fragments line up with blocks.
    */
-  constructor(file: FileHandle, startOffset = 0) {
+  /**
+   * `now`: the monotonic clock (ms) that times syncs (INLINE_SYNC_MAX_MS);
+   * tests give a fake one, so how a sync is placed does not depend on how
+   * busy the machine is.
+   */
+  constructor(file: FileHandle, startOffset = 0, now: () => number = () => performance.now()) {
     if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
       throw new InvalidArgumentError(`log start offset must be a non-negative integer, got ${startOffset}`);
     }
     this.#file = file;
+    this.#now = now;
     this.#written = startOffset;
     this.#region = new Region(INITIAL_PENDING);
   }
@@ -144,14 +151,14 @@ export class LogWriter {
    */
   async sync(): Promise<void> {
     this.flushSync();
-    const start = performance.now();
+    const start = this.#now();
     try {
       if (this.syncsInline) this.#file.datasyncSync();
       else await this.#file.datasync();
     } catch (err) {
       throw this.#fail(err);
     }
-    const ms = performance.now() - start;
+    const ms = this.#now() - start;
     // A slow sync weighs at once; fast ones bring the average down over a few syncs.
     this.#syncMs = this.#syncMs === undefined || ms > INLINE_SYNC_MAX_MS ? ms : this.#syncMs + (ms - this.#syncMs) / 4;
     // A failure elsewhere while this sync ran leaves the file's state unknown too.
