@@ -213,7 +213,6 @@ export class TableCache {
    * record name it for tableGetBatch. Returns whether any record does.
    */
   #startRound(batch: PointBatch, round: number, pinned: Map<number, CacheHandle<TableReader>>, found: Array<TableEntry | undefined>, covering: number[], onLookedPast: (file: FileMetadata) => void): boolean {
-    const dv = view();
     let batched = false;
     for (let i = 0; i < batch.count; i++) {
       this.#batchReaders[i] = undefined;
@@ -229,7 +228,8 @@ export class TableCache {
         this.#answer(batch, i, reader.lookup(batch.key(i)), found, covering);
         continue;
       }
-      dv.setUint32(batch.record(i) + PB_TABLE, table, true);
+      // view() again: opening a reader or reading a block may have grown linear memory, detaching an earlier view.
+      view().setUint32(batch.record(i) + PB_TABLE, table, true);
       this.#batchReaders[i] = reader;
       batched = true;
     }
