@@ -306,8 +306,8 @@ describe('safety', () => {
     }
   });
 
-  it('sizes the store by --memory-budget (256 MiB by default) and refuses one below 1 MiB', async () => {
-    expect(server.db.stats().blockCache.capacity).toBe(64 * 1024 * 1024);
+  it('sizes the store by --memory-budget (512 MiB by default) and refuses one below 1 MiB', async () => {
+    expect(server.db.stats().blockCache.capacity).toBe(128 * 1024 * 1024);
     const small = await startTestServer(newDir(), { memoryBudget: 8 * 1024 * 1024 });
     try {
       expect(small.db.stats().blockCache.capacity).toBe(2 * 1024 * 1024);
