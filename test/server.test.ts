@@ -460,4 +460,24 @@ describe('metrics', () => {
     expect(after.buckets.map(([le]) => le)).toEqual(['0.00005', '0.0001', '0.00025', '0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '+Inf']);
     for (let i = 1; i < after.buckets.length; i++) expect(after.buckets[i]![1]).toBeGreaterThanOrEqual(after.buckets[i - 1]![1]);
   });
+
+  it('times each GET of a pipelined run once, sharing out the run', async () => {
+    const scrape = async () => {
+      const body = await (await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).text();
+      const sample = (pattern: string) => Number(new RegExp(`^${pattern} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
+      return {
+        total: sample('varve_commands_total\\{command="get"\\}'),
+        count: sample('varve_command_duration_seconds_count\\{command="get"\\}'),
+        sum: sample('varve_command_duration_seconds_sum\\{command="get"\\}'),
+      };
+    };
+    const before = await scrape();
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < 100; i++) pipeline.get(`metric:run:${i}`);
+    await pipeline.exec();
+    const after = await scrape();
+    expect(after.total - before.total).toBe(100);
+    expect(after.count - before.count).toBe(100);
+    expect(after.sum).toBeGreaterThan(before.sum);
+  });
 });

@@ -40,6 +40,13 @@ export interface Context {
    * to the command after it, if any; at -P 1 a SET then reads no clock.
    */
   started: number;
+  /**
+   * While set, dispatch() reads no clock for commands that reply at once
+   * and lists their names here instead; the caller times them together
+   * and shares the time out (a run of prefetched GETs, whose store read
+   * happens before any of them is dispatched).
+   */
+  untimed?: string[];
 }
 
 export interface Command {

@@ -104,15 +104,27 @@ export class Waiting {
   }
 }
 
-/** Runs one request; ctx.started is when it began (read now if NaN), and is moved on to when it returned (NaN if no clock was read). */
+/**
+ * Runs one request; ctx.started is when it began (read now if NaN), and is
+ * moved on to when it returned (NaN if no clock was read). With
+ * ctx.untimed set, a command that replies at once is listed there instead
+ * of timed.
+ */
 export function dispatch(table: CommandTable, ctx: Context, args: Uint8Array[], hooks: DispatchHooks): Reply | Waiting {
   const command = table.find(args[0]!);
   if (command === undefined) {
     ctx.started = NaN;
     return unknownCommand(args);
   }
-  const started = Number.isNaN(ctx.started) ? performance.now() : ctx.started;
   const name = command.name;
+  const untimed = ctx.untimed;
+  if (untimed !== undefined) {
+    const outcome = run(command, ctx, args, hooks.unexpected);
+    if (typeof outcome !== 'function') return new Waiting(name, performance.now(), outcome);
+    untimed.push(name);
+    return outcome;
+  }
+  const started = Number.isNaN(ctx.started) ? performance.now() : ctx.started;
   const outcome = run(command, ctx, args, hooks.unexpected);
   if (typeof outcome === 'function') {
     const returned = performance.now();
