@@ -68,6 +68,24 @@ describe('database API', () => {
     await db.close(); // idempotent
   });
 
+  it('getEntriesSync copies a found value out before another key of the batch reads its block into a full cache', async () => {
+    // A cache of about one block: reading the second key's block evicts the block the first key's value lies in.
+    const dir = newDir();
+    const value = (i: number) => `${i}:`.padEnd(100, String.fromCharCode(97 + (i % 26)));
+    let db = await open(dir, { blockCacheSize: 6000, prepopulateBlockCache: false });
+    await db.batch(Array.from({ length: 400 }, (_, i) => ({ type: 'put' as const, key: `k${String(i).padStart(4, '0')}`, value: value(i) })));
+    await db.close();
+    db = await open(dir, { blockCacheSize: 6000, prepopulateBlockCache: false });
+    try {
+      expect(db.stats().levels[0]!.files).toBeGreaterThan(0);
+      expect(text(db.getSync('k0000'))).toBe(value(0));
+      const entries = db.getEntriesSync(['k0000', 'k0399', 'k0200']);
+      expect(entries.map((e) => text(e?.value))).toEqual([value(0), value(399), value(200)]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('honours createIfMissing and errorIfExists, and locks the directory', async () => {
     const dir = newDir();
     await expect(open(dir, { createIfMissing: false })).rejects.toBeInstanceOf(NotFoundError);

@@ -19,7 +19,7 @@ import { BlockMap } from '../wasm/block-map.js';
 import { TableReader, type TableEntry, type TableReaderStats } from './reader.js';
 import type { StagedKey } from '../point-lookup.js';
 import type { PointBatch } from '../point-batch.js';
-import { GET_FOUND, tableGetBatch } from '../wasm/table-get.js';
+import { GET_NEED_BLOCK, tableGetBatch } from '../wasm/table-get.js';
 import { PB_OUT, PB_RC, PB_TABLE } from '../wasm/point-batch.js';
 import { ratio, type BlockCacheStats, type FilterStats, type TableCacheStats } from '../stats.js';
 import { Kind } from '../keys.js';
@@ -193,16 +193,14 @@ export class TableCache {
 
   /** Fills #batchFiles with each unanswered key's candidate tables (Version.collectFilesForKey); returns the most any key has. */
   #collectBatchFiles(version: Version, batch: PointBatch): number {
-    const files = this.#files;
     let total = 0;
     let most = 0;
     for (let i = 0; i < batch.count; i++) {
       this.#batchStarts[i] = total;
-      const n = batch.done(i) ? 0 : version.collectFilesForKey(batch.userKeys[i]!, files, batch.target(i));
-      for (let j = 0; j < n; j++) this.#batchFiles[total + j] = files[j]!;
+      const n = batch.done(i) ? 0 : version.collectFilesForKey(batch.userKeys[i]!, this.#batchFiles, batch.target(i), total);
       this.#batchCounts[i] = n;
       total += n;
-      most = Math.max(most, n);
+      if (n > most) most = n;
     }
     return most;
   }
@@ -237,29 +235,38 @@ export class TableCache {
   }
 
   /**
-   * Reads the round's records in one call, then settles them: found
-   * entries first, since settling the others may read blocks into the
-   * cache and evict the blocks found values lie in.
+   * Reads the round's records in one call, then settles them: those that
+   * need no block read first, since a block read into the cache may evict
+   * the blocks found values lie in.
    */
   #finishRound(batch: PointBatch, found: Array<TableEntry | undefined>, covering: number[]): void {
     tableGetBatch(batch.records, batch.count);
-    this.#settleRound(batch, found, covering, true);
-    this.#settleRound(batch, found, covering, false);
+    if (this.#settleRound(batch, found, covering, false)) this.#settleRound(batch, found, covering, true);
   }
 
-  /** Settles the round's records whose tableGetBatch found an entry (`foundOnes`), or the others. */
-  #settleRound(batch: PointBatch, found: Array<TableEntry | undefined>, covering: number[], foundOnes: boolean): void {
+  /**
+   * Settles the round's records that need a block read from its file
+   * (`blockReads`), or the others; returns whether any record was left for
+   * the other kind.
+   */
+  #settleRound(batch: PointBatch, found: Array<TableEntry | undefined>, covering: number[], blockReads: boolean): boolean {
+    let left = false;
     for (let i = 0; i < batch.count; i++) {
       const reader = this.#batchReaders[i];
       if (reader === undefined) continue;
       const r = batch.record(i);
+      // view() each time: a block read may have grown linear memory.
       const dv = view();
       const rc = dv.getInt32(r + PB_RC, true);
-      if ((rc === GET_FOUND) !== foundOnes) continue;
+      if ((rc === GET_NEED_BLOCK) !== blockReads) {
+        left = true;
+        continue;
+      }
       dv.setUint32(r + PB_TABLE, 0, true);
       this.#batchReaders[i] = undefined;
       this.#answer(batch, i, reader.settleBatched(rc, r + PB_OUT, batch.key(i)), found, covering);
     }
+    return left;
   }
 
   /** Key i's entry from a table (undefined: not there), as get() takes it. */

@@ -86,16 +86,16 @@ export class LevelIndex {
   }
 
   /**
-   * Writes to `out` from index 0, in order, each of `files` (the files this
-   * index was made of) whose range contains `key`; returns how many.
+   * Writes to `out` from index `at`, in order, each of `files` (the files
+   * this index was made of) whose range contains `key`; returns how many.
    * `staged`, when given, is the address of a copy of the key in linear
    * memory (a point read's, src/point-lookup.ts), read a word at a time.
    */
-  collectContaining(key: Uint8Array, files: readonly FileMetadata[], out: FileMetadata[], staged?: number): number {
+  collectContaining(key: Uint8Array, files: readonly FileMetadata[], out: FileMetadata[], staged?: number, at = 0): number {
     const prefix = staged === undefined ? this.#prefixOf(key) : this.#prefixOfStaged(key, staged);
-    let n = 0;
+    let n = at;
     for (let i = 0; i < files.length; i++) if (this.#containsAt(i, prefix, key)) out[n++] = files[i]!;
-    return n;
+    return n - at;
   }
 
   /** For a sorted, disjoint level: the index of the file whose range contains `key`, or -1. `staged` as for collectContaining. */

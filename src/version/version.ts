@@ -148,20 +148,20 @@ export class Version {
   }
 
   /**
-   * filesForKey into `out[0..n)`, returning n; what `out` holds past n is
-   * left as it was. The read path reuses one array this way: truncating it
-   * would drop its storage, and each get would allocate it again. `staged`:
-   * the address of a copy of the key in linear memory, if the caller has one
-   * (LevelIndex.collectContaining).
+   * filesForKey into `out[at..at + n)`, returning n; what `out` holds
+   * elsewhere is left as it was. The read path reuses one array this way:
+   * truncating it would drop its storage, and each get would allocate it
+   * again. `staged`: the address of a copy of the key in linear memory, if
+   * the caller has one (LevelIndex.collectContaining).
    */
-  collectFilesForKey(userKey: Uint8Array, out: FileMetadata[], staged?: number): number {
+  collectFilesForKey(userKey: Uint8Array, out: FileMetadata[], staged?: number, at = 0): number {
     const levels = this.levels;
-    let n = levels[0]!.length > 0 ? this.levelIndex(0).collectContaining(userKey, levels[0]!, out, staged) : 0;
+    let n = at + (levels[0]!.length > 0 ? this.levelIndex(0).collectContaining(userKey, levels[0]!, out, staged, at) : 0);
     for (const level of this.#deeperLevels) {
       const i = this.levelIndex(level).find(userKey, staged);
       if (i >= 0) out[n++] = levels[level]![i]!;
     }
-    return n;
+    return n - at;
   }
 
   /** The lookup index of a level's bounds, made on first use; versions that share the level share it. */
